@@ -1,0 +1,30 @@
+# Shared by the tools/*.sh scripts: the paths every step agrees on. Sourced, not run.
+# Defaults match the Makefile so a script can also be run on its own.
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE_DIR="${CACHE_DIR:-$HOME/.cache/group_therapy}"
+ODOO_PATH="${ODOO_PATH:-$CACHE_DIR/odoo-19.0}"
+ODOO_REPO_URL="${ODOO_REPO_URL:-https://github.com/odoo/odoo.git}"
+ODOO_BRANCH="${ODOO_BRANCH:-19.0}"
+VENV="${VENV:-$CACHE_DIR/venv}"
+PYTHON="${PYTHON:-python3}"
+DEMO_DB="${DEMO_DB:-group_therapy_demo}"
+TEST_DB="${TEST_DB:-group_therapy_test}"
+HTTP_PORT="${HTTP_PORT:-8069}"
+BUILD_DIR="${BUILD_DIR:-$REPO_DIR/.build}"
+DB_HOST="${DB_HOST:-}"
+DB_PORT="${DB_PORT:-}"
+DB_USER="${DB_USER:-}"
+
+ADDONS_DIR="$BUILD_DIR/addons"
+ODOO_CONF="$BUILD_DIR/odoo.conf"
+VPY="$VENV/bin/python"
+
+# One Odoo on sys.path, never two: Odoo 19's namespace package would merge them silently.
+export PYTHONPATH="$ODOO_PATH"
+export PGHOST="$DB_HOST" PGPORT="$DB_PORT"
+[ -n "$DB_USER" ] && export PGUSER="$DB_USER"
+[ -z "$PGHOST" ] && unset PGHOST
+[ -z "$PGPORT" ] && unset PGPORT
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf '\033[31mERROR:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make run`: the demo database (created with the addon and its demo data on the first run,
+# updated to the current code afterwards), then the Odoo web client on localhost:$HTTP_PORT.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+db_exists=$("$VPY" - "$DEMO_DB" <<'PY'
+import sys, psycopg2
+with psycopg2.connect(dbname="postgres") as conn, conn.cursor() as cr:
+    cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [sys.argv[1]])
+    print("yes" if cr.fetchone() else "no")
+PY
+)
+if [ "$db_exists" = no ]; then
+    say "Creating the demo database $DEMO_DB with group_therapy and its demo data (about a minute)"
+    "$REPO_DIR/tools/odoo.sh" -d "$DEMO_DB" -i group_therapy --with-demo --stop-after-init --log-level=warn
+else
+    say "Updating group_therapy in the existing demo database $DEMO_DB"
+    "$REPO_DIR/tools/odoo.sh" -d "$DEMO_DB" -u group_therapy --stop-after-init --log-level=warn
+fi
+say "Odoo is starting on http://localhost:$HTTP_PORT  (login: admin, password: admin; Ctrl+C stops it)"
+exec "$REPO_DIR/tools/odoo.sh" -d "$DEMO_DB" --db-filter "^${DEMO_DB}\$" --http-port "$HTTP_PORT"

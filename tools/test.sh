@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# `make test`: a fresh test database with the addon installed, Odoo's own test runner on the
+# addon's tests, pytest-odoo on the same database, then an uninstall check. Exits non-zero on
+# any failure, error, ERROR/CRITICAL log line, or warning logged by the addon itself, and ends
+# with one summary line in pytest's form: "N passed, N failed".
+set -uo pipefail
+source "$(dirname "$0")/env.sh"
+
+LOG_DIR="$BUILD_DIR/test-logs"
+TEST_HTTP_PORT="${TEST_HTTP_PORT:-8169}"
+mkdir -p "$LOG_DIR"
+passed=0
+failed=0
+problems=()
+
+# Tours drive a headless Chromium; Debian's package is the only browser we use.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "Installing Debian's chromium for the browser tours"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+            || die "Could not install chromium with apt-get."
+    else
+        die "The browser tours need Chromium: sudo apt-get install chromium"
+    fi
+fi
+
+say "Creating a fresh database $TEST_DB"
+"$VPY" - "$TEST_DB" <<'PY' || die "Could not drop the old test database $TEST_DB (is a server still using it?)"
+import sys, psycopg2
+conn = psycopg2.connect(dbname="postgres")
+conn.autocommit = True
+with conn.cursor() as cr:
+    cr.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % sys.argv[1].replace('"', ''))
+PY
+rm -rf "$BUILD_DIR/data/filestore/$TEST_DB"
+
+# --- 1. Odoo's runner: install the addon (and its dependencies) and run its tests ----------
+odoo_log="$LOG_DIR/odoo.log"
+say "Installing group_therapy and running its tests with Odoo's runner (log: $odoo_log)"
+# Odoo 19's tag parser reads "/group_therapy" as a file path because the name ends in "py"
+# (its regex has an unescaped ".py"), which selects no test at all. The module name as a tag
+# selects exactly this addon's tests, so that is what we pass.
+"$REPO_DIR/tools/odoo.sh" -d "$TEST_DB" -i group_therapy --test-enable --test-tags group_therapy \
+    --stop-after-init --log-level=test --http-port="$TEST_HTTP_PORT" 2>&1 \
+    | tee "$odoo_log" | grep -E --line-buffered " (ERROR|CRITICAL|WARNING) | odoo\.addons\.group_therapy\.| tests when loading database|^(FAIL|ERROR):" \
+    | grep -v "odoo.modules.loading: loading" || true
+report=$(grep -oE "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests when loading database" "$odoo_log" | tail -1)
+if [ -z "$report" ]; then
+    problems+=("Odoo's runner did not finish (no test report in $odoo_log)")
+    failed=$((failed + 1))
+else
+    read -r o_failed o_errors o_total < <(echo "$report" | sed -E 's/([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1 \2 \3/')
+    passed=$((passed + o_total - o_failed - o_errors))
+    failed=$((failed + o_failed + o_errors))
+    say "Odoo's runner: $((o_total - o_failed - o_errors)) passed, $((o_failed + o_errors)) failed"
+    [ "$o_total" -gt 0 ] || problems+=("Odoo's runner ran no test")
+fi
+# Any ERROR/CRITICAL line fails the run; so does a warning our own addon logs.
+log_errors=$(grep -cE "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) " "$odoo_log")
+addon_warnings=$(grep -cE "^[0-9-]+ [0-9:,]+ [0-9]+ WARNING \S+ odoo\.addons\.group_therapy" "$odoo_log")
+[ "$log_errors" = 0 ] || problems+=("$log_errors ERROR/CRITICAL line(s) in $odoo_log")
+[ "$addon_warnings" = 0 ] || problems+=("$addon_warnings warning(s) logged by group_therapy in $odoo_log")
+
+# --- 2. pytest-odoo on the same database ------------------------------------------------
+pytest_log="$LOG_DIR/pytest.log"
+say "Running the same tests with pytest-odoo (log: $pytest_log)"
+# Give pytest the path through the symlink: the module name comes from the folder name.
+(cd "$BUILD_DIR" && "$VENV/bin/pytest" -p no:cacheprovider -q --rootdir="$BUILD_DIR" \
+    --odoo-config="$ODOO_CONF" --odoo-database="$TEST_DB" --odoo-log-level=warn \
+    -W "ignore:the load_module() method is deprecated:DeprecationWarning" \
+    "$ADDONS_DIR/group_therapy/tests") 2>&1 | tee "$pytest_log" | tail -n 25
+p_line=$(grep -E "^=*\s*[0-9]+ (passed|failed|error)" "$pytest_log" | tail -1)
+count() { echo "$p_line" | grep -oE "[0-9]+ ($1)" | awk '{n += $1} END {print n + 0}'; }
+p_passed=$(count passed)
+p_failed=$(count "failed|errors?")
+if [ -z "$p_line" ]; then
+    problems+=("pytest-odoo ran no test (see $pytest_log)")
+    failed=$((failed + 1))
+fi
+passed=$((passed + p_passed))
+failed=$((failed + p_failed))
+
+# --- 3. the addon uninstalls cleanly --------------------------------------------------------
+uninstall_log="$LOG_DIR/uninstall.log"
+say "Uninstalling group_therapy from $TEST_DB (log: $uninstall_log)"
+if "$REPO_DIR/tools/odoo.sh" shell -d "$TEST_DB" --no-http --log-level=warn \
+        < "$REPO_DIR/tools/check_uninstall.py" > "$uninstall_log" 2>&1 \
+        && grep -q "^UNINSTALL OK" "$uninstall_log" \
+        && ! grep -qE " (ERROR|CRITICAL) " "$uninstall_log"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    problems+=("the addon does not uninstall cleanly (see $uninstall_log)")
+    tail -n 20 "$uninstall_log"
+fi
+
+for problem in "${problems[@]}"; do printf '\033[31mFAILED:\033[0m %s\n' "$problem"; done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ ${#problems[@]} = 0 ]
