@@ -13,9 +13,17 @@
     "data": [
         "security/group_therapy_security.xml",
         "security/ir.model.access.csv",
+        "security/group_therapy_rules.xml",
+        "views/product_template_views.xml",
+        "views/therapy_group_views.xml",
+        "views/therapy_group_member_views.xml",
+        "views/res_partner_views.xml",
         "views/group_therapy_menus.xml",
+        "data/product_data.xml",
     ],
-    "demo": [],
+    "demo": [
+        "demo/group_therapy_demo.xml",
+    ],
     "application": True,
     "installable": True,
 }

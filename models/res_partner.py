@@ -1,0 +1,47 @@
+from odoo import api, fields, models
+
+THERAPY_GROUPS = "group_therapy.group_therapy_front_desk,group_therapy.group_therapy_provider"
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    therapy_client = fields.Boolean(
+        string="Group Therapy Client",
+        groups=THERAPY_GROUPS,
+        help="A client of the practice's groups; set when the contact joins a group.",
+    )
+    therapy_member_ids = fields.One2many(
+        "therapy.group.member",
+        "partner_id",
+        string="Group Membership",
+        groups=THERAPY_GROUPS,
+    )
+    therapy_group_count = fields.Integer(
+        string="Therapy Groups", compute="_compute_therapy_group_count", groups=THERAPY_GROUPS
+    )
+
+    @api.depends("therapy_member_ids.date_start", "therapy_member_ids.date_end")
+    def _compute_therapy_group_count(self):
+        """Groups the client is a member of today."""
+        counts = dict(
+            self.env["therapy.group.member"]._read_group(
+                [("partner_id", "in", self.ids), ("is_current", "=", True)],
+                groupby=["partner_id"],
+                aggregates=["group_id:count_distinct"],
+            )
+        )
+        for partner in self:
+            partner.therapy_group_count = counts.get(partner, 0)
+
+    def action_open_therapy_groups(self):
+        """The groups the client belongs to (current and past)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Groups of %(client)s", client=self.display_name),
+            "res_model": "therapy.group",
+            "view_mode": "list,kanban,form",
+            "domain": [("member_ids.partner_id", "=", self.id)],
+            "context": {"active_test": False},
+        }

@@ -1,0 +1,149 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class TherapyGroup(models.Model):
+    _name = "therapy.group"
+    _description = "Therapy Group"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "name, id"
+    _check_company_auto = True
+
+    def _default_product_id(self):
+        """Groups normally bill 90853, group psychotherapy."""
+        return self.env.ref("group_therapy.product_product_cpt_90853", raise_if_not_found=False)
+
+    def _domain_provider_id(self):
+        """Only users with the Provider role (administrators included) run groups."""
+        provider_group = self.env.ref(
+            "group_therapy.group_therapy_provider", raise_if_not_found=False
+        )
+        return [("all_group_ids", "in", provider_group.ids)] if provider_group else []
+
+    # identity
+    name = fields.Char(string="Group Name", required=True, tracking=True)
+    code = fields.Char(
+        string="Initials",
+        required=True,
+        tracking=True,
+        help="Short initials shown on the schedule, e.g. DBT-A.",
+    )
+    active = fields.Boolean(default=True, tracking=True)
+    color = fields.Integer()
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    # who runs it
+    provider_id = fields.Many2one(
+        "res.users",
+        required=True,
+        index=True,
+        tracking=True,
+        default=lambda self: self.env.user,
+        domain=_domain_provider_id,
+        help="The provider who runs the group.",
+    )
+    shared_provider_ids = fields.Many2many(
+        "res.users",
+        "therapy_group_shared_provider_rel",
+        "group_id",
+        "user_id",
+        string="Shared With",
+        domain=_domain_provider_id,
+        help="Other providers who may see and edit the group's clients, schedule it and chart "
+        "on it. A provider is added here when the group is scheduled on their calendar.",
+    )
+    # billing
+    default_product_id = fields.Many2one(
+        "product.product",
+        string="Default Code",
+        required=True,
+        tracking=True,
+        check_company=True,
+        default=_default_product_id,
+        domain=[("therapy_code_kind", "=", "cpt"), ("therapy_addon_only", "=", False)],
+        help="The CPT code the group normally bills; each client's code can still be changed "
+        "per session.",
+    )
+    # members
+    member_ids = fields.One2many("therapy.group.member", "group_id", string="Memberships")
+    member_partner_ids = fields.Many2many(
+        "res.partner",
+        string="Current Clients",
+        compute="_compute_member_partner_ids",
+    )
+    member_count = fields.Integer(string="Clients", compute="_compute_member_partner_ids")
+    capacity = fields.Integer(
+        default=12,
+        help="Most clients the group takes (12 is Medicare's limit for 90853). 0 means no limit.",
+    )
+    allow_over_capacity = fields.Boolean(
+        tracking=True,
+        groups="group_therapy.group_therapy_manager",
+        help="Set by an administrator to let the group take more clients than its capacity.",
+    )
+    is_over_capacity = fields.Boolean(compute="_compute_member_partner_ids")
+
+    @api.constrains("capacity")
+    def _check_capacity(self):
+        """Capacity is a head count: never negative; lowering it under the members is refused."""
+        for group in self:
+            if group.capacity < 0:
+                raise ValidationError(
+                    self.env._("Capacity cannot be negative: use 0 for a group with no limit.")
+                )
+        self._check_members_within_capacity()
+
+    @api.depends("member_ids.partner_id", "member_ids.date_start", "member_ids.date_end")
+    def _compute_member_partner_ids(self):
+        """Current clients: memberships that have started and not ended today."""
+        for group in self:
+            partners = group.member_ids.filtered("is_current").partner_id
+            group.member_partner_ids = partners
+            group.member_count = len(partners)
+            group.is_over_capacity = bool(group.capacity) and len(partners) > group.capacity
+
+    def _check_members_within_capacity(self):
+        """Refuse more current or upcoming members than the capacity, unless allowed."""
+        today = fields.Date.context_today(self)
+        for group in self:
+            if not group.capacity or group.sudo().allow_over_capacity:
+                continue
+            active_members = group.member_ids.filtered(
+                lambda member: not member.date_end or member.date_end > today
+            )
+            if len(active_members) > group.capacity:
+                raise ValidationError(
+                    self.env._(
+                        "“%(group)s” is full: %(count)s clients for %(capacity)s places. Raise "
+                        "its capacity, or ask a Group Therapy administrator to allow it to run "
+                        "over capacity.",
+                        group=group.display_name,
+                        count=len(active_members),
+                        capacity=group.capacity,
+                    )
+                )
+
+    @api.depends("name", "code")
+    def _compute_display_name(self):
+        for group in self:
+            group.display_name = f"[{group.code}] {group.name}" if group.code else group.name
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        """Find a group by part of its name or its initials, as on the schedule."""
+        if operator in ("ilike", "like", "=ilike", "=like", "=") and value:
+            return ["|", ("name", operator, value), ("code", operator, value)]
+        return super()._search_display_name(operator, value)
+
+    def action_open_members(self):
+        """The group's memberships, current first, to add or remove clients."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Clients of %(group)s", group=self.display_name),
+            "res_model": "therapy.group.member",
+            "view_mode": "list,form",
+            "domain": [("group_id", "=", self.id)],
+            "context": {"default_group_id": self.id, "search_default_filter_current": 1},
+        }

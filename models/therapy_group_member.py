@@ -1,0 +1,135 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import format_date
+
+
+class TherapyGroupMember(models.Model):
+    _name = "therapy.group.member"
+    _description = "Therapy Group Membership"
+    _order = "date_end desc nulls first, date_start desc, id desc"
+    _check_company_auto = True
+
+    group_id = fields.Many2one("therapy.group", required=True, index=True, ondelete="cascade")
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Client",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+    )
+    date_start = fields.Date(
+        string="Member Since", required=True, default=fields.Date.context_today
+    )
+    date_end = fields.Date(
+        string="Left On",
+        help="The client is no longer a member from this date on. Empty: still a member.",
+    )
+    company_id = fields.Many2one(related="group_id.company_id", store=True, index=True)
+    provider_id = fields.Many2one(related="group_id.provider_id", string="Provider")
+    group_code = fields.Char(related="group_id.code", string="Initials")
+    is_current = fields.Boolean(
+        string="Current Member", compute="_compute_is_current", search="_search_is_current"
+    )
+
+    @api.depends("date_start", "date_end")
+    @api.depends_context("tz")
+    def _compute_is_current(self):
+        """A member today: started on or before today, not left yet."""
+        today = fields.Date.context_today(self)
+        for member in self:
+            member.is_current = member.date_start <= today and (
+                not member.date_end or member.date_end > today
+            )
+
+    def _search_is_current(self, operator, value):
+        if operator != "in":
+            return NotImplemented
+        today = fields.Date.context_today(self)
+        return [
+            ("date_start", "<=", today),
+            "|",
+            ("date_end", "=", False),
+            ("date_end", ">", today),
+        ]
+
+    @api.constrains("group_id", "partner_id", "date_start", "date_end")
+    def _check_dates_and_overlap(self):
+        """End on or after start; a client is a member of a group at most once at a time."""
+        for member in self:
+            if member.date_end and member.date_end < member.date_start:
+                raise ValidationError(
+                    self.env._(
+                        "%(client)s cannot leave “%(group)s” (%(end)s) before joining it "
+                        "(%(start)s): set the Left On date on or after the Member Since date.",
+                        client=member.partner_id.display_name,
+                        group=member.group_id.display_name,
+                        end=format_date(self.env, member.date_end),
+                        start=format_date(self.env, member.date_start),
+                    )
+                )
+        # Memberships of groups hidden from the user still count: read them all.
+        siblings_sudo = self.sudo().search(
+            [("group_id", "in", self.group_id.ids), ("partner_id", "in", self.partner_id.ids)]
+        )
+        for member in self:
+            for other in siblings_sudo:
+                if (
+                    other.id != member.id
+                    and other.group_id == member.group_id
+                    and other.partner_id == member.partner_id
+                    and member._overlaps(other)
+                ):
+                    raise ValidationError(
+                        self.env._(
+                            "%(client)s is already a member of “%(group)s” since %(start)s. "
+                            "A client can be in a group only once at a time: end that "
+                            "membership first, or change its dates.",
+                            client=member.partner_id.display_name,
+                            group=member.group_id.display_name,
+                            start=format_date(self.env, other.date_start),
+                        )
+                    )
+        self.group_id._check_members_within_capacity()
+
+    @api.depends("partner_id", "group_id")
+    def _compute_display_name(self):
+        for member in self:
+            member.display_name = self.env._(
+                "%(client)s in %(group)s",
+                client=member.partner_id.display_name or "",
+                group=member.group_id.display_name or "",
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        members = super().create(vals_list)
+        # Someone added to a group is a client of the practice from then on.
+        members.partner_id.filtered(lambda partner: not partner.therapy_client).write(
+            {"therapy_client": True}
+        )
+        return members
+
+    def action_end_membership(self):
+        """Remove the client from the group today, keeping the membership as history."""
+        today = fields.Date.context_today(self)
+        for member in self.filtered(lambda m: not m.date_end or m.date_end > today):
+            member.date_end = max(today, member.date_start)
+        return True
+
+    def action_open_group(self):
+        """Open the group form, to edit the group from the client's profile."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "therapy.group",
+            "res_id": self.group_id.id,
+            "view_mode": "form",
+        }
+
+    def _overlaps(self, other):
+        """Whether two memberships share a day ([start, end) periods, open end = still on)."""
+        self.ensure_one()
+        return (not other.date_end or self.date_start < other.date_end) and (
+            not self.date_end or other.date_start < self.date_end
+        )
