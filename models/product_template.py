@@ -107,6 +107,9 @@ class ProductTemplate(models.Model):
         for vals in vals_list:
             if vals.get("therapy_code"):
                 vals["therapy_code"] = vals["therapy_code"].strip().upper()
+                # The code as internal reference shows it wherever Odoo names the product,
+                # invoice lines included: "[90853] Group psychotherapy".
+                vals.setdefault("default_code", vals["therapy_code"])
         return super().create(vals_list)
 
     def write(self, vals):

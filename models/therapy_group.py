@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class TherapyGroup(models.Model):
@@ -83,6 +83,10 @@ class TherapyGroup(models.Model):
         help="Set by an administrator to let the group take more clients than its capacity.",
     )
     is_over_capacity = fields.Boolean(compute="_compute_member_partner_ids")
+    # sessions
+    session_ids = fields.One2many("calendar.event", "therapy_group_id")
+    session_count = fields.Integer(string="Session Count", compute="_compute_sessions")
+    next_session_start = fields.Datetime(string="Next Session", compute="_compute_sessions")
 
     @api.constrains("capacity")
     def _check_capacity(self):
@@ -102,6 +106,26 @@ class TherapyGroup(models.Model):
             group.member_partner_ids = partners
             group.member_count = len(partners)
             group.is_over_capacity = bool(group.capacity) and len(partners) > group.capacity
+
+    def _compute_sessions(self):
+        """Session count and the next session to come, in one query for all groups."""
+        now = fields.Datetime.now()
+        Event = self.env["calendar.event"]
+        counts = dict(
+            Event._read_group(
+                [("therapy_group_id", "in", self.ids)], ["therapy_group_id"], ["__count"]
+            )
+        )
+        next_starts = dict(
+            Event._read_group(
+                [("therapy_group_id", "in", self.ids), ("start", ">=", now)],
+                ["therapy_group_id"],
+                ["start:min"],
+            )
+        )
+        for group in self:
+            group.session_count = counts.get(group, 0)
+            group.next_session_start = next_starts.get(group, False)
 
     def _check_members_within_capacity(self):
         """Refuse more current or upcoming members than the capacity, unless allowed."""
@@ -136,6 +160,16 @@ class TherapyGroup(models.Model):
             return ["|", ("name", operator, value), ("code", operator, value)]
         return super()._search_display_name(operator, value)
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_with_sessions(self):
+        if self.with_context(active_test=False).session_ids:
+            raise UserError(
+                self.env._(
+                    "A group that has sessions keeps its history: archive it instead of "
+                    "deleting it."
+                )
+            )
+
     def action_open_members(self):
         """The group's memberships, current first, to add or remove clients."""
         self.ensure_one()
@@ -147,3 +181,22 @@ class TherapyGroup(models.Model):
             "domain": [("group_id", "=", self.id)],
             "context": {"default_group_id": self.id, "search_default_filter_current": 1},
         }
+
+    def action_open_sessions(self):
+        """The group's sessions on the calendar, to schedule another one."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "group_therapy.calendar_event_action_session"
+        )
+        action["domain"] = [("therapy_group_id", "=", self.id)]
+        action["context"] = {"default_therapy_group_id": self.id}
+        return action
+
+    def _sync_upcoming_sessions(self):
+        """Bring membership changes into the sessions that have not happened yet."""
+        if not self:
+            return
+        upcoming = self.env["calendar.event"].search(
+            [("therapy_group_id", "in", self.ids), ("start", ">", fields.Datetime.now())]
+        )
+        upcoming._therapy_sync_attendance(remove_blank=True)

@@ -108,7 +108,21 @@ class TherapyGroupMember(models.Model):
         members.partner_id.filtered(lambda partner: not partner.therapy_client).write(
             {"therapy_client": True}
         )
+        members.group_id._sync_upcoming_sessions()
         return members
+
+    def write(self, vals):
+        groups_before = self.group_id
+        result = super().write(vals)
+        if {"group_id", "partner_id", "date_start", "date_end"} & vals.keys():
+            (groups_before | self.group_id)._sync_upcoming_sessions()
+        return result
+
+    def unlink(self):
+        groups = self.group_id
+        result = super().unlink()
+        groups._sync_upcoming_sessions()
+        return result
 
     def action_end_membership(self):
         """Remove the client from the group today, keeping the membership as history."""

@@ -1,0 +1,228 @@
+from collections import defaultdict
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+
+from .therapy_attendance import PLACES_OF_SERVICE
+
+
+class CalendarEvent(models.Model):
+    _inherit = "calendar.event"
+
+    therapy_group_id = fields.Many2one(
+        "therapy.group",
+        index="btree_not_null",
+        ondelete="restrict",
+        help="Schedule a group session: type part of the group's name or initials. Every current "
+        "member is added to the session.",
+    )
+    therapy_group_code = fields.Char(related="therapy_group_id.code", string="Group Initials")
+    therapy_attendance_ids = fields.One2many("therapy.attendance", "event_id", string="Attendance")
+    therapy_place_of_service = fields.Selection(
+        selection=PLACES_OF_SERVICE,
+        string="Place of Service",
+        default="11",
+        help="Where the session takes place; each client's line can differ (e.g. one client "
+        "joins by video from home).",
+    )
+    therapy_attendance_state = fields.Selection(
+        selection=[("todo", "To take"), ("partial", "In progress"), ("done", "Complete")],
+        string="Attendance Taken",
+        compute="_compute_therapy_attendance_state",
+        store=True,
+    )
+    therapy_attended_count = fields.Integer(
+        string="Head Count",
+        compute="_compute_therapy_attendance_state",
+        store=True,
+        help="Clients who attended the session.",
+    )
+    therapy_show_all_groups = fields.Boolean(
+        string="All Groups",
+        compute="_compute_therapy_show_all_groups",
+        readonly=False,
+        help="Also offer groups run by other providers. Scheduling one of them on this calendar "
+        "shares it with this provider.",
+    )
+    therapy_group_notice = fields.Char(compute="_compute_therapy_group_notice")
+
+    @api.depends("therapy_attendance_ids.state")
+    def _compute_therapy_attendance_state(self):
+        """Complete when every client's attendance is answered."""
+        for event in self:
+            lines = event.therapy_attendance_ids
+            answered = lines.filtered("state")
+            event.therapy_attended_count = len(
+                answered.filtered(lambda line: line.state == "attended")
+            )
+            if not event.therapy_group_id or not lines:
+                event.therapy_attendance_state = False
+            elif len(answered) == len(lines):
+                event.therapy_attendance_state = "done"
+            else:
+                event.therapy_attendance_state = "partial" if answered else "todo"
+
+    def _compute_therapy_show_all_groups(self):
+        """The picker starts with the organizer's own and shared groups."""
+        self.therapy_show_all_groups = False
+
+    @api.depends("therapy_group_id", "user_id")
+    def _compute_therapy_group_notice(self):
+        """Warn when the group belongs to another provider than the one whose calendar it is."""
+        for event in self:
+            group = event.therapy_group_id
+            organizer = event.user_id
+            if not group or not organizer or organizer == group.provider_id:
+                event.therapy_group_notice = False
+            elif organizer in group.shared_provider_ids:
+                event.therapy_group_notice = self.env._(
+                    "This group belongs to %(owner)s and is shared with %(provider)s.",
+                    owner=group.provider_id.name,
+                    provider=organizer.name,
+                )
+            else:
+                event.therapy_group_notice = self.env._(
+                    "This group belongs to %(owner)s. Saving the session shares the group with "
+                    "%(provider)s, who can then see its clients, schedule it and chart on it.",
+                    owner=group.provider_id.name,
+                    provider=organizer.name,
+                )
+
+    @api.depends("therapy_group_id", "therapy_attendance_state")
+    def _compute_display_name(self):
+        """Group sessions show on the calendar whether attendance is complete (✓) or begun (…)."""
+        result = super()._compute_display_name()
+        marks = {"done": "✓", "partial": "…"}
+        for event in self.filtered("therapy_group_id"):
+            mark = marks.get(event.therapy_attendance_state)
+            if mark:
+                event.display_name = f"{event.display_name} {mark}"
+        return result
+
+    @api.onchange("therapy_group_id")
+    def _onchange_therapy_group_id(self):
+        """Name the session after the group and invite its current members."""
+        group = self.therapy_group_id
+        if not group:
+            return
+        self.name = group.display_name
+        members = group.member_ids.filtered("is_current").partner_id
+        self.partner_ids = [Command.link(partner.id) for partner in members]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        groups = self.env["therapy.group"].browse(
+            {vals["therapy_group_id"] for vals in vals_list if vals.get("therapy_group_id")}
+        )
+        for vals in vals_list:
+            if vals.get("therapy_group_id") and not vals.get("name"):
+                vals["name"] = groups.browse(vals["therapy_group_id"]).display_name
+        events = super().create(vals_list)
+        # A recurring event comes back archived, replaced by its occurrences (created, and
+        # given their lines, by the nested create of Odoo's recurrence).
+        sessions = events.filtered(lambda event: event.therapy_group_id and event.active)
+        if sessions:
+            sessions._therapy_sync_attendance(remove_blank=False)
+            sessions._therapy_share_with_providers()
+        return events
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("active") is False:
+            # Archived sessions (cancelled ones, or occurrences a recurrence detached) keep
+            # the attendance that was recorded, nothing else.
+            self.therapy_attendance_ids.filtered(lambda line: not line.state).unlink()
+        if {"therapy_group_id", "start", "user_id", "partner_ids", "active"} & vals.keys():
+            sessions = self.filtered(lambda event: event.therapy_group_id and event.active)
+            if {"therapy_group_id", "start", "active"} & vals.keys():
+                sessions._therapy_future()._therapy_sync_attendance(remove_blank=True)
+            sessions._therapy_share_with_providers()
+        return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_recorded_attendance(self):
+        recorded = self.therapy_attendance_ids.filtered("state")
+        if recorded:
+            raise UserError(
+                self.env._(
+                    "“%(session)s” has recorded attendance and cannot be deleted. Archive the "
+                    "session instead, or clear its attendance first.",
+                    session=recorded[0].event_id.display_name,
+                )
+            )
+
+    def action_mark_all_attended(self):
+        """Every unanswered client attended, with the group's default code; answers stay."""
+        blank_lines = self.therapy_attendance_ids.filtered(lambda line: not line.state)
+        for group, lines in blank_lines.grouped("group_id").items():
+            lines.write({"state": "attended", "product_id": group.default_product_id.id})
+        return True
+
+    def _therapy_future(self):
+        """Sessions that have not started: the only ones membership changes may touch."""
+        now = fields.Datetime.now()
+        return self.filtered(lambda event: event.start and event.start > now)
+
+    def _therapy_session_date(self):
+        """The session's day in the organizer's time zone, to compare with membership dates."""
+        self.ensure_one()
+        return fields.Datetime.context_timestamp(
+            self.with_context(tz=self.user_id.tz), self.start
+        ).date()
+
+    def _therapy_sync_attendance(self, remove_blank=True):
+        """One attendance line (and attendee) per client who is a member on the session's day.
+
+        Lines already answered are never removed; blank lines of clients who are no longer
+        members are removed when ``remove_blank``.
+        """
+        sessions = self.filtered("therapy_group_id")
+        if not sessions:
+            return
+        memberships = self.env["therapy.group.member"].search(
+            [("group_id", "in", sessions.therapy_group_id.ids)]
+        )
+        memberships_by_group = defaultdict(list)
+        for membership in memberships:
+            memberships_by_group[membership.group_id].append(membership)
+        new_lines = []
+        stale_lines = self.env["therapy.attendance"]
+        for session in sessions:
+            day = session._therapy_session_date()
+            expected = self.env["res.partner"].union(
+                *(
+                    membership.partner_id
+                    for membership in memberships_by_group[session.therapy_group_id]
+                    if membership.date_start <= day
+                    and (not membership.date_end or membership.date_end > day)
+                )
+            )
+            lines = session.therapy_attendance_ids
+            new_lines += [
+                {"event_id": session.id, "partner_id": partner.id}
+                for partner in expected - lines.partner_id
+            ]
+            if remove_blank:
+                stale = lines.filtered(
+                    lambda line, expected=expected: not line.state
+                    and line.partner_id not in expected
+                )
+                stale_lines |= stale
+                if stale:
+                    session.partner_ids = [Command.unlink(p.id) for p in stale.partner_id]
+            missing_attendees = expected - session.partner_ids
+            if missing_attendees:
+                session.partner_ids = [Command.link(p.id) for p in missing_attendees]
+        stale_lines.unlink()
+        self.env["therapy.attendance"].create(new_lines)
+
+    def _therapy_share_with_providers(self):
+        """A group scheduled on another provider's calendar is shared with that provider."""
+        for session in self.filtered("therapy_group_id"):
+            group = session.therapy_group_id
+            providers = (session.user_id | session.partner_ids.user_ids).filtered(
+                lambda user: user._has_group("group_therapy.group_therapy_provider")
+            )
+            newcomers = providers - group.provider_id - group.shared_provider_ids
+            if newcomers:
+                group.shared_provider_ids = [Command.link(user.id) for user in newcomers]
