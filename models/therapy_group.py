@@ -85,7 +85,7 @@ class TherapyGroup(models.Model):
     is_over_capacity = fields.Boolean(compute="_compute_member_partner_ids")
     # sessions
     session_ids = fields.One2many("calendar.event", "therapy_group_id")
-    session_count = fields.Integer(string="Session Count", compute="_compute_sessions")
+    session_count = fields.Integer(compute="_compute_sessions")
     next_session_start = fields.Datetime(string="Next Session", compute="_compute_sessions")
 
     @api.constrains("capacity")
