@@ -5,3 +5,4 @@ from . import therapy_group_member
 from . import therapy_attendance
 from . import calendar_event
 from . import res_partner
+from . import account_move

@@ -158,6 +158,39 @@ class CalendarEvent(models.Model):
             lines.write({"state": "attended", "product_id": group.default_product_id.id})
         return True
 
+    def action_invoice_attendance(self):
+        """Invoice every client of these sessions who has something to pay, once."""
+        sessions = self.filtered("therapy_group_id")
+        if not sessions:
+            raise UserError(self.env._("Select group sessions to invoice their attendance."))
+        unanswered = sessions.therapy_attendance_ids.filtered(lambda line: not line.state)
+        if unanswered:
+            raise UserError(
+                self.env._(
+                    "Take the attendance of %(session)s first: %(clients)s have no answer yet.",
+                    session=unanswered[0].event_id.display_name,
+                    clients=", ".join(
+                        unanswered.event_id[:1]
+                        .therapy_attendance_ids.filtered(lambda line: not line.state)
+                        .partner_id.mapped("display_name")
+                    ),
+                )
+            )
+        invoices = sessions.therapy_attendance_ids.action_invoice()
+        if not invoices:
+            raise UserError(
+                self.env._(
+                    "Nothing to invoice: every billable client of these sessions is invoiced "
+                    "already, or their code bills nothing (no fee, waived fee)."
+                )
+            )
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [("id", "in", invoices.ids)]
+        action["context"] = {"create": False}
+        return action
+
     def _therapy_future(self):
         """Sessions that have not started: the only ones membership changes may touch."""
         now = fields.Datetime.now()

@@ -37,6 +37,11 @@ class ProductTemplate(models.Model):
         "on top of a client's primary code.",
     )
 
+    therapy_fee_waived = fields.Boolean(
+        string="Waive This Fee",
+        help="No-show / late-cancel code that is recorded but never charged.",
+    )
+
     @api.constrains("therapy_code", "therapy_code_kind", "therapy_addon_only")
     def _check_therapy_code_kind(self):
         """A CPT service needs its code; a system code carries no CPT number."""

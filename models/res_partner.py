@@ -17,6 +17,19 @@ class ResPartner(models.Model):
         string="Group Membership",
         groups=THERAPY_GROUPS,
     )
+    therapy_billing_partner_id = fields.Many2one(
+        "res.partner",
+        string="Bill Group Sessions To",
+        groups=THERAPY_GROUPS,
+        help="The contact who receives this client's invoices (e.g. a parent or guardian). "
+        "Empty: the client.",
+    )
+    therapy_fee_exempt = fields.Boolean(
+        string="Exempt From No-show Fees",
+        groups=THERAPY_GROUPS,
+        help="No-show and late-cancel fees are recorded but never charged to this client "
+        "(e.g. the client's payer forbids them).",
+    )
     therapy_group_count = fields.Integer(
         string="Therapy Groups", compute="_compute_therapy_group_count", groups=THERAPY_GROUPS
     )

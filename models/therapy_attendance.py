@@ -1,5 +1,10 @@
-from odoo import api, fields, models
+from collections import defaultdict
+
+from psycopg2.errors import LockNotAvailable
+
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, format_date
 
 PLACES_OF_SERVICE = [
     ("11", "11 - Office"),
@@ -85,6 +90,31 @@ class TherapyAttendance(models.Model):
         "pricelist.",
     )
 
+    # billing
+    invoice_line_ids = fields.One2many(
+        "account.move.line", "therapy_attendance_id", string="Invoice Lines", readonly=True
+    )
+    invoice_id = fields.Many2one(
+        "account.move",
+        compute="_compute_invoice_id",
+        store=True,
+        index="btree_not_null",
+        help="The client's invoice for this session. A credit note that reverses it frees the "
+        "line to be invoiced again.",
+    )
+    payment_state = fields.Selection(related="invoice_id.payment_state", string="Payment")
+    billing_status = fields.Selection(
+        selection=[
+            ("nothing", "Nothing to bill"),
+            ("waived", "Fee waived"),
+            ("to_invoice", "To invoice"),
+            ("invoiced", "Invoiced"),
+        ],
+        compute="_compute_billing_status",
+        help="Nothing to bill: no answer yet, or no fee. Fee waived: the code or the client is "
+        "exempt from no-show and late-cancel fees.",
+    )
+
     _event_partner_uniq = models.Constraint(
         "UNIQUE(event_id, partner_id)",
         "A client can have only one attendance line per session.",
@@ -116,6 +146,27 @@ class TherapyAttendance(models.Model):
             line.amount = line.product_id.lst_price + sum(
                 line.addon_product_ids.mapped("lst_price")
             )
+
+    @api.depends("invoice_line_ids.move_id.state", "invoice_line_ids.move_id.payment_state")
+    def _compute_invoice_id(self):
+        """The live invoice: cancelled ones and ones reversed by a credit note do not count."""
+        for line in self:
+            line.invoice_id = line.invoice_line_ids.move_id.filtered(
+                lambda move: move.state != "cancel" and move.payment_state != "reversed"
+            )[:1]
+
+    @api.depends("state", "product_id", "invoice_id")
+    @api.depends_context("company")
+    def _compute_billing_status(self):
+        for line in self:
+            if line.invoice_id:
+                line.billing_status = "invoiced"
+            elif not line._is_billable_kind():
+                line.billing_status = "nothing"
+            elif line._is_fee_waived():
+                line.billing_status = "waived"
+            else:
+                line.billing_status = "to_invoice"
 
     @api.constrains("state", "product_id", "addon_product_ids")
     def _check_code_matches_attendance(self):
@@ -197,10 +248,198 @@ class TherapyAttendance(models.Model):
             elif kind in ("no_show", "late_cancel"):
                 line.state = "absent"
 
+    def write(self, vals):
+        if {"state", "product_id", "addon_product_ids", "partner_id"} & vals.keys():
+            self._check_not_invoiced()
+        return super().write(vals)
+
     def action_clear_code(self):
         """Clear the chosen answer and code, to pick another."""
-        self.write({"state": False, "product_id": False, "addon_product_ids": [(5,)]})
+        self.write({"state": False, "product_id": False, "addon_product_ids": [Command.clear()]})
         return True
+
+    def action_invoice(self):
+        """Invoice and post, one invoice per client and session; never twice."""
+        lines = self._lock_for_invoicing()
+        to_invoice = lines.filtered(lambda line: line.billing_status == "to_invoice")
+        if not to_invoice:
+            return self.env["account.move"]
+        invoices = self.env["account.move"].create(to_invoice._prepare_invoice_vals_list())
+        invoices.action_post()
+        return invoices
+
+    def action_register_payment(self):
+        """Odoo's own payment wizard for this client's invoice, invoicing it first if needed."""
+        self.ensure_one()
+        if not self.invoice_id:
+            if self.billing_status != "to_invoice":
+                raise UserError(self._message_nothing_to_pay())
+            self.action_invoice()
+        invoice = self.invoice_id
+        if invoice.state == "draft":
+            invoice.action_post()
+        if invoice.payment_state in ("paid", "in_payment"):
+            raise UserError(
+                self.env._(
+                    "%(client)s's invoice %(invoice)s is already paid.",
+                    client=self.partner_id.display_name,
+                    invoice=invoice.name,
+                )
+            )
+        return invoice.action_register_payment()
+
+    def action_open_invoice(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "res_id": self.invoice_id.id,
+            "view_mode": "form",
+        }
+
+    def _is_billable_kind(self):
+        """A CPT service for a client who attended, or a no-show / late-cancel fee."""
+        self.ensure_one()
+        kind = self.product_id.therapy_code_kind
+        return (self.state == "attended" and kind == "cpt") or (
+            self.state == "absent" and kind in ("no_show", "late_cancel")
+        )
+
+    def _is_fee_waived(self):
+        self.ensure_one()
+        if self.product_id.therapy_code_kind not in ("no_show", "late_cancel"):
+            return False
+        return self.product_id.therapy_fee_waived or self.partner_id.sudo().therapy_fee_exempt
+
+    def _check_not_invoiced(self):
+        """An invoiced code changes only after the invoice is credited."""
+        invoiced = self.filtered("invoice_id")
+        posted = invoiced.filtered(lambda line: line.invoice_id.state == "posted")
+        if posted:
+            raise UserError(
+                self.env._(
+                    "%(client)s's code is on the posted invoice %(invoice)s. Credit that invoice "
+                    "first (Add Credit Note), then change the code and invoice again.",
+                    client=posted[0].partner_id.display_name,
+                    invoice=posted[0].invoice_id.name,
+                )
+            )
+        # A draft made by the session is ours to discard; the line is invoiced again later.
+        invoiced.invoice_id.filtered(lambda move: move.state == "draft").unlink()
+
+    def _lock_for_invoicing(self):
+        """Lock the lines so that two users invoicing the same session cannot both succeed."""
+        if not self:
+            return self
+        try:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM therapy_attendance WHERE id IN %s FOR UPDATE NOWAIT",
+                    tuple(self.ids),
+                )
+            )
+        except LockNotAvailable:
+            raise UserError(
+                self.env._(
+                    "These sessions are being invoiced by someone else right now. Wait a moment "
+                    "and try again: nothing was invoiced twice."
+                )
+            ) from None
+        # What another transaction committed before the lock is what counts.
+        self.invalidate_recordset(["invoice_id"])
+        self.invoice_line_ids.invalidate_recordset()
+        return self
+
+    def _prepare_invoice_vals_list(self):
+        """One customer invoice per line: the client's code (and add-ons) at pricelist price."""
+        prices = self._pricelist_prices()
+        vals_list = []
+        for line in self:
+            event = line.event_id
+            group = line.group_id
+            session_day = fields.Datetime.context_timestamp(line, event.start).date()
+            invoice_lines = []
+            for product in line.product_id | line.addon_product_ids:
+                if product.therapy_code_kind == "cpt":
+                    label = self.env._(
+                        "%(code)s %(name)s, %(group)s group session of %(date)s",
+                        code=product.therapy_code,
+                        name=product.name,
+                        group=group.code,
+                        date=format_date(self.env, session_day),
+                    )
+                else:  # a fee, not a service: no CPT code on it
+                    label = self.env._(
+                        "%(name)s, %(date)s",
+                        name=product.name,
+                        date=format_date(self.env, session_day),
+                    )
+                invoice_lines.append(
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "name": label,
+                            "quantity": 1.0,
+                            "price_unit": prices[line][product],
+                            "therapy_attendance_id": line.id,
+                        }
+                    )
+                )
+            partner = line.partner_id.sudo().therapy_billing_partner_id or line.partner_id
+            vals_list.append(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": session_day,
+                    "company_id": line.company_id.id,
+                    "invoice_user_id": group.provider_id.id,
+                    "therapy_event_id": event.id,
+                    "therapy_group_id": group.id,
+                    "therapy_provider_id": event.user_id.id or group.provider_id.id,
+                    "invoice_origin": event.display_name,
+                    "invoice_line_ids": invoice_lines,
+                }
+            )
+        return vals_list
+
+    def _pricelist_prices(self):
+        """{line: {product: price}}, one pricelist computation per pricelist and day."""
+        batches = defaultdict(lambda: self.browse())
+        for line in self:
+            partner = line.partner_id.sudo().therapy_billing_partner_id or line.partner_id
+            batches[partner.property_product_pricelist, line.event_id.start.date()] |= line
+        prices = {}
+        for (pricelist, day), lines in batches.items():
+            products = lines.product_id | lines.addon_product_ids
+            if pricelist:
+                by_product = pricelist._get_products_price(products, 1.0, date=day)
+            else:
+                by_product = {product.id: product.lst_price for product in products}
+            for line in lines:
+                prices[line] = {
+                    product: by_product[product.id]
+                    for product in line.product_id | line.addon_product_ids
+                }
+        return prices
+
+    def _message_nothing_to_pay(self):
+        self.ensure_one()
+        if self.billing_status == "waived":
+            return self.env._(
+                "%(client)s's %(code)s fee is waived: there is nothing to pay.",
+                client=self.partner_id.display_name,
+                code=self.product_id.name,
+            )
+        if not self.state:
+            return self.env._(
+                "Record whether %(client)s attended before taking a payment.",
+                client=self.partner_id.display_name,
+            )
+        return self.env._(
+            "%(client)s's code is “%(code)s”: nothing is billed, so there is nothing to pay.",
+            client=self.partner_id.display_name,
+            code=self.product_id.name,
+        )
 
     def _message_wrong_kind(self):
         self.ensure_one()

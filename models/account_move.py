@@ -1,0 +1,31 @@
+from odoo import fields, models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    therapy_event_id = fields.Many2one(
+        "calendar.event", string="Group Session", index="btree_not_null", readonly=True, copy=False
+    )
+    therapy_group_id = fields.Many2one(
+        "therapy.group", index="btree_not_null", readonly=True, copy=False
+    )
+    therapy_provider_id = fields.Many2one(
+        "res.users", string="Rendering Provider", readonly=True, copy=False
+    )
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    therapy_attendance_id = fields.Many2one(
+        "therapy.attendance",
+        string="Session Attendance",
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+    )
+    therapy_code = fields.Char(
+        related="product_id.therapy_code", string="CPT Code", store=True, index="btree_not_null"
+    )
