@@ -11,39 +11,16 @@ class GroupTherapyCommon(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.company = cls.env.company
-        cls.provider = new_test_user(
-            cls.env,
-            "gt_provider",
-            groups="group_therapy.group_therapy_provider",
-            name="Provider Pat",
-        )
-        cls.shared_provider = new_test_user(
-            cls.env,
-            "gt_shared_provider",
-            groups="group_therapy.group_therapy_provider",
-            name="Shared Sam",
-        )
-        cls.other_provider = new_test_user(
-            cls.env,
-            "gt_other_provider",
-            groups="group_therapy.group_therapy_provider",
-            name="Other Olga",
-        )
-        cls.front_desk = new_test_user(
-            cls.env,
-            "gt_front_desk",
-            groups="group_therapy.group_therapy_front_desk",
-            name="Front Desk Fran",
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            "gt_manager",
-            groups="group_therapy.group_therapy_manager",
-            name="Admin Ada",
-        )
-        cls.accountant = new_test_user(
-            cls.env, "gt_accountant", groups="account.group_account_invoice", name="Accountant Al"
-        )
+        # One user per role: (attribute, login, groups, name).
+        for attribute, login, groups, name in (
+            ("provider", "gt_provider", "group_therapy.group_therapy_provider", "Provider Pat"),
+            ("shared_provider", "gt_shared", "group_therapy.group_therapy_provider", "Shared Sam"),
+            ("other_provider", "gt_other", "group_therapy.group_therapy_provider", "Other Olga"),
+            ("front_desk", "gt_front_desk", "group_therapy.group_therapy_front_desk", "Fran Desk"),
+            ("manager", "gt_manager", "group_therapy.group_therapy_manager", "Admin Ada"),
+            ("accountant", "gt_accountant", "account.group_account_invoice", "Accountant Al"),
+        ):
+            setattr(cls, attribute, new_test_user(cls.env, login, groups=groups, name=name))
         cls.portal_user = new_test_user(cls.env, "gt_portal", groups="base.group_portal")
 
         cls.cpt_90853 = cls.env.ref("group_therapy.product_product_cpt_90853")
