@@ -6,3 +6,6 @@ from . import therapy_attendance
 from . import calendar_event
 from . import res_partner
 from . import account_move
+from . import therapy_chart_template
+from . import therapy_chart_note
+from . import therapy_chart_note_addendum

@@ -45,6 +45,19 @@ class CalendarEvent(models.Model):
         "shares it with this provider.",
     )
     therapy_group_notice = fields.Char(compute="_compute_therapy_group_notice")
+    # charting: clinical, so providers (and administrators) only
+    therapy_chart_note_ids = fields.One2many(
+        "therapy.chart.note",
+        "event_id",
+        string="Chart Notes",
+        groups="group_therapy.group_therapy_provider",
+    )
+    therapy_chart_state = fields.Selection(
+        selection=[("todo", "To chart"), ("draft", "Drafts"), ("locked", "Signed")],
+        string="Charting",
+        compute="_compute_therapy_chart_state",
+        groups="group_therapy.group_therapy_provider",
+    )
 
     @api.depends("therapy_attendance_ids.state")
     def _compute_therapy_attendance_state(self):
@@ -61,6 +74,18 @@ class CalendarEvent(models.Model):
                 event.therapy_attendance_state = "done"
             else:
                 event.therapy_attendance_state = "partial" if answered else "todo"
+
+    @api.depends("therapy_group_id", "therapy_chart_note_ids.state")
+    def _compute_therapy_chart_state(self):
+        """Signed once every note is locked; drafts while any is being written."""
+        for event in self:
+            states = set(event.therapy_chart_note_ids.mapped("state"))
+            if not event.therapy_group_id:
+                event.therapy_chart_state = False
+            elif not states:
+                event.therapy_chart_state = "todo"
+            else:
+                event.therapy_chart_state = "draft" if "draft" in states else "locked"
 
     def _compute_therapy_show_all_groups(self):
         """The picker starts with the organizer's own and shared groups."""
@@ -158,6 +183,23 @@ class CalendarEvent(models.Model):
             lines.write({"state": "attended", "product_id": group.default_product_id.id})
         return True
 
+    def action_open_charting(self):
+        """The group charting wizard: one page of group notes, a note per attending client."""
+        self.ensure_one()
+        self._therapy_check_chartable()
+        Wizard = self.env["therapy.charting.wizard"]
+        return Wizard.create(Wizard._prepare_for_event(self))._action_reopen()
+
+    def action_open_chart_notes(self):
+        """The session's chart notes, one per attending client."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "group_therapy.therapy_chart_note_action"
+        )
+        action["domain"] = [("event_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
     def action_invoice_attendance(self):
         """Invoice every client of these sessions who has something to pay, once."""
         sessions = self.filtered("therapy_group_id")
@@ -190,6 +232,45 @@ class CalendarEvent(models.Model):
         action["domain"] = [("id", "in", invoices.ids)]
         action["context"] = {"create": False}
         return action
+
+    def _therapy_attended_lines(self):
+        """The attendance lines of the clients who attended: the ones who get a chart note."""
+        return self.therapy_attendance_ids.filtered(lambda line: line.state == "attended")
+
+    def _therapy_check_chartable(self):
+        """Refuse, with what to do, a session that cannot be charted (or charted again)."""
+        self.ensure_one()
+        if not self.therapy_group_id:
+            raise UserError(
+                self.env._("Only group sessions are charted here: choose the session's group.")
+            )
+        # Providers chart the groups they run or share; others are stopped here, clearly.
+        self.therapy_group_id.check_access("write")
+        if self.therapy_chart_note_ids.filtered(lambda note: note.state == "locked"):
+            raise UserError(
+                self.env._(
+                    "The chart notes of %(session)s are signed and locked. To add to a note, "
+                    "open it (Chart Notes) and write an addendum.",
+                    session=self.display_name,
+                )
+            )
+        unanswered = self.therapy_attendance_ids.filtered(lambda line: not line.state)
+        if unanswered:
+            raise UserError(
+                self.env._(
+                    "Take the attendance first: %(clients)s have no answer yet. The chart notes "
+                    "record who attended and the head count.",
+                    clients=", ".join(unanswered.partner_id.mapped("display_name")),
+                )
+            )
+        if not self._therapy_attended_lines():
+            raise UserError(
+                self.env._(
+                    "Nobody attended %(session)s, so there is no chart note to write: the "
+                    "attendance codes are the record of this session.",
+                    session=self.display_name,
+                )
+            )
 
     def _therapy_future(self):
         """Sessions that have not started: the only ones membership changes may touch."""

@@ -34,6 +34,18 @@ class ResPartner(models.Model):
         string="Therapy Groups", compute="_compute_therapy_group_count", groups=THERAPY_GROUPS
     )
 
+    therapy_chart_note_ids = fields.One2many(
+        "therapy.chart.note",
+        "partner_id",
+        string="Chart Notes",
+        groups="group_therapy.group_therapy_provider",
+    )
+    therapy_chart_note_count = fields.Integer(
+        string="Chart Note Count",
+        compute="_compute_therapy_chart_note_count",
+        groups="group_therapy.group_therapy_provider",
+    )
+
     @api.depends("therapy_member_ids.date_start", "therapy_member_ids.date_end")
     def _compute_therapy_group_count(self):
         """Groups the client is a member of today."""
@@ -46,6 +58,27 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.therapy_group_count = counts.get(partner, 0)
+
+    @api.depends("therapy_chart_note_ids")
+    def _compute_therapy_chart_note_count(self):
+        """The client's chart notes the user may read, in one query."""
+        counts = dict(
+            self.env["therapy.chart.note"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.therapy_chart_note_count = counts.get(partner, 0)
+
+    def action_open_therapy_chart_notes(self):
+        """The client's chart notes, newest session first."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "group_therapy.therapy_chart_note_action"
+        )
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action
 
     def action_open_therapy_groups(self):
         """The groups the client belongs to (current and past)."""

@@ -251,6 +251,8 @@ class TherapyAttendance(models.Model):
     def write(self, vals):
         if {"state", "product_id", "addon_product_ids", "partner_id"} & vals.keys():
             self._check_not_invoiced()
+        if ("state" in vals and vals["state"] != "attended") or "partner_id" in vals:
+            self._check_not_charted()
         return super().write(vals)
 
     def action_clear_code(self):
@@ -326,6 +328,24 @@ class TherapyAttendance(models.Model):
             )
         # A draft made by the session is ours to discard; the line is invoiced again later.
         invoiced.invoice_id.filtered(lambda move: move.state == "draft").unlink()
+
+    def _check_not_charted(self):
+        """A signed chart note says the client attended: that answer no longer changes."""
+        # Front desk cannot read clinical notes, but must learn why the answer is frozen.
+        charted_sudo = (
+            self.env["therapy.chart.note"]
+            .sudo()
+            .search([("attendance_id", "in", self.ids), ("state", "=", "locked")], limit=1)
+        )
+        if charted_sudo:
+            raise UserError(
+                self.env._(
+                    "%(client)s's chart note for this session is signed, and it records that "
+                    "the client attended. The attendance can no longer change: ask the provider "
+                    "to add an addendum to the note.",
+                    client=charted_sudo.partner_id.display_name,
+                )
+            )
 
     def _lock_for_invoicing(self):
         """Lock the lines so that two users invoicing the same session cannot both succeed."""

@@ -1,1 +1,1 @@
-
+from . import therapy_charting_wizard

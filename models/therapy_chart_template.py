@@ -1,0 +1,31 @@
+from odoo import fields, models
+
+
+class TherapyChartTemplate(models.Model):
+    _name = "therapy.chart.template"
+    _description = "Chart Note Template"
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        index=True,
+        help="Empty: offered to every company of the database.",
+    )
+    template_type = fields.Selection(
+        selection=[("custom", "Custom"), ("single_client", "Single client (built-in)")],
+        string="Kind",
+        required=True,
+        default="custom",
+        help="Only custom templates may chart a group session; built-in single-client "
+        "templates are for individual appointments.",
+    )
+    body = fields.Html(
+        string="Template",
+        sanitize_style=True,
+        help="The sections every chart note written with this template starts with. It is "
+        "edited here only: the charting screen adds the group and client notes after it.",
+    )

@@ -1,0 +1,457 @@
+from datetime import datetime, timedelta
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import GroupTherapyCommon
+
+GROUP_NOTE = "<p>Practised <strong>distress tolerance</strong> skills (TIPP).</p>"
+
+
+class ChartingCommon(GroupTherapyCommon):
+    """A session of yesterday: 01 and 02 attended, 03 was a no-show, 04 attended (no fee)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.group.member_ids.date_start = datetime.now().date() - timedelta(days=30)
+        cls.session = cls._make_session(cls.group)
+        cls.template = cls.env.ref("group_therapy.therapy_chart_template_group_progress")
+        cls._answer(cls.session, cls.clients[0], "attended", cls.cpt_90853)
+        cls._answer(cls.session, cls.clients[1], "attended", cls.cpt_90853, place_of_service="10")
+        cls._answer(cls.session, cls.clients[2], "absent", cls.no_show)
+        cls._answer(cls.session, cls.clients[3], "attended", cls.no_fee)
+        cls.attendees = cls.clients[0] | cls.clients[1] | cls.clients[3]
+
+    @classmethod
+    def _make_session(cls, group, days=-1):
+        start = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(
+            days=days
+        )
+        return cls.env["calendar.event"].create(
+            {
+                "therapy_group_id": group.id,
+                "start": start,
+                "stop": start + timedelta(minutes=90),
+                "user_id": group.provider_id.id,
+            }
+        )
+
+    @classmethod
+    def _answer(cls, session, client, state, product, **values):
+        session.therapy_attendance_ids.filtered(lambda line: line.partner_id == client).write(
+            {"state": state, "product_id": product.id, **values}
+        )
+
+    @classmethod
+    def _open_wizard(cls, user=None, session=None):
+        user = user or cls.provider
+        action = (session or cls.session).with_user(user).action_open_charting()
+        return cls.env[action["res_model"]].with_user(user).browse(action["res_id"])
+
+    @classmethod
+    def _chart(cls, user=None, client_notes=None, session=None):
+        """Open the wizard, write the group notes and the given client notes, review."""
+        wizard = cls._open_wizard(user, session)
+        wizard.group_note = GROUP_NOTE
+        for line in wizard.line_ids:
+            line.note = (client_notes or {}).get(line.partner_id, False)
+        wizard.action_review()
+        return wizard
+
+    @classmethod
+    def _note(cls, client, session=None):
+        return (session or cls.session).therapy_chart_note_ids.filtered(
+            lambda note: note.partner_id == client
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestChartingWizard(ChartingCommon):
+    def test_wizard_has_one_line_per_attending_client(self):
+        wizard = self._open_wizard()
+        self.assertEqual(wizard.event_id, self.session)
+        self.assertEqual(wizard.line_ids.partner_id, self.attendees, "no line for the no-show")
+        self.assertEqual(wizard.template_id, self.template, "the shipped template by default")
+        self.assertEqual(wizard.head_count, 3)
+        self.assertEqual(wizard.step, "write")
+
+    def test_review_writes_a_draft_note_per_attending_client(self):
+        client_note = "<p>Asked for a referral to a psychiatrist.</p>"
+        wizard = self._chart(client_notes={self.clients[1]: client_note})
+        notes = self.session.therapy_chart_note_ids
+        self.assertEqual(notes.partner_id, self.attendees)
+        self.assertFalse(self._note(self.clients[2]), "clients who did not attend get no note")
+        self.assertEqual(set(notes.mapped("state")), {"draft"})
+        self.assertEqual(wizard.step, "review")
+        self.assertEqual(wizard.note_ids, notes)
+        for note in notes:
+            self.assertIn("distress tolerance", note.body, "group notes go into every note")
+            self.assertIn("Interventions", note.body, "the template's sections")
+            self.assertEqual(note.template_id, self.template)
+            self.assertEqual(note.provider_id, self.provider)
+            self.assertEqual(note.group_id, self.group)
+        self.assertIn("referral to a psychiatrist", self._note(self.clients[1]).body)
+        self.assertNotIn("referral", self._note(self.clients[0]).body, "client notes stay private")
+        self.assertNotIn("referral", self._note(self.clients[3]).body)
+
+    def test_note_records_the_session_facts(self):
+        self._chart()
+        body = self._note(self.clients[1]).body
+        self.assertIn("90853", body)
+        self.assertIn("10 - Telehealth at home", body, "the client's own place of service")
+        self.assertIn("90 minutes", body)
+        self.assertIn("[AAG] Adult Anxiety Group", body)
+        self.assertIn("Provider Pat", body)
+        self.assertRegex(str(body), r"Clients attending</th><td>3<")
+        self.assertIn("No fee", self._note(self.clients[3]).body)
+        for other in (self.clients[0], self.clients[2], self.clients[3]):
+            self.assertNotIn(other.name, body, "a note names no other member")
+
+    def test_reopening_loads_the_drafts(self):
+        self._chart(client_notes={self.clients[0]: "<p>Quiet today.</p>"})
+        wizard = self._open_wizard()
+        self.assertIn("distress tolerance", wizard.group_note)
+        line = wizard.line_ids.filtered(lambda line: line.partner_id == self.clients[0])
+        self.assertIn("Quiet today", line.note)
+        # Reviewing again updates the same notes instead of adding others.
+        notes_before = self.session.therapy_chart_note_ids
+        wizard.group_note = "<p>Revised group notes.</p>"
+        wizard.action_review()
+        self.assertEqual(self.session.therapy_chart_note_ids, notes_before)
+        self.assertIn("Revised group notes", self._note(self.clients[0]).body)
+
+    def test_a_client_no_longer_attending_loses_the_draft(self):
+        self._chart()
+        self.session.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == self.clients[3]
+        ).write({"state": "absent", "product_id": self.no_fee.id})
+        self._open_wizard().action_review()
+        self.assertEqual(
+            self.session.therapy_chart_note_ids.partner_id, self.clients[0] | self.clients[1]
+        )
+
+    def test_sign_locks_every_note(self):
+        wizard = self._chart()
+        result = wizard.action_sign()
+        self.assertEqual(result["params"]["next"]["type"], "ir.actions.act_window_close")
+        notes = self.session.therapy_chart_note_ids
+        self.assertEqual(len(notes), 3)
+        for note in notes:
+            self.assertEqual(note.state, "locked")
+            self.assertEqual(note.signed_by_id, self.provider)
+            self.assertTrue(note.signed_on)
+            self.assertRegex(note.content_hash, r"^[0-9a-f]{64}$")
+            self.assertTrue(note.hash_verified)
+        self.assertEqual(len(set(notes.mapped("content_hash"))), 3, "one hash per note")
+        self.assertEqual(self.session.with_user(self.provider).therapy_chart_state, "locked")
+
+    def test_sign_without_review_writes_the_notes_first(self):
+        wizard = self._open_wizard()
+        wizard.group_note = GROUP_NOTE
+        wizard.action_sign()
+        notes = self.session.therapy_chart_note_ids
+        self.assertEqual(notes.partner_id, self.attendees)
+        self.assertEqual(set(notes.mapped("state")), {"locked"})
+
+    def test_sign_is_all_or_nothing(self):
+        wizard = self._chart()
+        notes = self.session.therapy_chart_note_ids
+        Note = type(self.env["therapy.chart.note"])
+        real_hash = Note._get_content_hash
+        failing = notes[1]
+
+        def hash_failing_on_one_note(note):
+            if note == failing:
+                raise UserError(note.env._("disk full"))
+            return real_hash(note)
+
+        with (
+            patch.object(Note, "_get_content_hash", hash_failing_on_one_note),
+            self.assertRefused(UserError, "disk full"),
+        ):
+            wizard.action_sign()
+        self.assertEqual(set(notes.mapped("state")), {"draft"}, "no note was locked")
+        self.assertFalse(any(notes.mapped("signed_by_id")))
+        self.assertFalse(any(notes.mapped("content_hash")))
+        # Once the problem is gone, signing works for all of them.
+        wizard.action_sign()
+        self.assertEqual(set(notes.mapped("state")), {"locked"})
+
+    def test_reopening_a_signed_session_points_to_addenda(self):
+        self._chart().action_sign()
+        with self.assertRefused(UserError, "write an addendum"):
+            self.session.with_user(self.provider).action_open_charting()
+        with self.assertRefused(UserError, "already signed by Provider Pat"):
+            self.session.therapy_chart_note_ids.with_user(self.provider).action_sign()
+
+    def test_charting_needs_attendance(self):
+        fresh = self._make_session(self.group, days=-2)
+        with self.assertRefused(UserError, "Take the attendance first"):
+            fresh.with_user(self.provider).action_open_charting()
+        for client in self.clients[:4]:
+            self._answer(fresh, client, "absent", self.no_show)
+        with self.assertRefused(UserError, "Nobody attended"):
+            fresh.with_user(self.provider).action_open_charting()
+        self.assertFalse(fresh.therapy_chart_note_ids)
+        appointment = self.env["calendar.event"].create(
+            {"name": "Intake", "start": datetime.now(), "stop": datetime.now() + timedelta(hours=1)}
+        )
+        with self.assertRefused(UserError, "Only group sessions are charted"):
+            appointment.action_open_charting()
+
+    def test_only_custom_templates_for_groups(self):
+        single = self.env["therapy.chart.template"].create(
+            {"name": "Individual SOAP", "template_type": "single_client", "body": "<p>S O A P</p>"}
+        )
+        wizard = self._open_wizard()
+        with self.assertRefused(
+            ValidationError, "group sessions are charted with custom templates"
+        ):
+            wizard.template_id = single
+        self.assertEqual(wizard.template_id, self.template)
+        self.assertFalse(self.session.therapy_chart_note_ids)
+
+    def test_no_template_refused(self):
+        wizard = self._open_wizard()
+        wizard.template_id = False
+        with self.assertRefused(UserError, "Choose a Chart Entry Style"):
+            wizard.action_review()
+        self.assertFalse(self.session.therapy_chart_note_ids)
+
+    def test_scripts_in_notes_are_removed(self):
+        wizard = self._open_wizard()
+        wizard.group_note = '<p onclick="steal()">Group<script>alert("x")</script></p>'
+        wizard.line_ids[0].note = '<img src="x" onerror="alert(1)"/><p>Fine</p>'
+        wizard.action_review()
+        for note in self.session.therapy_chart_note_ids:
+            self.assertNotIn("<script", note.body)
+            self.assertNotIn("onclick", note.body)
+            self.assertNotIn("onerror", note.body)
+        self.assertIn("Fine", self._note(wizard.line_ids[0].partner_id).body)
+
+    def test_attendance_of_a_signed_note_cannot_change(self):
+        self._chart().action_sign()
+        line = self.session.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == self.clients[0]
+        )
+        with self.assertRefused(UserError, "ask the provider to add an addendum"):
+            line.with_user(self.front_desk).write({"state": "absent", "product_id": False})
+        self.assertEqual(line.state, "attended")
+
+
+@tagged("post_install", "-at_install")
+class TestChartNoteLock(ChartingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.wizard = cls._chart()
+        cls.wizard.action_sign()
+        cls.notes = cls.session.therapy_chart_note_ids
+        cls.note = cls.notes.filtered(lambda note: note.partner_id == cls.clients[0])
+
+    def test_locked_note_cannot_be_written_by_anyone(self):
+        body = self.note.body
+        for env in (
+            self.note.with_user(self.provider),
+            self.note.with_user(self.manager),
+            self.note.sudo(),
+        ):
+            with self.subTest(user=env.env.user.login, su=env.env.su):
+                for vals in (
+                    {"body": "<p>rewritten</p>"},
+                    {"state": "draft"},
+                    {"client_note": "<p>x</p>"},
+                    {"addendum_ids": [Command.clear()]},
+                ):
+                    with self.assertRefused(UserError, "can no longer change"):
+                        env.write(vals)
+        self.assertEqual(self.note.body, body)
+        self.assertEqual(self.note.state, "locked")
+        self.assertTrue(self.note.hash_verified)
+
+    def test_locked_note_cannot_be_deleted(self):
+        for note in (self.note.with_user(self.manager), self.note.sudo()):
+            with self.assertRefused(UserError, "can no longer change"):
+                note.unlink()
+        self.assertTrue(self.note.exists())
+
+    def test_hash_reveals_a_change_behind_the_orm(self):
+        self.env.cr.execute(
+            "UPDATE therapy_chart_note SET body = %s WHERE id = %s", ["<p>forged</p>", self.note.id]
+        )
+        self.note.invalidate_recordset()
+        self.assertFalse(self.note.hash_verified)
+
+    def test_addenda(self):
+        self.note.with_user(self.shared_provider).write(
+            {"addendum_ids": [Command.create({"body": "<p>Client called: feeling better.</p>"})]}
+        )
+        addendum = self.note.addendum_ids
+        self.assertEqual(addendum.author_id, self.shared_provider)
+        self.assertTrue(addendum.date)
+        self.assertTrue(self.note.hash_verified, "an addendum leaves the signed note as it was")
+        with self.assertRefused(UserError, "cannot be changed or deleted once saved"):
+            addendum.with_user(self.shared_provider).body = "<p>edited</p>"
+        with self.assertRefused(UserError, "cannot be changed or deleted once saved"):
+            addendum.with_user(self.manager).unlink()
+        self.assertIn("feeling better", addendum.body)
+        # The author and date are the writer's, whatever the client sends.
+        second = (
+            self.env["therapy.chart.note.addendum"]
+            .with_user(self.provider)
+            .create(
+                {
+                    "note_id": self.note.id,
+                    "body": "<p>Second</p>",
+                    "author_id": self.manager.id,
+                    "date": "2000-01-01 00:00:00",
+                }
+            )
+        )
+        self.assertEqual(second.author_id, self.provider)
+        self.assertGreater(second.date.year, 2000)
+
+    def test_addendum_refusals(self):
+        Addendum = self.env["therapy.chart.note.addendum"].with_user(self.provider)
+        with self.assertRefused(ValidationError, "Write the text of the addendum"):
+            Addendum.create({"note_id": self.note.id, "body": "<p><br></p>"})
+        draft_session = self._make_session(self.group, days=-3)
+        for client in self.clients[:4]:
+            self._answer(draft_session, client, "attended", self.cpt_90853)
+        self._chart(session=draft_session)
+        draft = draft_session.therapy_chart_note_ids[:1]
+        with self.assertRefused(ValidationError, "is still a draft"):
+            Addendum.create({"note_id": draft.id, "body": "<p>too early</p>"})
+        self.assertFalse(draft.addendum_ids)
+
+    def test_pdf_report(self):
+        self.note.write({"addendum_ids": [Command.create({"body": "<p>Late addendum</p>"})]})
+        report = self.env.ref("group_therapy.therapy_chart_note_report")
+        html, _kind = report.with_user(self.provider)._render_qweb_html(report, self.notes.ids)
+        html = html.decode()
+        self.assertIn("Electronically signed by", html)
+        self.assertIn(self.note.content_hash, html)
+        self.assertIn("Late addendum", html)
+        self.assertIn("distress tolerance", html)
+        self.assertEqual(html.count("Chart note:"), 3, "one page per note")
+        if self.env["ir.actions.report"].get_wkhtmltopdf_state() == "ok":
+            pdf, kind = (
+                report.with_user(self.provider)
+                .with_context(force_report_rendering=True)
+                ._render_qweb_pdf(report, self.note.ids)
+            )
+            self.assertEqual(kind, "pdf")
+            self.assertTrue(pdf.startswith(b"%PDF"))
+
+    def test_client_profile_lists_the_notes(self):
+        client = self.clients[0].with_user(self.provider)
+        self.assertEqual(client.therapy_chart_note_count, 1)
+        action = client.action_open_therapy_chart_notes()
+        self.assertEqual(
+            self.env["therapy.chart.note"].with_user(self.provider).search(action["domain"]),
+            self.note,
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestChartingAccess(ChartingCommon):
+    """Clinical notes: the group's provider, shared providers and administrators only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._chart()
+        cls.notes = cls.session.therapy_chart_note_ids
+
+    def test_who_reads_the_notes(self):
+        Note = self.env["therapy.chart.note"]
+        rows = [
+            (self.provider, True),
+            (self.shared_provider, True),
+            (self.manager, True),
+            (self.other_provider, False),
+            (self.front_desk, False),
+            (self.accountant, False),
+            (self.portal_user, False),
+        ]
+        for user, allowed in rows:
+            with self.subTest(user=user.login):
+                self.env.invalidate_all()
+                if allowed:
+                    self.assertEqual(
+                        Note.with_user(user).search([("id", "in", self.notes.ids)]), self.notes
+                    )
+                    self.notes.with_user(user).read(["body"])
+                else:
+                    with (
+                        self.assertRaises(AccessError),
+                        mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+                    ):
+                        self.notes.with_user(user).read(["body"])
+
+    def test_who_charts(self):
+        for user in (self.front_desk, self.accountant, self.other_provider):
+            with (
+                self.subTest(user=user.login),
+                self.assertRaises(AccessError),
+                mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+            ):
+                self._open_wizard(user).action_review()
+        with (
+            self.assertRaises(AccessError),
+            mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+        ):
+            self.notes.with_user(self.other_provider).action_sign()
+        self.assertEqual(set(self.notes.mapped("state")), {"draft"})
+        # The shared provider charts and signs the shared group's session.
+        self._open_wizard(self.shared_provider).action_sign()
+        self.assertEqual(self.notes.signed_by_id, self.shared_provider)
+
+    def test_front_desk_does_not_see_clinical_fields(self):
+        session = self.session.with_user(self.front_desk)
+        with self.assertRaises(AccessError), mute_logger("odoo.models"):
+            session.read(["therapy_chart_note_ids"])
+        client = self.clients[0].with_user(self.front_desk)
+        with self.assertRaises(AccessError), mute_logger("odoo.models"):
+            client.read(["therapy_chart_note_count"])
+
+
+@tagged("post_install", "-at_install")
+class TestChartingPerformance(ChartingCommon):
+    def test_signing_costs_the_same_for_3_and_50_notes(self):
+        clients = self.env["res.partner"].create([{"name": f"Member {i:02d}"} for i in range(50)])
+        sizes = (3, 3, 50)  # the first session only warms the caches up
+        groups = self.env["therapy.group"].create(
+            [
+                {
+                    "name": f"Group {index}",
+                    "code": f"G{index}",
+                    "provider_id": self.provider.id,
+                    "capacity": 0,
+                }
+                for index in range(len(sizes))
+            ]
+        )
+        self.env["therapy.group.member"].create(
+            [
+                {"group_id": group.id, "partner_id": client.id, "date_start": "2020-01-01"}
+                for group, size in zip(groups, sizes, strict=True)
+                for client in clients[:size]
+            ]
+        )
+        counts = []
+        for group in groups:
+            session = self._make_session(group)
+            session.action_mark_all_attended()
+            self._chart(session=session)
+            notes = session.therapy_chart_note_ids.with_user(self.provider)
+            self.env.invalidate_all()
+            queries_before = self.cr.sql_log_count
+            notes.action_sign()
+            counts.append(self.cr.sql_log_count - queries_before)
+            self.assertEqual(set(notes.mapped("state")), {"locked"})
+        self.assertEqual(counts[1], counts[2], f"queries to sign 3 and 50 notes: {counts[1:]}")

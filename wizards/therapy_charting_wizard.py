@@ -1,0 +1,167 @@
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+
+class TherapyChartingWizard(models.TransientModel):
+    _name = "therapy.charting.wizard"
+    _description = "Group Charting"
+
+    event_id = fields.Many2one("calendar.event", string="Session", required=True, readonly=True)
+    group_id = fields.Many2one(related="event_id.therapy_group_id")
+    company_id = fields.Many2one(related="group_id.company_id")
+    head_count = fields.Integer(related="event_id.therapy_attended_count")
+    template_id = fields.Many2one(
+        "therapy.chart.template",
+        string="Chart Entry Style",
+        domain="[('template_type', '=', 'custom'), ('company_id', 'in', [company_id, False])]",
+        help="Only custom templates chart group sessions. The template's text is edited in "
+        "Configuration; add session details to the group notes.",
+    )
+    template_body = fields.Html(related="template_id.body", string="Template Text")
+    group_note = fields.Html(
+        string="Group Notes",
+        help="Written once: part of the chart note of every client who attended. Do not name "
+        "other members here.",
+    )
+    line_ids = fields.One2many("therapy.charting.wizard.line", "wizard_id", string="Clients")
+    note_ids = fields.Many2many("therapy.chart.note", string="Chart Notes", readonly=True)
+    step = fields.Selection(
+        selection=[("write", "Write"), ("review", "Review")], default="write", required=True
+    )
+
+    @api.constrains("template_id")
+    def _check_template_custom(self):
+        """Built-in single-client templates are not available for groups."""
+        for wizard in self:
+            if wizard.template_id and wizard.template_id.template_type != "custom":
+                raise ValidationError(
+                    self.env._(
+                        "“%(template)s” is a single-client template: group sessions are charted "
+                        "with custom templates only. Choose another Chart Entry Style.",
+                        template=wizard.template_id.name,
+                    )
+                )
+
+    @api.model
+    def _prepare_for_event(self, event):
+        """Values that open the wizard on a session: its drafts if any, else a blank page."""
+        drafts = event.therapy_chart_note_ids
+        notes_by_partner = {note.partner_id: note for note in drafts}
+        template = drafts[:1].template_id or self.env["therapy.chart.template"].search(
+            [
+                ("template_type", "=", "custom"),
+                ("company_id", "in", [event.therapy_group_id.company_id.id, False]),
+            ],
+            limit=1,
+        )
+        return {
+            "event_id": event.id,
+            "template_id": template.id,
+            "group_note": drafts[:1].group_note or False,
+            "line_ids": [
+                Command.create(
+                    {
+                        "attendance_id": line.id,
+                        "partner_id": line.partner_id.id,
+                        "note": notes_by_partner[line.partner_id].client_note
+                        if line.partner_id in notes_by_partner
+                        else False,
+                    }
+                )
+                for line in event._therapy_attended_lines()
+            ],
+        }
+
+    def action_review(self):
+        """Write every attending client's draft note and show them for review."""
+        self.ensure_one()
+        self._write_notes()
+        self.step = "review"
+        return self._action_reopen()
+
+    def action_back(self):
+        """Back to the notes, to change them before signing."""
+        self.ensure_one()
+        self.step = "write"
+        return self._action_reopen()
+
+    def action_sign(self):
+        """Sign and lock every attending client's note at once, or none."""
+        self.ensure_one()
+        notes = self._write_notes()
+        notes.action_sign()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "%(count)s chart notes signed and locked for %(session)s.",
+                    count=len(notes),
+                    session=self.event_id.display_name,
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _write_notes(self):
+        """Create or update one draft chart note per attending client; drop stale drafts."""
+        self.ensure_one()
+        event = self.event_id
+        event._therapy_check_chartable()
+        if not self.template_id:
+            raise UserError(
+                self.env._("Choose a Chart Entry Style (a custom template) for the notes.")
+            )
+        Note = self.env["therapy.chart.note"]
+        attended = event._therapy_attended_lines()
+        client_notes = {line.partner_id: line.note for line in self.line_ids}
+        # The same access a provider needs to chart, checked once; the writes are then
+        # made in one batch instead of one access check per client.
+        drafts = event.therapy_chart_note_ids
+        drafts.check_access("write")
+        Note.check_access("create")
+        drafts_sudo = drafts.sudo()
+        by_partner = {note.partner_id: note for note in drafts_sudo}
+        stale_sudo = drafts_sudo.filtered(lambda note: note.partner_id not in attended.partner_id)
+        create_vals = []
+        for line in attended:
+            client_note = client_notes.get(line.partner_id) or False
+            vals = {
+                "template_id": self.template_id.id,
+                "group_note": self.group_note,
+                "client_note": client_note,
+                "provider_id": (event.user_id or self.group_id.provider_id).id,
+                "attendance_id": line.id,
+                "body": Note._render_body(line, self.template_id, self.group_note, client_note),
+            }
+            if line.partner_id in by_partner:
+                by_partner[line.partner_id].write(vals)
+            else:
+                create_vals.append({**vals, "event_id": event.id, "partner_id": line.partner_id.id})
+        stale_sudo.unlink()
+        notes = (drafts_sudo - stale_sudo) | Note.sudo().create(create_vals)
+        self.note_ids = notes
+        return notes.sudo(False)
+
+    def _action_reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Chart %(session)s", session=self.event_id.display_name),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+
+class TherapyChartingWizardLine(models.TransientModel):
+    _name = "therapy.charting.wizard.line"
+    _description = "Group Charting: one attending client"
+
+    wizard_id = fields.Many2one("therapy.charting.wizard", required=True, ondelete="cascade")
+    attendance_id = fields.Many2one("therapy.attendance", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Client", required=True, readonly=True)
+    product_id = fields.Many2one(related="attendance_id.product_id", string="Code")
+    place_of_service = fields.Selection(related="attendance_id.place_of_service")
+    note = fields.Html(string="Client Note", help="Goes only into this client's chart note.")
