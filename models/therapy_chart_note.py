@@ -235,7 +235,14 @@ class TherapyChartNote(models.Model):
         ).get(attendance.place_of_service, "")
         facts = [
             (self.env._("Client"), attendance.partner_id.display_name),
-            (self.env._("Date"), format_datetime(self.env, event.start, dt_format="medium")),
+            (
+                self.env._("Date"),
+                self.env._(
+                    "%(datetime)s (%(tz)s)",
+                    datetime=format_datetime(self.env, event.start, dt_format="short"),
+                    tz=self.env.user.tz or "UTC",
+                ),
+            ),
             (
                 self.env._("Duration"),
                 self.env._("%(minutes)s minutes", minutes=round(event.duration * 60)),

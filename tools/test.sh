@@ -24,6 +24,17 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null;
     fi
 fi
 
+# Chart note PDFs are rendered with wkhtmltopdf, as in any Odoo; Debian packages it.
+if ! command -v wkhtmltopdf >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "Installing Debian's wkhtmltopdf for the PDF reports"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wkhtmltopdf) >/dev/null \
+            || die "Could not install wkhtmltopdf with apt-get."
+    else
+        die "The PDF report tests need wkhtmltopdf: sudo apt-get install wkhtmltopdf"
+    fi
+fi
+
 say "Creating a fresh database $TEST_DB"
 "$VPY" - "$TEST_DB" <<'PY' || die "Could not drop the old test database $TEST_DB (is a server still using it?)"
 import sys, psycopg2

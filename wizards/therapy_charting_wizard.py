@@ -1,5 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_datetime
 
 
 class TherapyChartingWizard(models.TransientModel):
@@ -96,9 +97,9 @@ class TherapyChartingWizard(models.TransientModel):
             "params": {
                 "type": "success",
                 "message": self.env._(
-                    "%(count)s chart notes signed and locked for %(session)s.",
+                    "%(count)s chart notes signed and locked: %(title)s.",
                     count=len(notes),
-                    session=self.event_id.display_name,
+                    title=self._session_title(),
                 ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
@@ -144,10 +145,18 @@ class TherapyChartingWizard(models.TransientModel):
         self.note_ids = notes
         return notes.sudo(False)
 
+    def _session_title(self):
+        """The group and the session's date and time, as the provider reads them."""
+        return self.env._(
+            "%(group)s, %(date)s",
+            group=self.group_id.display_name,
+            date=format_datetime(self.env, self.event_id.start, dt_format="short"),
+        )
+
     def _action_reopen(self):
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Chart %(session)s", session=self.event_id.display_name),
+            "name": self.env._("Chart %(title)s", title=self._session_title()),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
