@@ -5,3 +5,5 @@ from . import test_access
 from . import test_session_attendance
 from . import test_billing
 from . import test_charting
+from . import test_concurrency
+from . import test_access_matrix

@@ -1,0 +1,182 @@
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .test_charting import GROUP_NOTE, ChartingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestAccessMatrix(ChartingCommon):
+    """Role x model x operation, each cell run as that user (in the style of Odoo's
+    calendar/tests/test_access_rights.py). Every record rule meets a user it must stop."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # A signed session (for addenda) and a session with draft notes (for edits).
+        cls._chart().action_sign()
+        cls.locked_note = cls._note(cls.clients[0])
+        cls.draft_session = cls._make_session(cls.group, days=-2)
+        cls.draft_session.action_mark_all_attended()
+        cls._chart(session=cls.draft_session)
+        cls.draft_note = cls._note(cls.clients[0], session=cls.draft_session)
+        cls.attendance = cls.draft_session.therapy_attendance_ids[:1]
+        cls.member = cls.group.member_ids[:1]
+        cls.spare_group = cls.env["therapy.group"].create(
+            {"name": "Spare", "code": "SPR", "provider_id": cls.provider.id}
+        )
+
+    def _operation(self, user, target, operation):
+        """Run one operation as `user`; `target` is a record (or a model name, for create)."""
+        if operation == "create":
+            Model = self.env[target].with_user(user)
+            values = {
+                "therapy.group": {"name": "New", "code": "NEW", "provider_id": user.id},
+                "therapy.group.member": {
+                    "group_id": self.group.id,
+                    "partner_id": self.clients[5].id,
+                },
+                "therapy.chart.template": {"name": "Intake group", "body": "<p>Sections</p>"},
+                "therapy.chart.note": {
+                    "event_id": self.draft_session.id,
+                    "partner_id": self.clients[5].id,
+                    "body": GROUP_NOTE,
+                },
+                "therapy.chart.note.addendum": {
+                    "note_id": self.locked_note.id,
+                    "body": "<p>Addendum</p>",
+                },
+            }[target]
+            return Model.create(values)
+        records = target.with_user(user)
+        if operation == "read":
+            return records.read(["display_name"])
+        if operation == "write":
+            values = {
+                "therapy.group": {"code": "CHG"},
+                "therapy.group.member": {"date_end": False},
+                "therapy.attendance": {"place_of_service": "10"},
+                "therapy.chart.note": {"client_note": "<p>Edited</p>"},
+                "therapy.chart.template": {"name": "Renamed"},
+            }[records._name]
+            return records.write(values)
+        return records.unlink()
+
+    def test_access_matrix(self):
+        P, S, O = self.provider, self.shared_provider, self.other_provider
+        FD, M, ACC, PORTAL = self.front_desk, self.manager, self.accountant, self.portal_user
+        group, other_group, member = self.group, self.other_group, self.member
+        line, draft, locked = self.attendance, self.draft_note, self.locked_note
+        template = self.template
+        allowed, denied = True, False
+        rows = [
+            # therapy.group: providers see their own and shared groups, front desk every group
+            (P, group, "read", allowed),
+            (P, group, "write", allowed),
+            (P, "therapy.group", "create", allowed),
+            (P, self.spare_group, "unlink", denied),
+            (P, other_group, "read", denied),
+            (P, other_group, "write", denied),
+            (S, group, "read", allowed),
+            (S, group, "write", allowed),
+            (OTHER, group, "read", denied),
+            (OTHER, group, "write", denied),
+            (FD, other_group, "read", allowed),
+            (FD, other_group, "write", allowed),
+            (FD, "therapy.group", "create", allowed),
+            (FD, self.spare_group, "unlink", denied),
+            (M, self.spare_group, "unlink", allowed),
+            (ACC, group, "read", allowed),
+            (ACC, group, "write", denied),
+            (ACC, "therapy.group", "create", denied),
+            (PORTAL, group, "read", denied),
+            (PORTAL, "therapy.group", "create", denied),
+            # therapy.group.member
+            (P, member, "read", allowed),
+            (P, member, "write", allowed),
+            (P, "therapy.group.member", "create", allowed),
+            (S, "therapy.group.member", "create", allowed),
+            (OTHER, member, "read", denied),
+            (OTHER, "therapy.group.member", "create", denied),
+            (FD, member, "unlink", denied),
+            (M, member, "unlink", allowed),
+            (ACC, member, "write", denied),
+            (PORTAL, member, "read", denied),
+            # therapy.attendance
+            (P, line, "read", allowed),
+            (P, line, "write", allowed),
+            (S, line, "write", allowed),
+            (OTHER, line, "read", denied),
+            (OTHER, line, "write", denied),
+            (FD, line, "write", allowed),
+            (ACC, line, "read", allowed),
+            (ACC, line, "write", denied),
+            (PORTAL, line, "read", denied),
+            # therapy.chart.note: clinical, never for front desk or accounting
+            (P, draft, "read", allowed),
+            (P, draft, "write", allowed),
+            (P, draft, "unlink", allowed),
+            (S, draft, "read", allowed),
+            (S, draft, "write", allowed),
+            (M, draft, "read", allowed),
+            (OTHER, draft, "read", denied),
+            (OTHER, draft, "write", denied),
+            (OTHER, "therapy.chart.note", "create", denied),
+            (FD, draft, "read", denied),
+            (FD, "therapy.chart.note", "create", denied),
+            (ACC, locked, "read", denied),
+            (PORTAL, locked, "read", denied),
+            # therapy.chart.note.addendum
+            (S, "therapy.chart.note.addendum", "create", allowed),
+            (OTHER, "therapy.chart.note.addendum", "create", denied),
+            (FD, "therapy.chart.note.addendum", "create", denied),
+            # therapy.chart.template: configured by administrators, read by providers
+            (P, template, "read", allowed),
+            (P, template, "write", denied),
+            (P, "therapy.chart.template", "create", denied),
+            (M, template, "write", allowed),
+            (M, "therapy.chart.template", "create", allowed),
+            (FD, template, "read", denied),
+            (ACC, template, "read", denied),
+        ]
+        self.assertGreaterEqual(len(rows), 40)
+        for user, target, operation, expected in rows:
+            label = target if isinstance(target, str) else f"{target._name}({target.id})"
+            with self.subTest(user=user.login, target=label, operation=operation):
+                self.env.invalidate_all()
+                savepoint = self.env.cr.savepoint()
+                try:
+                    if expected:
+                        self._operation(user, target, operation)
+                    else:
+                        with (
+                            self.assertRaises(AccessError),
+                            mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+                        ):
+                            self._operation(user, target, operation)
+                finally:
+                    savepoint.close(rollback=True)
+
+    def test_addenda_follow_their_note(self):
+        addendum = self.env["therapy.chart.note.addendum"].create(
+            {"note_id": self.locked_note.id, "body": "<p>Seen again</p>"}
+        )
+        Addendum = self.env["therapy.chart.note.addendum"]
+        for user, visible in (
+            (self.provider, True),
+            (self.shared_provider, True),
+            (self.manager, True),
+            (self.other_provider, False),
+        ):
+            with self.subTest(user=user.login):
+                found = Addendum.with_user(user).search([("id", "=", addendum.id)])
+                self.assertEqual(bool(found), visible)
+
+    def test_locked_note_write_through_the_one2many_keeps_the_note(self):
+        """The form saves new addenda through the note: only creations pass."""
+        self.locked_note.with_user(self.provider).write(
+            {"addendum_ids": [Command.create({"body": "<p>Follow-up call</p>"})]}
+        )
+        self.assertEqual(len(self.locked_note.addendum_ids), 1)
+        self.assertTrue(self.locked_note.hash_verified)

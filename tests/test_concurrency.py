@@ -1,0 +1,144 @@
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from odoo import api
+from odoo.exceptions import UserError
+from odoo.sql_db import db_connect
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL, mute_logger
+
+QUIET = {"tracking_disable": True, "mail_create_nolog": True, "no_mail_to_attendees": True}
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrency(TransactionCase):
+    """Two users at once, each in their own transaction (two real database connections).
+
+    A test's own cursor never commits, so the session these tests race on is committed by a
+    connection of its own, and removed again at the end.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.admin_id = self.env.ref("base.user_admin").id
+        with self._transaction() as env:
+            self.session_id, self.partner_ids = self._make_session(env)
+            env.cr.commit()
+        self.addCleanup(self._remove_session)
+
+    @contextmanager
+    def _transaction(self):
+        """A user's own transaction, rolled back unless the caller commits."""
+        cr = db_connect(self.env.cr.dbname).cursor()
+        try:
+            yield api.Environment(cr, self.admin_id, dict(QUIET))
+        finally:
+            cr.rollback()
+            cr.close()
+
+    def _make_session(self, env):
+        """A session of yesterday where three clients attended, to invoice and chart."""
+        stamp = datetime.now().strftime("%H%M%S%f")
+        partners = env["res.partner"].create(
+            [{"name": f"Race Client {stamp} {index}"} for index in range(3)]
+        )
+        group = env["therapy.group"].create(
+            {"name": f"Race Group {stamp}", "code": f"R{stamp[-4:]}", "provider_id": self.admin_id}
+        )
+        env["therapy.group.member"].create(
+            [
+                {"group_id": group.id, "partner_id": partner.id, "date_start": "2020-01-01"}
+                for partner in partners
+            ]
+        )
+        start = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(
+            days=1
+        )
+        session = env["calendar.event"].create(
+            {
+                "therapy_group_id": group.id,
+                "start": start,
+                "stop": start + timedelta(hours=1),
+                "user_id": self.admin_id,
+            }
+        )
+        session.action_mark_all_attended()
+        return session.id, partners.ids
+
+    def _remove_session(self):
+        """Delete what the test committed; signed notes and posted invoices refuse the ORM."""
+        with self._transaction() as env:
+            session = env["calendar.event"].browse(self.session_id)
+            group_id = session.therapy_group_id.id
+            invoice_ids = tuple(
+                env["account.move"].search([("therapy_event_id", "=", self.session_id)]).ids
+            ) or (0,)
+            env.cr.execute(SQL("DELETE FROM account_move WHERE id IN %s", invoice_ids))
+            for table, column, value in (
+                ("therapy_chart_note", "event_id", self.session_id),
+                ("therapy_attendance", "event_id", self.session_id),
+                ("calendar_event", "id", self.session_id),
+                ("therapy_group_member", "group_id", group_id),
+                ("therapy_group", "id", group_id),
+            ):
+                env.cr.execute(
+                    SQL(
+                        "DELETE FROM %s WHERE %s = %s",
+                        SQL.identifier(table),
+                        SQL.identifier(column),
+                        value,
+                    )
+                )
+            env.cr.commit()
+
+    def _draft_notes(self, env):
+        session = env["calendar.event"].browse(self.session_id)
+        action = session.action_open_charting()
+        wizard = env[action["res_model"]].browse(action["res_id"])
+        wizard.group_note = "<p>Worked on sleep hygiene.</p>"
+        wizard.action_review()
+        return session.therapy_chart_note_ids
+
+    def test_two_providers_sign_the_same_session(self):
+        with self._transaction() as env:
+            note_ids = self._draft_notes(env).ids
+            env.cr.commit()
+        with self._transaction() as first, self._transaction() as second:
+            first["therapy.chart.note"].browse(note_ids).action_sign()
+            # The first has not committed yet: the second is told to wait, not blocked.
+            with (
+                self.assertRaisesRegex(UserError, "Someone else is signing these chart notes"),
+                mute_logger("odoo.sql_db"),
+            ):
+                second["therapy.chart.note"].browse(note_ids).action_sign()
+            second.cr.rollback()
+            first.cr.commit()
+            # Trying again once the first has finished: already signed, nothing signed twice.
+            second.invalidate_all()
+            with self.assertRaisesRegex(UserError, "already signed by"):
+                second["therapy.chart.note"].browse(note_ids).action_sign()
+        with self._transaction() as env:
+            notes = env["therapy.chart.note"].browse(note_ids)
+            self.assertEqual(set(notes.mapped("state")), {"locked"})
+            self.assertEqual(len(set(notes.mapped("signed_on"))), 1, "one signature, once")
+            self.assertTrue(all(notes.mapped("hash_verified")))
+
+    def test_two_users_invoice_the_same_session(self):
+        with self._transaction() as first, self._transaction() as second:
+            action = first["calendar.event"].browse(self.session_id).action_invoice_attendance()
+            with (
+                self.assertRaisesRegex(UserError, "being invoiced by someone else"),
+                mute_logger("odoo.sql_db"),
+            ):
+                second["calendar.event"].browse(self.session_id).action_invoice_attendance()
+            second.cr.rollback()
+            first.cr.commit()
+            second.invalidate_all()
+            with self.assertRaisesRegex(UserError, "Nothing to invoice"):
+                second["calendar.event"].browse(self.session_id).action_invoice_attendance()
+            self.assertEqual(len(action["domain"][0][2]), 3)
+        with self._transaction() as env:
+            invoices = env["account.move"].search([("therapy_event_id", "=", self.session_id)])
+            self.assertEqual(len(invoices), 3, "one invoice per client, never two")
+            self.assertEqual(set(invoices.partner_id.ids), set(self.partner_ids))
+            self.assertEqual(set(invoices.mapped("state")), {"posted"})
