@@ -64,7 +64,7 @@ class TestAccessMatrix(ChartingCommon):
         return records.unlink()
 
     def test_access_matrix(self):
-        P, S, O = self.provider, self.shared_provider, self.other_provider
+        P, S, OTHER = self.provider, self.shared_provider, self.other_provider
         FD, M, ACC, PORTAL = self.front_desk, self.manager, self.accountant, self.portal_user
         group, other_group, member = self.group, self.other_group, self.member
         line, draft, locked = self.attendance, self.draft_note, self.locked_note
