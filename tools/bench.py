@@ -1,0 +1,299 @@
+# Fed to `odoo-bin shell` by tools/bench.sh on a fresh database: prints the session-flow
+# benchmark against Odoo's own invoicing, then opening a session on a loaded database.
+# ruff: noqa: F821  (`env` is provided by odoo-bin shell)
+# pylint: disable=print-used
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from unittest.mock import patch
+
+from odoo.tools import SQL
+
+SIZES = (3, 12, 50)
+REPEAT = 3  # each figure is the best of REPEAT runs, after one warm-up run
+LOAD_SESSIONS, LOAD_CLIENTS = 2000, 50  # 100,000 attendance lines
+
+admin = env.ref("base.user_admin")
+env = env(user=admin, context=dict(env.context, tracking_disable=True, no_mail_to_attendees=True))
+cpt = env.ref("group_therapy.product_product_cpt_90853")
+
+
+def measure(func):
+    """(milliseconds, queries) of func(), everything flushed to the database."""
+    env.invalidate_all()
+    queries_before, started = env.cr.sql_log_count, time.perf_counter()
+    func()
+    env.flush_all()
+    return (time.perf_counter() - started) * 1000, env.cr.sql_log_count - queries_before
+
+
+def make_group(size, tag):
+    clients = env["res.partner"].create([{"name": f"Bench {tag} {i}"} for i in range(size)])
+    group = env["therapy.group"].create(
+        {"name": f"Bench {tag}", "code": f"B{tag}", "provider_id": admin.id, "capacity": 0}
+    )
+    env["therapy.group.member"].create(
+        [{"group_id": group.id, "partner_id": c.id, "date_start": "2020-01-01"} for c in clients]
+    )
+    return group, clients
+
+
+def session_flow(group):
+    """What the practice does for one session: schedule, attendance, invoice, chart, sign."""
+    start = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    session = env["calendar.event"].create(
+        {"therapy_group_id": group.id, "start": start, "stop": start + timedelta(hours=1)}
+    )
+    session.action_mark_all_attended()
+    session.action_invoice_attendance()
+    action = session.action_open_charting()
+    wizard = env[action["res_model"]].browse(action["res_id"])
+    wizard.group_note = "<p>Practised distress tolerance skills.</p>"
+    wizard.action_review()
+    wizard.action_sign()
+
+
+def native_invoicing(clients):
+    """Odoo's own batch: the same posted customer invoices, one per client, made directly."""
+    day = datetime.now().date() - timedelta(days=1)
+    moves = env["account.move"].create(
+        [
+            {
+                "move_type": "out_invoice",
+                "partner_id": client.id,
+                "invoice_date": day,
+                "invoice_user_id": admin.id,
+                "invoice_line_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": cpt.id,
+                            "name": "90853 Group psychotherapy",
+                            "quantity": 1,
+                            "price_unit": cpt.lst_price,
+                        },
+                    )
+                ],
+            }
+            for client in clients
+        ]
+    )
+    moves.action_post()
+
+
+@contextmanager
+def counting_accounting_queries(counter):
+    """Count the queries spent inside Odoo's own account.move create and post."""
+    Move = type(env["account.move"])
+    real_create, real_post = Move.create, Move.action_post
+
+    def counted(real):
+        def wrapper(self, *args, **kwargs):
+            before = self.env.cr.sql_log_count
+            result = real(self, *args, **kwargs)
+            self.env.flush_all()
+            counter[0] += self.env.cr.sql_log_count - before
+            return result
+
+        return wrapper
+
+    with (
+        patch.object(Move, "create", counted(real_create)),
+        patch.object(Move, "action_post", counted(real_post)),
+    ):
+        yield
+
+
+def best(func, make_args):
+    runs = []
+    for _ in range(REPEAT):
+        args = make_args()
+        runs.append(measure(lambda args=args: func(*args)))
+    return min(runs)
+
+
+def accounting_share(size):
+    """Queries of one session flow spent in Odoo's own invoice create and post."""
+    counter = [0]
+    group = make_group(size, next(counter_tags))[0]
+    with counting_accounting_queries(counter):
+        _ms, queries = measure(lambda: session_flow(group))
+    return queries, counter[0]
+
+
+print(
+    "== Session flow (schedule, mark all, invoice + post, chart, sign) vs Odoo's own "
+    "create + post of the same invoices"
+)
+counter_tags = iter(range(10_000))
+session_flow(make_group(3, "warm")[0])
+native_invoicing(make_group(3, "warm2")[1])
+details = []
+for size in SIZES:
+    flow_ms, flow_queries = best(
+        session_flow, lambda size=size: (make_group(size, next(counter_tags))[0],)
+    )
+    native_ms, native_queries = best(
+        native_invoicing, lambda size=size: (make_group(size, next(counter_tags))[1],)
+    )
+    print(
+        f"bench N={size} flow_ms={flow_ms:.0f} native_ms={native_ms:.0f} "
+        f"time_ratio={flow_ms / native_ms:.2f} flow_queries={flow_queries} "
+        f"native_queries={native_queries} query_overhead={flow_queries - native_queries}"
+    )
+    details.append((size, *accounting_share(size)))
+print("== Where the flow's queries go: Odoo's invoice create + post, and all the rest")
+for size, queries, accounting in details:
+    print(
+        f"bench-detail N={size} flow_queries={queries} odoo_invoicing_queries={accounting} "
+        f"rest_queries={queries - accounting}"
+    )
+env.cr.rollback()
+
+
+# --- Opening a session and one client's notes, on an empty and on a loaded database ---------
+provider = env["res.users"].create(
+    {
+        "name": "Bench Provider",
+        "login": "bench_provider",
+        "group_ids": [(4, env.ref("group_therapy.group_therapy_provider").id)],
+    }
+)
+group, clients = make_group(LOAD_CLIENTS, "load")
+group.provider_id = provider
+start = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
+session = env["calendar.event"].create(
+    {
+        "therapy_group_id": group.id,
+        "start": start,
+        "stop": start + timedelta(hours=1),
+        "user_id": provider.id,
+    }
+)
+session.action_mark_all_attended()
+wizard_action = session.with_user(provider).action_open_charting()
+wizard = env[wizard_action["res_model"]].with_user(provider).browse(wizard_action["res_id"])
+wizard.group_note = "<p>Group notes.</p>"
+wizard.action_sign()
+client = clients[0]
+
+SESSION_SPEC = {
+    "name": {},
+    "start": {},
+    "therapy_group_id": {"fields": {"display_name": {}}},
+    "therapy_attendance_state": {},
+    "therapy_attended_count": {},
+    "therapy_chart_state": {},
+    "therapy_attendance_ids": {
+        "fields": {
+            "partner_id": {"fields": {"display_name": {}}},
+            "attendance_status": {},
+            "state": {},
+            "product_id": {"fields": {"display_name": {}}},
+            "place_of_service": {},
+            "amount": {},
+            "billing_status": {},
+            "invoice_id": {"fields": {}},
+        }
+    },
+}
+NOTES_SPEC = {
+    "session_start": {},
+    "partner_id": {"fields": {"display_name": {}}},
+    "group_id": {"fields": {"display_name": {}}},
+    "state": {},
+    "signed_by_id": {"fields": {"display_name": {}}},
+}
+
+
+def open_session_and_notes():
+    session.with_user(provider).web_read(SESSION_SPEC)
+    env["therapy.chart.note"].with_user(provider).web_search_read(
+        [("partner_id", "=", client.id)], NOTES_SPEC, limit=80
+    )
+
+
+def best_open():
+    return min(measure(open_session_and_notes) for _ in range(5))
+
+
+empty_ms, empty_queries = best_open()
+
+
+def load(sessions, clients_per_session):
+    """Bulk-load past sessions of one group in SQL: events, attendance lines, signed notes."""
+    cr = env.cr
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO calendar_event (name, start, stop, user_id, therapy_group_id, active,
+                privacy, show_as, duration, allday, therapy_place_of_service, create_uid,
+                create_date, write_uid, write_date)
+            SELECT name, start - make_interval(days => n), stop - make_interval(days => n),
+                user_id, therapy_group_id, true, privacy, show_as, duration, allday,
+                therapy_place_of_service, create_uid, now(), write_uid, now()
+              FROM calendar_event, generate_series(2, %(sessions)s + 1) AS n
+             WHERE id = %(session)s
+            RETURNING id
+            """,
+            sessions=sessions,
+            session=session.id,
+        )
+    )
+    event_ids = [row[0] for row in cr.fetchall()]
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO therapy_attendance (event_id, event_start, group_id, company_id,
+                partner_id, partner_name, state, product_id, attendance_status,
+                place_of_service, amount, create_uid, create_date, write_uid, write_date)
+            SELECT e.id, e.start, e.therapy_group_id, %(company)s, p.id, p.name, 'attended',
+                %(product)s, 'attended', '11', 75, %(uid)s, now(), %(uid)s, now()
+              FROM calendar_event e CROSS JOIN res_partner p
+             WHERE e.id IN %(events)s AND p.id IN %(partners)s
+            RETURNING id
+            """,
+            company=env.company.id,
+            product=cpt.id,
+            uid=admin.id,
+            events=tuple(event_ids),
+            partners=tuple(clients[:clients_per_session].ids),
+        )
+    )
+    lines = cr.rowcount
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO therapy_chart_note (partner_id, partner_name, event_id, attendance_id,
+                session_start, group_id, company_id, provider_id, body, state, signed_by_id,
+                signed_on, content_hash, create_uid, create_date, write_uid, write_date)
+            SELECT a.partner_id, a.partner_name, a.event_id, a.id, a.event_start, a.group_id,
+                a.company_id, %(provider)s, '<p>Signed note of a past session.</p>', 'locked',
+                %(provider)s, now(), md5(a.id::text), %(uid)s, now(), %(uid)s, now()
+              FROM therapy_attendance a
+             WHERE a.event_id IN %(events)s
+            """,
+            provider=provider.id,
+            uid=admin.id,
+            events=tuple(event_ids),
+        )
+    )
+    cr.execute("ANALYZE")
+    return lines
+
+
+started = time.perf_counter()
+loaded_lines = load(LOAD_SESSIONS, LOAD_CLIENTS)
+total_lines = env["therapy.attendance"].search_count([])
+print(
+    f"== Loaded {loaded_lines} attendance lines and as many signed notes in "
+    f"{time.perf_counter() - started:.1f}s ({total_lines} lines in the database)"
+)
+loaded_ms, loaded_queries = best_open()
+print(
+    f"open_session empty_ms={empty_ms:.1f} empty_queries={empty_queries} "
+    f"loaded_ms={loaded_ms:.1f} loaded_queries={loaded_queries} lines={total_lines} "
+    f"time_ratio={loaded_ms / empty_ms:.2f}"
+)
+env.cr.rollback()
