@@ -32,6 +32,11 @@
     "demo": [
         "demo/group_therapy_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "group_therapy/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

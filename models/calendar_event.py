@@ -87,9 +87,18 @@ class CalendarEvent(models.Model):
             else:
                 event.therapy_chart_state = "draft" if "draft" in states else "locked"
 
+    @api.depends("therapy_group_id")
+    def _compute_user_can_edit(self):
+        """Front desk runs the practice's group sessions, on any provider's calendar."""
+        result = super()._compute_user_can_edit()
+        if self.env.user.has_group("group_therapy.group_therapy_front_desk"):
+            self.filtered("therapy_group_id").user_can_edit = True
+        return result
+
     def _compute_therapy_show_all_groups(self):
-        """The picker starts with the organizer's own and shared groups."""
-        self.therapy_show_all_groups = False
+        """A provider's picker starts with their own and shared groups; front desk, who books
+        for the whole practice, starts with every group."""
+        self.therapy_show_all_groups = not self._therapy_is_provider(self.env.user)
 
     @api.depends("therapy_group_id", "user_id")
     def _compute_therapy_group_notice(self):
@@ -131,6 +140,15 @@ class CalendarEvent(models.Model):
         if not group:
             return
         self.name = group.display_name
+        if not self._therapy_is_provider(self.user_id):
+            # Front desk schedules for the practice: the session goes on the provider's
+            # calendar, and the person booking it is not an attendee.
+            booker = self.user_id.partner_id
+            self.partner_ids = (
+                self.partner_ids.filtered(lambda partner: partner._origin != booker)
+                | group.provider_id.partner_id
+            )
+            self.user_id = group.provider_id
         members = group.member_ids.filtered("is_current").partner_id
         self.partner_ids = [Command.link(partner.id) for partner in members]
 
@@ -139,9 +157,16 @@ class CalendarEvent(models.Model):
         groups = self.env["therapy.group"].browse(
             {vals["therapy_group_id"] for vals in vals_list if vals.get("therapy_group_id")}
         )
+        booked_for_the_practice = not self._therapy_is_provider(self.env.user)
         for vals in vals_list:
-            if vals.get("therapy_group_id") and not vals.get("name"):
-                vals["name"] = groups.browse(vals["therapy_group_id"]).display_name
+            if not vals.get("therapy_group_id"):
+                continue
+            group = groups.browse(vals["therapy_group_id"])
+            if not vals.get("name"):
+                vals["name"] = group.display_name
+            if "user_id" not in vals and booked_for_the_practice:
+                # Front desk books on the provider's calendar, as in the form.
+                vals["user_id"] = group.provider_id.id
         events = super().create(vals_list)
         # A recurring event comes back archived, replaced by its occurrences (created, and
         # given their lines, by the nested create of Odoo's recurrence).
@@ -232,6 +257,11 @@ class CalendarEvent(models.Model):
         action["domain"] = [("id", "in", invoices.ids)]
         action["context"] = {"create": False}
         return action
+
+    @api.model
+    def _therapy_is_provider(self, user):
+        """Whether the user runs groups (the Provider role, administrators included)."""
+        return bool(user) and user._has_group("group_therapy.group_therapy_provider")
 
     def _therapy_attended_lines(self):
         """The attendance lines of the clients who attended: the ones who get a chart note."""
@@ -335,7 +365,7 @@ class CalendarEvent(models.Model):
         for session in self.filtered("therapy_group_id"):
             group = session.therapy_group_id
             providers = (session.user_id | session.partner_ids.user_ids).filtered(
-                lambda user: user._has_group("group_therapy.group_therapy_provider")
+                self._therapy_is_provider
             )
             newcomers = providers - group.provider_id - group.shared_provider_ids
             if newcomers:

@@ -288,7 +288,10 @@ class TherapyAttendance(models.Model):
                     invoice=invoice.name,
                 )
             )
-        return invoice.action_register_payment()
+        action = invoice.action_register_payment()
+        # Back to the session once paid, where the desk takes the next client's payment.
+        action["context"] = {**action.get("context", {}), "dont_redirect_to_payments": True}
+        return action
 
     def action_open_invoice(self):
         self.ensure_one()

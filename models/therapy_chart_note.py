@@ -71,6 +71,7 @@ class TherapyChartNote(models.Model):
     # signature
     state = fields.Selection(
         selection=[("draft", "Draft"), ("locked", "Signed and locked")],
+        string="Status",
         required=True,
         default="draft",
         readonly=True,

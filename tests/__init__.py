@@ -7,3 +7,4 @@ from . import test_billing
 from . import test_charting
 from . import test_concurrency
 from . import test_access_matrix
+from . import test_tours

@@ -55,6 +55,33 @@ class TestSessionScheduling(GroupTherapyCommon):
             self.group.id,
         )
 
+    def test_front_desk_books_on_the_providers_calendar(self):
+        """Front desk picks any group; the session goes on its provider's calendar."""
+        with Form(self.env["calendar.event"].with_user(self.front_desk)) as form:
+            self.assertTrue(form.therapy_show_all_groups, "front desk starts with every group")
+            form.therapy_group_id = self.other_group
+            form.start = datetime.now() + timedelta(days=1)
+            self.assertEqual(form.user_id, self.other_provider)
+        session = form.save()
+        self.assertNotIn(self.front_desk.partner_id, session.partner_ids)
+        self.assertIn(self.other_provider.partner_id, session.partner_ids)
+        self.assertFalse(self.other_group.shared_provider_ids, "nothing shared with front desk")
+        start = datetime.now() + timedelta(days=3)
+        by_rpc = (
+            self.env["calendar.event"]
+            .with_user(self.front_desk)
+            .create(
+                {
+                    "therapy_group_id": self.group.id,
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                }
+            )
+        )
+        self.assertEqual(by_rpc.user_id, self.provider)
+        provider_form = Form(self.env["calendar.event"].with_user(self.provider))
+        self.assertFalse(provider_form.therapy_show_all_groups, "a provider starts with their own")
+
     def test_recurring_sessions_each_get_lines(self):
         start = datetime.now() + timedelta(days=1)
         session = self._schedule(

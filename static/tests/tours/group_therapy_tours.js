@@ -1,0 +1,133 @@
+import { registry } from "@web/core/registry";
+
+// The brief, walked as the practice does it. `screenshot:<name>` asks the test for a picture
+// of the screen (README material); the pause after it lets the capture finish first.
+function screenshot(name, trigger) {
+    return [
+        { trigger, run: () => console.log(`screenshot:${name}`) },
+        { trigger, run: () => new Promise((resolve) => setTimeout(resolve, 600)) },
+    ];
+}
+
+function pickInMany2one(field, text, item, scope = "") {
+    return [
+        { trigger: `${scope} .o_field_widget[name=${field}] input`, run: `edit ${text}` },
+        { trigger: `.o-autocomplete--dropdown-item:contains(${item})`, run: "click" },
+    ];
+}
+
+function save() {
+    return [
+        { trigger: ".o_form_button_save", run: "click" },
+        { trigger: ".o_form_saved" },
+    ];
+}
+
+registry.category("web_tour.tours").add("group_therapy_group_tour", {
+    steps: () => [
+        { trigger: ".o_field_widget[name=name] input", run: "edit Grief Support Group" },
+        { trigger: ".o_field_widget[name=code] input", run: "edit GSG" },
+        ...pickInMany2one("provider_id", "Provider Pat", "Provider Pat"),
+        { trigger: ".o_notebook a:contains(Clients)", run: "click" },
+        { trigger: ".o_field_widget[name=member_ids] .o_field_x2many_list_row_add a", run: "click" },
+        ...pickInMany2one("partner_id", "Client 05", "Client 05", ".o_field_widget[name=member_ids]"),
+        ...save(),
+        { trigger: ".o_field_widget[name=member_ids] .o_data_row:contains(Client 05)" },
+        { trigger: ".o_field_widget[name=member_count]:contains(1)" },
+        ...screenshot("group", ".o_form_saved"),
+    ],
+});
+
+registry.category("web_tour.tours").add("group_therapy_profile_tour", {
+    steps: () => [
+        { trigger: ".o_notebook a:contains(Group Membership)", run: "click" },
+        {
+            trigger: ".o_field_widget[name=therapy_member_ids] .o_field_x2many_list_row_add a",
+            run: "click",
+        },
+        ...pickInMany2one("group_id", "AAG", "Adult Anxiety Group", ".o_field_widget[name=therapy_member_ids]"),
+        ...save(),
+        { trigger: ".o_field_widget[name=therapy_member_ids] .o_data_row:contains(Adult Anxiety Group)" },
+        { trigger: ".o_field_widget[name=therapy_member_ids] .o_data_row .o_data_cell[name=group_code]:contains(AAG)" },
+    ],
+});
+
+registry.category("web_tour.tours").add("group_therapy_session_tour", {
+    steps: () => [
+        ...pickInMany2one("therapy_group_id", "AAG", "Adult Anxiety Group"),
+        { trigger: ".o_field_widget[name=name] input:value([AAG] Adult Anxiety Group)" },
+        ...save(),
+        { trigger: ".o_notebook a:contains(Attendance)", run: "click" },
+        { trigger: ".o_field_widget[name=therapy_attendance_ids] .o_data_row:contains(Client 01)" },
+        { trigger: "button[name=action_mark_all_attended]", run: "click" },
+        {
+            trigger:
+                ".o_field_widget[name=therapy_attendance_ids] .o_data_row:contains(Client 04) .o_field_widget[name=attendance_status]:contains(Attended)",
+        },
+        // Client 02 did not come: a no-show, not a service.
+        {
+            trigger: ".o_field_widget[name=therapy_attendance_ids] .o_data_row:contains(Client 02) .o_data_cell[name=state]",
+            run: "click",
+        },
+        {
+            trigger: ".o_field_widget[name=therapy_attendance_ids] .o_data_row:contains(Client 02) .o_field_widget[name=state] .o_select_menu_toggler",
+            run: "click",
+        },
+        { trigger: ".o_select_menu_item:contains(Did not attend)", run: "click" },
+        ...pickInMany2one(
+            "product_id",
+            "No-show",
+            "No-show",
+            ".o_field_widget[name=therapy_attendance_ids] .o_data_row:contains(Client 02)"
+        ),
+        ...save(),
+        {
+            trigger:
+                ".o_field_widget[name=therapy_attendance_ids] .o_data_row:contains(Client 02) .o_field_widget[name=attendance_status]:contains(No-show)",
+        },
+        ...screenshot("session", ".o_form_saved"),
+        // Client 01 pays at the desk, right from the session.
+        {
+            trigger:
+                ".o_field_widget[name=therapy_attendance_ids] .o_data_row:contains(Client 01) button[name=action_register_payment]",
+            run: "click",
+        },
+        { trigger: ".modal button[name=action_create_payments]", run: "click" },
+        {
+            trigger:
+                ".o_field_widget[name=therapy_attendance_ids] .o_data_row:contains(Client 01) .o_field_widget[name=payment_state]:contains(/^(Paid|In Payment)$/)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("group_therapy_charting_tour", {
+    steps: () => [
+        { trigger: "button[name=action_open_charting]", run: "click" },
+        {
+            trigger: ".modal .o_field_widget[name=group_note] .odoo-editor-editable",
+            run: "editor We practised distress tolerance skills (TIPP) and shared one success each.",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:contains(Client 01) .o_data_cell[name=note]",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=line_ids] .o_selected_row .o_field_widget[name=note] .odoo-editor-editable",
+            run: "editor Asked for a referral to a psychiatrist.",
+        },
+        ...screenshot("charting", ".modal .o_field_widget[name=group_note]:contains(distress tolerance)"),
+        { trigger: ".modal button[name=action_review]", run: "click" },
+        { trigger: ".modal .o_kanban_record:contains(Client 01):contains(referral to a psychiatrist)" },
+        { trigger: ".modal .o_kanban_record:contains(Client 04):contains(distress tolerance)" },
+        ...screenshot("review", ".modal .o_kanban_record:contains(Client 01)"),
+        { trigger: ".modal button[name=action_sign]", run: "click" },
+        { trigger: ".modal-footer button.btn-primary:contains(Ok)", run: "click" },
+        { trigger: ".o_notification:contains(signed and locked)" },
+        { trigger: "button[name=action_open_chart_notes]", run: "click" },
+        { trigger: ".o_list_view .o_data_row:contains(Client 04)" },
+        { trigger: ".o_list_view .o_data_row:contains(Client 01) .o_data_cell[name=partner_id]", run: "click" },
+        { trigger: ".o_form_view .o_field_widget[name=partner_id]:contains(Client 01)" },
+        { trigger: ".ribbon:contains(Signed)" },
+        ...screenshot("chart_note", ".o_field_widget[name=body]:contains(referral to a psychiatrist)"),
+    ],
+});

@@ -1,0 +1,153 @@
+import binascii
+import logging
+import pathlib
+import shutil
+import subprocess
+from datetime import datetime, timedelta
+from unittest.mock import patch
+
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import ChromeBrowser
+from odoo.tools import config
+
+from .common import GroupTherapyCommon
+
+_logger = logging.getLogger(__name__)
+
+
+@tagged("post_install", "-at_install")
+class TestTours(HttpCase, GroupTherapyCommon):
+    """The brief in a real browser (headless Chromium), one role at a time.
+
+    A tour step that logs ``screenshot:<name>`` gets a PNG of the screen, saved as
+    ``<screenshots dir>/group_therapy/<name>.png`` for the README.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.group.member_ids.date_start = datetime.now().date() - timedelta(days=30)
+
+    def setUp(self):
+        super().setUp()
+        real_handle_console = ChromeBrowser._handle_console
+        screenshots_dir = pathlib.Path(config["screenshots"]) / "group_therapy"
+
+        def handle_console(browser, type, args=None, **kwargs):  # noqa: A002 (CDP's name)
+            message = str((args or [{}])[0].get("value", ""))
+            if message.startswith("screenshot:"):
+                name = message.removeprefix("screenshot:")
+                future = browser._websocket_send("Page.captureScreenshot", with_future=True)
+                future.add_done_callback(lambda done: save(name, done))
+            return real_handle_console(browser, type, args, **kwargs)
+
+        def save(name, done):
+            screenshots_dir.mkdir(parents=True, exist_ok=True)
+            path = screenshots_dir / f"{name}.png"
+            path.write_bytes(binascii.a2b_base64(done.result()["data"]))
+            _logger.info("Screenshot of the %s screen: %s", name, path)
+
+        patcher = patch.object(ChromeBrowser, "_handle_console", handle_console)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def test_front_desk_creates_a_group_and_adds_a_client(self):
+        self.start_tour(
+            "/odoo/action-group_therapy.therapy_group_action/new",
+            "group_therapy_group_tour",
+            login=self.front_desk.login,
+        )
+        group = self.env["therapy.group"].search([("code", "=", "GSG")])
+        self.assertEqual(group.provider_id, self.provider)
+        self.assertEqual(group.member_partner_ids, self.clients[4])
+
+    def test_front_desk_adds_a_group_from_the_client_profile(self):
+        client = self.clients[5]
+        self.start_tour(
+            f"/odoo/res.partner/{client.id}",
+            "group_therapy_profile_tour",
+            login=self.front_desk.login,
+        )
+        self.assertIn(client, self.group.member_partner_ids)
+
+    def test_front_desk_schedules_takes_attendance_and_payment(self):
+        self.start_tour(
+            "/odoo/action-group_therapy.calendar_event_action_session/new",
+            "group_therapy_session_tour",
+            login=self.front_desk.login,
+        )
+        session = self.env["calendar.event"].search([("therapy_group_id", "=", self.group.id)])
+        self.assertEqual(len(session), 1)
+        lines = {line.partner_id: line for line in session.therapy_attendance_ids}
+        self.assertEqual(lines[self.clients[1]].attendance_status, "no_show")
+        self.assertEqual(lines[self.clients[0]].attendance_status, "attended")
+        self.assertIn(lines[self.clients[0]].payment_state, ("paid", "in_payment"))
+
+    def test_provider_charts_reviews_and_signs(self):
+        start = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(
+            days=1
+        )
+        session = self.env["calendar.event"].create(
+            {
+                "therapy_group_id": self.group.id,
+                "start": start,
+                "stop": start + timedelta(hours=1),
+                "user_id": self.provider.id,
+            }
+        )
+        session.action_mark_all_attended()
+        session.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == self.clients[1]
+        ).write({"state": "absent", "product_id": self.no_show.id})
+        self.start_tour(
+            f"/odoo/calendar.event/{session.id}",
+            "group_therapy_charting_tour",
+            login=self.provider.login,
+        )
+        notes = session.therapy_chart_note_ids
+        self.assertEqual(notes.partner_id, self.clients[:4] - self.clients[1])
+        self.assertEqual(set(notes.mapped("state")), {"locked"})
+        client_note = notes.filtered(lambda note: note.partner_id == self.clients[0])
+        self.assertIn("referral to a psychiatrist", client_note.body)
+        self.assertNotIn("referral", (notes - client_note)[0].body)
+
+    def test_chart_note_pdf(self):
+        """The PDF a provider prints: rendered by wkhtmltopdf through the running server."""
+        start = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(
+            days=1
+        )
+        session = self.env["calendar.event"].create(
+            {
+                "therapy_group_id": self.group.id,
+                "start": start,
+                "stop": start + timedelta(hours=1),
+                "user_id": self.provider.id,
+            }
+        )
+        session.action_mark_all_attended()
+        action = session.with_user(self.provider).action_open_charting()
+        wizard = self.env[action["res_model"]].with_user(self.provider).browse(action["res_id"])
+        wizard.group_note = "<p>We practised distress tolerance skills (TIPP).</p>"
+        wizard.action_sign()
+        note = session.therapy_chart_note_ids[:1]
+        note.write({"addendum_ids": [(0, 0, {"body": "<p>Client called: sleeping better.</p>"})]})
+        self.assertEqual(len(note.addendum_ids), 1)
+        report = self.env.ref("group_therapy.therapy_chart_note_report").with_user(self.provider)
+        html = report._render_qweb_html(report.report_name, note.ids)[0].decode()
+        self.assertIn("sleeping better", html)
+        self.assertEqual(report.get_wkhtmltopdf_state(), "ok", "wkhtmltopdf is installed")
+        self.authenticate(self.provider.login, self.provider.login)
+        pdf, kind = report.with_context(force_report_rendering=True)._render_qweb_pdf(
+            report.report_name, note.ids
+        )
+        self.assertEqual(kind, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        screenshots_dir = pathlib.Path(config["screenshots"]) / "group_therapy"
+        screenshots_dir.mkdir(parents=True, exist_ok=True)
+        (screenshots_dir / "chart_note.pdf").write_bytes(pdf)
+        if shutil.which("pdftoppm"):  # a picture of the first page for the README
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "70", "-singlefile", "chart_note.pdf", "chart_note_pdf"],
+                cwd=screenshots_dir,
+                check=True,
+            )
