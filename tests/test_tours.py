@@ -33,7 +33,8 @@ class TestTours(HttpCase, GroupTherapyCommon):
         real_handle_console = ChromeBrowser._handle_console
         screenshots_dir = pathlib.Path(config["screenshots"]) / "group_therapy"
 
-        def handle_console(browser, type, args=None, **kwargs):  # noqa: A002 (CDP's name)
+        # Same signature as the method it wraps: the browser passes these by keyword.
+        def handle_console(browser, type, args=None, **kwargs):
             message = str((args or [{}])[0].get("value", ""))
             if message.startswith("screenshot:"):
                 name = message.removeprefix("screenshot:")
