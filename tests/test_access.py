@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -134,3 +134,15 @@ class TestGroupAccess(GroupTherapyCommon):
             .search([("id", "=", foreign_group.id)]),
             "a group of a company the user is not in stays hidden, even for front desk",
         )
+
+    def test_cross_company_links_refused(self):
+        """A client of another practice cannot join this practice's group."""
+        other_company = self.env["res.company"].create({"name": "Other Practice"})
+        foreign_client = self.env["res.partner"].create(
+            {"name": "Elsewhere Client", "company_id": other_company.id}
+        )
+        with self.assertRefused(UserError, "no company crossover is allowed"):
+            self.env["therapy.group.member"].create(
+                {"group_id": self.group.id, "partner_id": foreign_client.id}
+            )
+        self.assertNotIn(foreign_client, self.group.member_ids.partner_id)

@@ -52,7 +52,8 @@ say "Installing group_therapy and running its tests with Odoo's runner (log: $od
 # (its regex has an unescaped ".py"), which selects no test at all. The module name as a tag
 # selects exactly this addon's tests, so that is what we pass.
 "$REPO_DIR/tools/odoo.sh" -d "$TEST_DB" -i group_therapy --test-enable --test-tags group_therapy \
-    --stop-after-init --log-level=test --http-port="$TEST_HTTP_PORT" 2>&1 \
+    --stop-after-init --log-level=test --http-port="$TEST_HTTP_PORT" \
+    --screenshots="$BUILD_DIR/screenshots" 2>&1 \
     | tee "$odoo_log" | grep -E --line-buffered " (ERROR|CRITICAL|WARNING) | odoo\.addons\.group_therapy\.| tests when loading database|^(FAIL|ERROR):" \
     | grep -v "odoo.modules.loading: loading" || true
 report=$(grep -oE "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests when loading database" "$odoo_log" | tail -1)
