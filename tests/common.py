@@ -1,4 +1,5 @@
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from odoo.tests import TransactionCase, new_test_user
 
@@ -55,6 +56,21 @@ class GroupTherapyCommon(TransactionCase):
         cls.env["therapy.group.member"].create(
             [{"group_id": cls.group.id, "partner_id": client.id} for client in cls.clients[:4]]
             + [{"group_id": cls.other_group.id, "partner_id": cls.clients[4].id}]
+        )
+
+    @classmethod
+    def _make_session(cls, group, days=-1, hours=1.0):
+        """A session of the group at 10:00, `days` from today, on its provider's calendar."""
+        start = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(
+            days=days
+        )
+        return cls.env["calendar.event"].create(
+            {
+                "therapy_group_id": group.id,
+                "start": start,
+                "stop": start + timedelta(hours=hours),
+                "user_id": group.provider_id.id,
+            }
         )
 
     @contextmanager

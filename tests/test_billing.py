@@ -23,20 +23,6 @@ class TestBilling(GroupTherapyCommon):
         cls.session = cls._make_session(cls.group, days=-1)
         cls.lines = cls.session.therapy_attendance_ids
 
-    @classmethod
-    def _make_session(cls, group, days):
-        start = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(
-            days=days
-        )
-        return cls.env["calendar.event"].create(
-            {
-                "therapy_group_id": group.id,
-                "start": start,
-                "stop": start + timedelta(hours=1),
-                "user_id": group.provider_id.id,
-            }
-        )
-
     def _line(self, client, session=None):
         return (session or self.session).therapy_attendance_ids.filtered(
             lambda line: line.partner_id == client

@@ -18,27 +18,13 @@ class ChartingCommon(GroupTherapyCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.group.member_ids.date_start = datetime.now().date() - timedelta(days=30)
-        cls.session = cls._make_session(cls.group)
+        cls.session = cls._make_session(cls.group, hours=1.5)
         cls.template = cls.env.ref("group_therapy.therapy_chart_template_group_progress")
         cls._answer(cls.session, cls.clients[0], "attended", cls.cpt_90853)
         cls._answer(cls.session, cls.clients[1], "attended", cls.cpt_90853, place_of_service="10")
         cls._answer(cls.session, cls.clients[2], "absent", cls.no_show)
         cls._answer(cls.session, cls.clients[3], "attended", cls.no_fee)
         cls.attendees = cls.clients[0] | cls.clients[1] | cls.clients[3]
-
-    @classmethod
-    def _make_session(cls, group, days=-1):
-        start = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(
-            days=days
-        )
-        return cls.env["calendar.event"].create(
-            {
-                "therapy_group_id": group.id,
-                "start": start,
-                "stop": start + timedelta(minutes=90),
-                "user_id": group.provider_id.id,
-            }
-        )
 
     @classmethod
     def _answer(cls, session, client, state, product, **values):

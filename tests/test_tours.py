@@ -85,17 +85,7 @@ class TestTours(HttpCase, GroupTherapyCommon):
         self.assertIn(lines[self.clients[0]].payment_state, ("paid", "in_payment"))
 
     def test_provider_charts_reviews_and_signs(self):
-        start = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(
-            days=1
-        )
-        session = self.env["calendar.event"].create(
-            {
-                "therapy_group_id": self.group.id,
-                "start": start,
-                "stop": start + timedelta(hours=1),
-                "user_id": self.provider.id,
-            }
-        )
+        session = self._make_session(self.group)
         session.action_mark_all_attended()
         session.therapy_attendance_ids.filtered(
             lambda line: line.partner_id == self.clients[1]
@@ -114,17 +104,7 @@ class TestTours(HttpCase, GroupTherapyCommon):
 
     def test_chart_note_pdf(self):
         """The PDF a provider prints: rendered by wkhtmltopdf through the running server."""
-        start = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(
-            days=1
-        )
-        session = self.env["calendar.event"].create(
-            {
-                "therapy_group_id": self.group.id,
-                "start": start,
-                "stop": start + timedelta(hours=1),
-                "user_id": self.provider.id,
-            }
-        )
+        session = self._make_session(self.group)
         session.action_mark_all_attended()
         action = session.with_user(self.provider).action_open_charting()
         wizard = self.env[action["res_model"]].with_user(self.provider).browse(action["res_id"])
