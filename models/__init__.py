@@ -9,3 +9,4 @@ from . import account_move
 from . import therapy_chart_template
 from . import therapy_chart_note
 from . import therapy_chart_note_addendum
+from . import therapy_payer_rule

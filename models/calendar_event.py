@@ -45,6 +45,17 @@ class CalendarEvent(models.Model):
         "shares it with this provider.",
     )
     therapy_group_notice = fields.Char(compute="_compute_therapy_group_notice")
+    therapy_rule_override = fields.Boolean(
+        string="Override Payer Rules",
+        groups="group_therapy.group_therapy_manager",
+        copy=False,
+        help="Set by an administrator: blocking payer rules no longer stop invoicing or signing "
+        "this session; what they find is logged on the session instead.",
+    )
+    therapy_rule_report = fields.Text(
+        string="Payer Rule Findings",
+        compute="_compute_therapy_rule_report",
+    )
     # charting: clinical, so providers (and administrators) only
     therapy_chart_note_ids = fields.One2many(
         "therapy.chart.note",
@@ -74,6 +85,25 @@ class CalendarEvent(models.Model):
                 event.therapy_attendance_state = "done"
             else:
                 event.therapy_attendance_state = "partial" if answered else "todo"
+
+    @api.depends(
+        "therapy_attendance_ids.state",
+        "therapy_attendance_ids.product_id",
+        "therapy_attendance_ids.addon_product_ids",
+        "therapy_attendance_ids.place_of_service",
+        "therapy_attendance_ids.modifiers",
+    )
+    def _compute_therapy_rule_report(self):
+        """What the payer rules find on the session, one line per client and rule."""
+        problems = self.env["therapy.payer.rule"]._find_problems(self.therapy_attendance_ids)
+        by_session = defaultdict(list)
+        for line, rule, reason in problems:
+            severity = self.env._("blocks") if rule.severity == "block" else self.env._("warns")
+            by_session[line.event_id._origin.id].append(
+                f"{line.partner_id.display_name}: {reason} ({rule.name}, {severity})"
+            )
+        for event in self:
+            event.therapy_rule_report = "\n".join(by_session[event._origin.id]) or False
 
     @api.depends("therapy_group_id", "therapy_chart_note_ids.state")
     def _compute_therapy_chart_state(self):

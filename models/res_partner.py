@@ -30,6 +30,18 @@ class ResPartner(models.Model):
         help="No-show and late-cancel fees are recorded but never charged to this client "
         "(e.g. the client's payer forbids them).",
     )
+    therapy_payer_id = fields.Many2one(
+        "res.partner",
+        string="Payer",
+        groups=THERAPY_GROUPS,
+        help="The client's insurance or other payer, for the payer rules (e.g. Medicare).",
+    )
+    therapy_forbids_fees = fields.Boolean(
+        string="Forbids No-show Fees",
+        groups=THERAPY_GROUPS,
+        help="On a payer: its clients may not be charged no-show or late-cancel fees. A payer "
+        "rule stops such fees before invoicing.",
+    )
     therapy_group_count = fields.Integer(
         string="Therapy Groups", compute="_compute_therapy_group_count", groups=THERAPY_GROUPS
     )

@@ -73,6 +73,16 @@ class TherapyAttendance(models.Model):
         compute="_compute_attendance_status",
         store=True,
     )
+    modifiers = fields.Char(
+        help="CPT modifiers for this client's claim line, e.g. 95 (telehealth) or HQ (group). "
+        "Separate several with commas.",
+    )
+    rule_flags = fields.Char(
+        string="Payer Rules",
+        compute="_compute_rule_flags",
+        help="What the payer rules find on this client's line; blocking ones stop invoicing "
+        "and signing.",
+    )
     place_of_service = fields.Selection(
         selection=PLACES_OF_SERVICE,
         string="Place of Service",
@@ -139,6 +149,21 @@ class TherapyAttendance(models.Model):
         """Default to the session's place of service; each line can differ."""
         for line in self:
             line.place_of_service = line.event_id.therapy_place_of_service or "11"
+
+    @api.depends(
+        "state", "product_id", "addon_product_ids", "place_of_service", "modifiers", "partner_id"
+    )
+    def _compute_rule_flags(self):
+        """The payer rules' findings, for every line of the same sessions in one pass."""
+        problems = self.env["therapy.payer.rule"]._find_problems(
+            self.event_id.therapy_attendance_ids
+        )
+        flags = defaultdict(list)
+        for line, rule, reason in problems:
+            prefix = "⛔" if rule.severity == "block" else "⚠"
+            flags[line._origin.id].append(f"{prefix} {reason}")
+        for line in self:
+            line.rule_flags = "; ".join(flags[line._origin.id]) or False
 
     @api.depends("product_id.lst_price", "addon_product_ids.lst_price")
     def _compute_amount(self):
@@ -266,6 +291,9 @@ class TherapyAttendance(models.Model):
         to_invoice = lines.filtered(lambda line: line.billing_status == "to_invoice")
         if not to_invoice:
             return self.env["account.move"]
+        self.env["therapy.payer.rule"]._check_lines(
+            to_invoice.event_id.therapy_attendance_ids, self.env._("Invoicing")
+        )
         invoices = self.env["account.move"].create(to_invoice._prepare_invoice_vals_list())
         invoices.action_post()
         return invoices
@@ -301,6 +329,11 @@ class TherapyAttendance(models.Model):
             "res_id": self.invoice_id.id,
             "view_mode": "form",
         }
+
+    def _session_day(self):
+        """The session's day in the provider's time zone."""
+        self.ensure_one()
+        return self.event_id._therapy_session_date()
 
     def _is_billable_kind(self):
         """A CPT service for a client who attended, or a no-show / late-cancel fee."""

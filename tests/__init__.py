@@ -8,3 +8,4 @@ from . import test_charting
 from . import test_concurrency
 from . import test_access_matrix
 from . import test_tours
+from . import test_payer_rules

@@ -90,6 +90,9 @@ class TherapyChartingWizard(models.TransientModel):
         """Sign and lock every attending client's note at once, or none."""
         self.ensure_one()
         notes = self._write_notes()
+        self.env["therapy.payer.rule"]._check_lines(
+            self.event_id.therapy_attendance_ids, self.env._("Signing")
+        )
         notes.action_sign()
         return {
             "type": "ir.actions.client",
