@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_datetime
 
 from .therapy_attendance import PLACES_OF_SERVICE
 
@@ -45,6 +46,12 @@ class CalendarEvent(models.Model):
         "shares it with this provider.",
     )
     therapy_group_notice = fields.Char(compute="_compute_therapy_group_notice")
+    therapy_cancelled = fields.Boolean(
+        string="Session Cancelled",
+        readonly=True,
+        copy=False,
+        help="Cancelled by the practice: every client's line is 'no fee' and nobody is charged.",
+    )
     therapy_rule_override = fields.Boolean(
         string="Override Payer Rules",
         groups="group_therapy.group_therapy_manager",
@@ -152,12 +159,17 @@ class CalendarEvent(models.Model):
                     provider=organizer.name,
                 )
 
-    @api.depends("therapy_group_id", "therapy_attendance_state")
+    @api.depends("therapy_group_id", "therapy_attendance_state", "therapy_cancelled")
     def _compute_display_name(self):
         """Group sessions show on the calendar whether attendance is complete (✓) or begun (…)."""
         result = super()._compute_display_name()
         marks = {"done": "✓", "partial": "…"}
         for event in self.filtered("therapy_group_id"):
+            if event.therapy_cancelled:
+                event.display_name = self.env._(
+                    "Cancelled: %(session)s", session=event.display_name
+                )
+                continue
             mark = marks.get(event.therapy_attendance_state)
             if mark:
                 event.display_name = f"{event.display_name} {mark}"
@@ -236,6 +248,54 @@ class CalendarEvent(models.Model):
         blank_lines = self.therapy_attendance_ids.filtered(lambda line: not line.state)
         for group, lines in blank_lines.grouped("group_id").items():
             lines.write({"state": "attended", "product_id": group.default_product_id.id})
+        return True
+
+    def action_cancel_session(self):
+        """Cancel whole sessions: every line 'no fee', members told by mail, nobody charged."""
+        sessions = self.filtered("therapy_group_id")
+        if not sessions:
+            raise UserError(self.env._("Only group sessions are cancelled here."))
+        lines = sessions.therapy_attendance_ids
+        invoiced = lines.filtered("invoice_id")
+        if invoiced:
+            raise UserError(
+                self.env._(
+                    "%(session)s cannot be cancelled: %(client)s is already invoiced (%(invoice)s). "
+                    "Credit the invoices first, then cancel the session.",
+                    session=invoiced[0].event_id.display_name,
+                    client=invoiced[0].partner_id.display_name,
+                    invoice=invoiced[0].invoice_id.name,
+                )
+            )
+        if (
+            self.env["therapy.chart.note"]
+            .sudo()
+            .search_count([("event_id", "in", sessions.ids), ("state", "=", "locked")], limit=1)
+        ):
+            raise UserError(
+                self.env._(
+                    "A session with signed chart notes took place and cannot be cancelled; add "
+                    "an addendum to the notes instead."
+                )
+            )
+        no_fee = self.env.ref("group_therapy.product_product_no_fee")
+        lines.write(
+            {"state": "absent", "product_id": no_fee.id, "addon_product_ids": [Command.clear()]}
+        )
+        self.env["therapy.chart.note"].sudo().search([("event_id", "in", sessions.ids)]).unlink()
+        sessions.write({"therapy_cancelled": True, "show_as": "free"})
+        for session in sessions:
+            session.message_post(
+                body=self.env._(
+                    "%(session)s on %(date)s is cancelled. You will not be charged for it.",
+                    session=session.therapy_group_id.name,
+                    date=format_datetime(self.env, session.start, dt_format="short"),
+                ),
+                subject=self.env._("Cancelled: %(session)s", session=session.therapy_group_id.name),
+                partner_ids=session.partner_ids.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
         return True
 
     def action_open_charting(self):
