@@ -24,6 +24,7 @@
         "views/therapy_chart_note_views.xml",
         "views/therapy_payer_rule_views.xml",
         "wizards/therapy_charting_wizard_views.xml",
+        "wizards/therapy_group_addendum_wizard_views.xml",
         "report/therapy_chart_note_reports.xml",
         "report/therapy_chart_note_templates.xml",
         "views/group_therapy_menus.xml",

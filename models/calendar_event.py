@@ -305,6 +305,18 @@ class CalendarEvent(models.Model):
         Wizard = self.env["therapy.charting.wizard"]
         return Wizard.create(Wizard._prepare_for_event(self))._action_reopen()
 
+    def action_open_group_addendum(self):
+        """One addendum for every signed note of the session."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Group addendum"),
+            "res_model": "therapy.group.addendum.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_event_id": self.id},
+        }
+
     def action_open_chart_notes(self):
         """The session's chart notes, one per attending client."""
         self.ensure_one()

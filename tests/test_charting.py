@@ -434,3 +434,35 @@ class TestChartingPerformance(ChartingCommon):
             counts.append(self.cr.sql_log_count - queries_before)
             self.assertEqual(set(notes.mapped("state")), {"locked"})
         self.assertEqual(counts[1], counts[2], f"queries to sign 3 and 50 notes: {counts[1:]}")
+
+
+@tagged("post_install", "-at_install")
+class TestChartingPrivacy(ChartingCommon):
+    def test_group_notes_naming_a_member_are_flagged(self):
+        wizard = self._open_wizard()
+        wizard.group_note = "<p>The group supported one another.</p>"
+        self.assertFalse(wizard.privacy_warning)
+        wizard.group_note = "<p>client 03 was missed; Client spoke first.</p>"
+        self.assertIn("Client 03", wizard.privacy_warning, "a full name, whatever its case")
+        self.assertIn("without naming its members", wizard.privacy_warning)
+        # A warning, not a refusal: the provider may still sign.
+        wizard.action_sign()
+        self.assertEqual(set(self.session.therapy_chart_note_ids.mapped("state")), {"locked"})
+
+    def test_group_addendum_goes_into_every_signed_note(self):
+        Wizard = self.env["therapy.group.addendum.wizard"].with_user(self.shared_provider)
+        with self.assertRefused(UserError, "has no signed chart note yet"):
+            Wizard.create({"event_id": self.session.id, "body": "<p>Too early</p>"}).action_add()
+        self._chart().action_sign()
+        wizard = Wizard.create(
+            {"event_id": self.session.id, "body": "<p>Correction: the session ran 75 minutes.</p>"}
+        )
+        self.assertEqual(wizard.note_count, 3)
+        wizard.action_add()
+        addenda = self.session.therapy_chart_note_ids.addendum_ids
+        self.assertEqual(len(addenda), 3, "one addendum recorded per note")
+        self.assertEqual(addenda.author_id, self.shared_provider)
+        self.assertTrue(all(self.session.therapy_chart_note_ids.mapped("hash_verified")))
+        with self.assertRefused(UserError, "Write the text of the addendum"):
+            Wizard.create({"event_id": self.session.id, "body": "<p><br></p>"}).action_add()
+        self.assertEqual(len(self.session.therapy_chart_note_ids.addendum_ids), 3)

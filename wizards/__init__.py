@@ -1,1 +1,2 @@
 from . import therapy_charting_wizard
+from . import therapy_group_addendum_wizard

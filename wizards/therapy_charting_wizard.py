@@ -1,6 +1,8 @@
+import re
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_datetime
+from odoo.tools import format_datetime, html2plaintext
 
 
 class TherapyChartingWizard(models.TransientModel):
@@ -26,9 +28,37 @@ class TherapyChartingWizard(models.TransientModel):
     )
     line_ids = fields.One2many("therapy.charting.wizard.line", "wizard_id", string="Clients")
     note_ids = fields.Many2many("therapy.chart.note", string="Chart Notes", readonly=True)
+    privacy_warning = fields.Char(
+        compute="_compute_privacy_warning",
+        help="The group notes go into every attending client's record: they must not name "
+        "other members.",
+    )
     step = fields.Selection(
         selection=[("write", "Write"), ("review", "Review")], default="write", required=True
     )
+
+    @api.depends("group_note", "event_id")
+    def _compute_privacy_warning(self):
+        """Members of the session whose name appears in the shared group notes."""
+        for wizard in self:
+            text = html2plaintext(wizard.group_note or "")
+            named = wizard.event_id.therapy_attendance_ids.partner_id.filtered(
+                lambda partner, text=text: partner.name
+                and (
+                    # The full name in any case, or the first name written as a name.
+                    partner.name.casefold() in text.casefold()
+                    or re.search(rf"\b{re.escape(partner.name.split()[0].capitalize())}\b", text)
+                )
+            )
+            wizard.privacy_warning = (
+                self.env._(
+                    "The group notes name %(clients)s. They go into every attending client's "
+                    "record: describe the group without naming its members.",
+                    clients=", ".join(named.mapped("name")),
+                )
+                if named
+                else False
+            )
 
     @api.constrains("template_id")
     def _check_template_custom(self):
