@@ -260,8 +260,8 @@ class CalendarEvent(models.Model):
         if invoiced:
             raise UserError(
                 self.env._(
-                    "%(session)s cannot be cancelled: %(client)s is already invoiced (%(invoice)s). "
-                    "Credit the invoices first, then cancel the session.",
+                    "%(session)s cannot be cancelled: %(client)s is already invoiced "
+                    "(%(invoice)s). Credit the invoices first, then cancel the session.",
                     session=invoiced[0].event_id.display_name,
                     client=invoiced[0].partner_id.display_name,
                     invoice=invoiced[0].invoice_id.name,
