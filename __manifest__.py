@@ -19,6 +19,7 @@
         "views/therapy_group_member_views.xml",
         "views/res_partner_views.xml",
         "views/calendar_event_views.xml",
+        "views/therapy_attendance_views.xml",
         "views/account_move_views.xml",
         "views/therapy_chart_template_views.xml",
         "views/therapy_chart_note_views.xml",

@@ -92,6 +92,13 @@ class TherapyAttendance(models.Model):
         help="Where the client attended from: 11 office, 02 telehealth elsewhere, 10 telehealth "
         "at home. Clients of one session may differ.",
     )
+    attended_percent = fields.Float(
+        string="Attendance Rate (%)",
+        compute="_compute_attended_percent",
+        store=True,
+        aggregator="avg",
+        help="100 for a client who attended, 0 for one who did not: averaged, the attendance rate.",
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount = fields.Monetary(
         compute="_compute_amount",
@@ -143,6 +150,11 @@ class TherapyAttendance(models.Model):
                 line.attendance_status = kind
             else:
                 line.attendance_status = "not_set"
+
+    @api.depends("state")
+    def _compute_attended_percent(self):
+        for line in self:
+            line.attended_percent = 100.0 if line.state == "attended" else 0.0
 
     @api.depends("event_id.therapy_place_of_service")
     def _compute_place_of_service(self):
@@ -278,7 +290,12 @@ class TherapyAttendance(models.Model):
             self._check_not_invoiced()
         if ("state" in vals and vals["state"] != "attended") or "partner_id" in vals:
             self._check_not_charted()
-        return super().write(vals)
+        result = super().write(vals)
+        if {"state", "product_id"} & vals.keys():
+            self.filtered(
+                lambda line: line.attendance_status == "no_show"
+            )._alert_consecutive_no_shows()
+        return result
 
     def action_clear_code(self):
         """Clear the chosen answer and code, to pick another."""
@@ -329,6 +346,47 @@ class TherapyAttendance(models.Model):
             "res_id": self.invoice_id.id,
             "view_mode": "form",
         }
+
+    def _alert_consecutive_no_shows(self):
+        """An activity for the provider when a client's last sessions of a group were no-shows."""
+        todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        for line in self:
+            group = line.group_id.sudo()
+            count = group.no_show_alert_count
+            if count <= 0:
+                continue
+            last_lines = self.sudo().search(
+                [
+                    ("group_id", "=", group.id),
+                    ("partner_id", "=", line.partner_id.id),
+                    ("state", "!=", False),
+                    ("event_start", "<=", line.event_start),
+                ],
+                order="event_start desc, id desc",
+                limit=count,
+            )
+            if len(last_lines) < count or any(
+                other.attendance_status != "no_show" for other in last_lines
+            ):
+                continue
+            summary = self.env._(
+                "Follow up with %(client)s: %(count)s no-shows in a row",
+                client=line.partner_id.name,
+                count=count,
+            )
+            if group.activity_ids.filtered(lambda activity, s=summary: activity.summary == s):
+                continue
+            group.activity_schedule(
+                activity_type_id=todo.id if todo else False,
+                summary=summary,
+                user_id=group.provider_id.id,
+                note=self.env._(
+                    "%(client)s missed the last %(count)s sessions of %(group)s.",
+                    client=line.partner_id.name,
+                    count=count,
+                    group=group.name,
+                ),
+            )
 
     def _session_day(self):
         """The session's day in the provider's time zone."""

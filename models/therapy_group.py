@@ -83,6 +83,12 @@ class TherapyGroup(models.Model):
         help="Set by an administrator to let the group take more clients than its capacity.",
     )
     is_over_capacity = fields.Boolean(compute="_compute_member_partner_ids")
+    no_show_alert_count = fields.Integer(
+        string="No-show Alert After",
+        default=3,
+        help="After this many no-shows in a row, the provider gets an activity to follow up with "
+        "the client. 0: no alert.",
+    )
     # sessions
     session_ids = fields.One2many("calendar.event", "therapy_group_id")
     session_count = fields.Integer(compute="_compute_sessions")

@@ -9,3 +9,4 @@ from . import test_concurrency
 from . import test_access_matrix
 from . import test_tours
 from . import test_payer_rules
+from . import test_daily_pains
