@@ -10,3 +10,4 @@ from . import therapy_chart_template
 from . import therapy_chart_note
 from . import therapy_chart_note_addendum
 from . import therapy_payer_rule
+from . import therapy_group_waitlist

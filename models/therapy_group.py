@@ -67,6 +67,7 @@ class TherapyGroup(models.Model):
     )
     # members
     member_ids = fields.One2many("therapy.group.member", "group_id", string="Memberships")
+    waitlist_ids = fields.One2many("therapy.group.waitlist", "group_id")
     member_partner_ids = fields.Many2many(
         "res.partner",
         string="Current Clients",
@@ -197,6 +198,48 @@ class TherapyGroup(models.Model):
         action["domain"] = [("therapy_group_id", "=", self.id)]
         action["context"] = {"default_therapy_group_id": self.id}
         return action
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"capacity", "allow_over_capacity"} & vals.keys():
+            self._promote_waitlist()
+        return result
+
+    def _free_places(self):
+        """Places left today (None: no limit)."""
+        self.ensure_one()
+        if not self.capacity:
+            return None
+        today = fields.Date.context_today(self)
+        active = self.sudo().member_ids.filtered(
+            lambda member: not member.date_end or member.date_end > today
+        )
+        return max(self.capacity - len(active), 0)
+
+    def _promote_waitlist(self):
+        """Clients waiting for a place join, in order, as soon as there is room."""
+        today = fields.Date.context_today(self)
+        for group in self:
+            waiting = group.sudo().waitlist_ids.filtered(lambda entry: entry.state == "waiting")
+            if not waiting:
+                continue
+            free = group._free_places()
+            promoted = waiting if free is None else waiting[:free]
+            if not promoted:
+                continue
+            promoted.state = "promoted"
+            self.env["therapy.group.member"].sudo().create(
+                [
+                    {"group_id": group.id, "partner_id": entry.partner_id.id, "date_start": today}
+                    for entry in promoted
+                ]
+            )
+            group.sudo().message_post(
+                body=self.env._(
+                    "A place freed up: %(clients)s joined the group from the waitlist.",
+                    clients=", ".join(promoted.partner_id.mapped("name")),
+                )
+            )
 
     def _sync_upcoming_sessions(self):
         """Bring membership changes into the sessions that have not happened yet."""

@@ -116,12 +116,14 @@ class TherapyGroupMember(models.Model):
         result = super().write(vals)
         if {"group_id", "partner_id", "date_start", "date_end"} & vals.keys():
             (groups_before | self.group_id)._sync_upcoming_sessions()
+            (groups_before | self.group_id)._promote_waitlist()
         return result
 
     def unlink(self):
         groups = self.group_id
         result = super().unlink()
         groups._sync_upcoming_sessions()
+        groups._promote_waitlist()
         return result
 
     def action_end_membership(self):
