@@ -11,3 +11,5 @@ from . import therapy_chart_note
 from . import therapy_chart_note_addendum
 from . import therapy_payer_rule
 from . import therapy_group_waitlist
+from . import therapy_diagnosis
+from . import res_users

@@ -30,6 +30,15 @@ class ResPartner(models.Model):
         help="No-show and late-cancel fees are recorded but never charged to this client "
         "(e.g. the client's payer forbids them).",
     )
+    therapy_diagnosis_ids = fields.Many2many(
+        "therapy.diagnosis",
+        "therapy_diagnosis_res_partner_rel",
+        "partner_id",
+        "diagnosis_id",
+        string="Diagnoses (ICD-10)",
+        groups=THERAPY_GROUPS,
+        help="The client's diagnosis codes, in the order they go on claims (the first is primary).",
+    )
     therapy_payer_id = fields.Many2one(
         "res.partner",
         string="Payer",

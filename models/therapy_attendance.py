@@ -77,6 +77,14 @@ class TherapyAttendance(models.Model):
         help="CPT modifiers for this client's claim line, e.g. 95 (telehealth) or HQ (group). "
         "Separate several with commas.",
     )
+    units = fields.Integer(
+        default=1, readonly=True, help="Claim units: a group session is one unit per client."
+    )
+    rendering_provider_id = fields.Many2one(
+        "res.users",
+        compute="_compute_rendering_provider_id",
+        help="The provider who ran the session, with the NPI printed on claims.",
+    )
     rule_flags = fields.Char(
         string="Payer Rules",
         compute="_compute_rule_flags",
@@ -150,6 +158,11 @@ class TherapyAttendance(models.Model):
                 line.attendance_status = kind
             else:
                 line.attendance_status = "not_set"
+
+    @api.depends("event_id.user_id", "group_id.provider_id")
+    def _compute_rendering_provider_id(self):
+        for line in self:
+            line.rendering_provider_id = line.event_id.user_id or line.group_id.provider_id
 
     @api.depends("state")
     def _compute_attended_percent(self):
@@ -387,6 +400,46 @@ class TherapyAttendance(models.Model):
                     group=group.name,
                 ),
             )
+
+    def _claim_lines(self):
+        """Everything a CMS-1500 box 24 needs, one row per service; fees are never claims."""
+        rows = []
+        services = self.filtered(
+            lambda line: line.state == "attended" and line.product_id.therapy_code_kind == "cpt"
+        )
+        for line in services.sorted(lambda line: (line.event_start, line.partner_name)):
+            partner_sudo = line.partner_id.sudo()
+            provider = line.rendering_provider_id.sudo()
+            for product in line.product_id | line.addon_product_ids:
+                rows.append(
+                    {
+                        "client": line.partner_id.name,
+                        "client_ref": line.partner_id.ref or "",
+                        "payer": partner_sudo.therapy_payer_id.name or "",
+                        "date_of_service": fields.Date.to_string(line._session_day()),
+                        "place_of_service": line.place_of_service,
+                        "cpt": product.therapy_code,
+                        "modifiers": line.modifiers or "",
+                        "units": line.units,
+                        "charge": line._claim_charge(product),
+                        "diagnoses": ",".join(
+                            partner_sudo.therapy_diagnosis_ids.sorted("code").mapped("code")
+                        ),
+                        "rendering_provider": provider.name,
+                        "rendering_npi": provider.therapy_npi or "",
+                        "group": line.group_id.code,
+                        "invoice": line.invoice_id.name or "",
+                    }
+                )
+        return rows
+
+    def _claim_charge(self, product):
+        """The charge billed for the code: the invoice's, or the list price before invoicing."""
+        invoiced = self.invoice_line_ids.filtered(
+            lambda invoice_line: invoice_line.product_id == product
+            and invoice_line.move_id == self.invoice_id
+        )
+        return invoiced[:1].price_unit if invoiced else product.lst_price
 
     def _session_day(self):
         """The session's day in the provider's time zone."""

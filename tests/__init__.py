@@ -10,3 +10,4 @@ from . import test_access_matrix
 from . import test_tours
 from . import test_payer_rules
 from . import test_daily_pains
+from . import test_claims

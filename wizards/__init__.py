@@ -1,2 +1,3 @@
 from . import therapy_charting_wizard
 from . import therapy_group_addendum_wizard
+from . import therapy_claim_export_wizard
