@@ -29,3 +29,8 @@ class TherapyChartTemplate(models.Model):
         help="The sections every chart note written with this template starts with. It is "
         "edited here only: the charting screen adds the group and client notes after it.",
     )
+    require_diagnosis = fields.Boolean(
+        string="Diagnosis Required",
+        help="Notes written with this template are signed only for clients who have a "
+        "diagnosis code (e.g. notes that support an insurance claim).",
+    )

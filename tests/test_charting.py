@@ -387,7 +387,9 @@ class TestChartingAccess(ChartingCommon):
             self.notes.with_user(self.other_provider).action_sign()
         self.assertEqual(set(self.notes.mapped("state")), {"draft"})
         # The shared provider charts and signs the shared group's session.
-        self._open_wizard(self.shared_provider).action_sign()
+        wizard = self._open_wizard(self.shared_provider)
+        wizard.group_note = GROUP_NOTE
+        wizard.action_sign()
         self.assertEqual(self.notes.signed_by_id, self.shared_provider)
 
     def test_front_desk_does_not_see_clinical_fields(self):
@@ -466,3 +468,29 @@ class TestChartingPrivacy(ChartingCommon):
         with self.assertRefused(UserError, "Write the text of the addendum"):
             Wizard.create({"event_id": self.session.id, "body": "<p><br></p>"}).action_add()
         self.assertEqual(len(self.session.therapy_chart_note_ids.addendum_ids), 3)
+
+    def test_presign_check_lists_every_blocker(self):
+        self.template.require_diagnosis = True
+        self.clients[0].therapy_diagnosis_ids = self.env.ref(
+            "group_therapy.therapy_diagnosis_f41_1"
+        )
+        wizard = self._open_wizard()
+        wizard.line_ids.filtered(
+            lambda line: line.partner_id == self.clients[1]
+        ).note = "<p>Spoke about work.</p>"
+        wizard.action_review()
+        report = wizard.presign_report
+        self.assertIn("Client 02: no diagnosis code", report)
+        self.assertIn("Client 04: no diagnosis code", report)
+        self.assertIn("Client 04: the note is empty", report)
+        self.assertIn("Client 01: the note is empty", report)
+        self.assertNotIn("Client 01: no diagnosis", report, "client 01 has one")
+        self.assertNotIn("Client 02: the note is empty", report, "a client note is enough")
+        with self.assertRefused(UserError, "cannot be signed yet"):
+            wizard.action_sign()
+        self.assertEqual(set(self.session.therapy_chart_note_ids.mapped("state")), {"draft"})
+        self.template.require_diagnosis = False
+        wizard.group_note = GROUP_NOTE
+        self.assertFalse(wizard.presign_report)
+        wizard.action_sign()
+        self.assertEqual(set(self.session.therapy_chart_note_ids.mapped("state")), {"locked"})

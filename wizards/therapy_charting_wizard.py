@@ -2,7 +2,7 @@ import re
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_datetime, html2plaintext
+from odoo.tools import format_datetime, html2plaintext, is_html_empty
 
 
 class TherapyChartingWizard(models.TransientModel):
@@ -33,9 +33,20 @@ class TherapyChartingWizard(models.TransientModel):
         help="The group notes go into every attending client's record: they must not name "
         "other members.",
     )
+    presign_report = fields.Text(
+        string="Before Signing",
+        compute="_compute_presign_report",
+        help="What stops the notes from being signed, client by client.",
+    )
     step = fields.Selection(
         selection=[("write", "Write"), ("review", "Review")], default="write", required=True
     )
+
+    @api.depends("group_note", "line_ids.note", "template_id", "event_id")
+    def _compute_presign_report(self):
+        """Everything that blocks signing, listed per client, so nothing fails halfway."""
+        for wizard in self:
+            wizard.presign_report = "\n".join(wizard._presign_problems()) or False
 
     @api.depends("group_note", "event_id")
     def _compute_privacy_warning(self):
@@ -119,6 +130,14 @@ class TherapyChartingWizard(models.TransientModel):
     def action_sign(self):
         """Sign and lock every attending client's note at once, or none."""
         self.ensure_one()
+        problems = self._presign_problems()
+        if problems:
+            raise UserError(
+                self.env._(
+                    "These notes cannot be signed yet:\n%(problems)s",
+                    problems="\n".join(f"- {problem}" for problem in problems),
+                )
+            )
         notes = self._write_notes()
         self.env["therapy.payer.rule"]._check_lines(
             self.event_id.therapy_attendance_ids, self.env._("Signing")
@@ -137,6 +156,38 @@ class TherapyChartingWizard(models.TransientModel):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def _presign_problems(self):
+        """["Client: what to do"] for every attending client whose note cannot be signed."""
+        self.ensure_one()
+        problems = []
+        lines = self.event_id.therapy_attendance_ids
+        for line in lines.filtered(lambda line: not line.state):
+            problems.append(
+                self.env._("%(client)s: no attendance recorded", client=line.partner_id.name)
+            )
+        notes = {line.partner_id: line.note for line in self.line_ids}
+        group_note_empty = is_html_empty(self.group_note)
+        for line in lines.filtered(lambda line: line.state == "attended"):
+            client = line.partner_id
+            if not line.product_id:
+                problems.append(self.env._("%(client)s: no code", client=client.name))
+            if self.template_id.require_diagnosis and not client.sudo().therapy_diagnosis_ids:
+                problems.append(
+                    self.env._(
+                        "%(client)s: no diagnosis code (add one on the client's profile)",
+                        client=client.name,
+                    )
+                )
+            if group_note_empty and is_html_empty(notes.get(client)):
+                problems.append(
+                    self.env._(
+                        "%(client)s: the note is empty (write group notes or a note for the "
+                        "client)",
+                        client=client.name,
+                    )
+                )
+        return problems
 
     def _write_notes(self):
         """Create or update one draft chart note per attending client; drop stale drafts."""
