@@ -107,8 +107,14 @@ class TestPayerRules(GroupTherapyCommon):
         with self.assertRefused(UserError, "Medicare forbids charging No-show fee"):
             self._invoice_as_front_desk()
         self.assertFalse(self._invoices())
-        # A rule for another payer does not apply to this client.
+        # A rule for another payer does not apply to this client; nor does a switched-off one.
         self.rule_fee.payer_ids = self.env["res.partner"].create({"name": "Other payer"})
+        self.env.invalidate_all()  # findings are computed when read, as the web client does
+        self.assertNotIn("forbids", self._line(self.clients[1]).rule_flags or "")
+        self.rule_fee.payer_ids = self.medicare
+        self.env.invalidate_all()
+        self.assertIn("forbids", self._line(self.clients[1]).rule_flags)
+        self.rule_fee.active = False
         self._invoice_as_front_desk()
         self.assertEqual(
             self._line(self.clients[1]).invoice_id.amount_total, self.no_show.lst_price
