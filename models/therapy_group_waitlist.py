@@ -27,6 +27,7 @@ class TherapyGroupWaitlist(models.Model):
             ("promoted", "Joined the group"),
             ("cancelled", "Cancelled"),
         ],
+        string="Status",
         required=True,
         default="waiting",
         readonly=True,

@@ -117,18 +117,36 @@ class TestTours(HttpCase, GroupTherapyCommon):
         html = report._render_qweb_html(report.report_name, note.ids)[0].decode()
         self.assertIn("sleeping better", html)
         self.assertEqual(report.get_wkhtmltopdf_state(), "ok", "wkhtmltopdf is installed")
-        self.authenticate(self.provider.login, self.provider.login)
+        self._render_pdf(report, note.ids, self.provider, "chart_note")
+
+    def test_superbill_pdf(self):
+        """The superbill a client takes to their payer, rendered like any Odoo report."""
+        self.clients[0].therapy_diagnosis_ids = self.env.ref(
+            "group_therapy.therapy_diagnosis_f41_1"
+        )
+        session = self._make_session(self.group)
+        session.action_mark_all_attended()
+        lines = session.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == self.clients[0]
+        )
+        report = self.env.ref("group_therapy.therapy_superbill_report").with_user(self.front_desk)
+        self._render_pdf(report, lines.ids, self.front_desk, "superbill")
+
+    def _render_pdf(self, report, ids, user, name):
+        """Render a real PDF as `user` (wkhtmltopdf fetches its styles from the running
+        server), keep it, and a picture of its first page, with the tours' screenshots."""
+        self.authenticate(user.login, user.login)
         pdf, kind = report.with_context(force_report_rendering=True)._render_qweb_pdf(
-            report.report_name, note.ids
+            report.report_name, ids
         )
         self.assertEqual(kind, "pdf")
         self.assertTrue(pdf.startswith(b"%PDF"))
         screenshots_dir = pathlib.Path(config["screenshots"]) / "group_therapy"
         screenshots_dir.mkdir(parents=True, exist_ok=True)
-        (screenshots_dir / "chart_note.pdf").write_bytes(pdf)
+        (screenshots_dir / f"{name}.pdf").write_bytes(pdf)
         if shutil.which("pdftoppm"):  # a picture of the first page for the README
             subprocess.run(
-                ["pdftoppm", "-png", "-r", "70", "-singlefile", "chart_note.pdf", "chart_note_pdf"],
+                ["pdftoppm", "-png", "-r", "70", "-singlefile", f"{name}.pdf", f"{name}_pdf"],
                 cwd=screenshots_dir,
                 check=True,
             )
