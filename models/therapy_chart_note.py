@@ -62,6 +62,9 @@ class TherapyChartNote(models.Model):
         readonly=True,
         help="Written for this client only.",
     )
+    section_contents = fields.Json(
+        readonly=True, help="What the provider wrote in each template section, by section."
+    )
     body = fields.Html(
         string="Note",
         readonly=True,
@@ -226,8 +229,9 @@ class TherapyChartNote(models.Model):
         )
 
     @api.model
-    def _render_body(self, attendance, template, group_note, client_note):
-        """The note of one client: the session facts, the template, group and client notes."""
+    def _render_body(self, attendance, template, group_note, client_note, sections=()):
+        """The note of one client: the session facts, the template and its filled sections,
+        the group notes and the client's own note."""
         event = attendance.event_id
         group = event.therapy_group_id
         codes = attendance.product_id | attendance.addon_product_ids
@@ -263,22 +267,25 @@ class TherapyChartNote(models.Model):
         rows = Markup("").join(
             Markup("<tr><th>%s</th><td>%s</td></tr>") % (label, value) for label, value in facts
         )
-        sections = [
+        sections_html = [
             Markup('<table class="table table-sm o_therapy_chart_facts"><tbody>%s</tbody></table>')
             % rows
         ]
         if template and not is_html_empty(template.body):
-            sections.append(Markup("<div>%s</div>") % template.body)
+            sections_html.append(Markup("<div>%s</div>") % template.body)
+        for title, content in sections:
+            if not is_html_empty(content):
+                sections_html.append(Markup("<h3>%s</h3><div>%s</div>") % (title, content))
         if not is_html_empty(group_note):
-            sections.append(
+            sections_html.append(
                 Markup("<h3>%s</h3><div>%s</div>") % (self.env._("Group notes"), group_note)
             )
         if not is_html_empty(client_note):
-            sections.append(
+            sections_html.append(
                 Markup("<h3>%s</h3><div>%s</div>")
                 % (
                     self.env._("Notes for %(client)s", client=attendance.partner_id.name),
                     client_note,
                 )
             )
-        return Markup("").join(sections)
+        return Markup("").join(sections_html)

@@ -34,3 +34,25 @@ class TherapyChartTemplate(models.Model):
         help="Notes written with this template are signed only for clients who have a "
         "diagnosis code (e.g. notes that support an insurance claim).",
     )
+    section_ids = fields.One2many(
+        "therapy.chart.template.section",
+        "template_id",
+        string="Sections",
+        copy=True,
+        help="Sections the provider fills in for the group when charting; required ones must "
+        "be filled before the notes are signed.",
+    )
+
+
+class TherapyChartTemplateSection(models.Model):
+    _name = "therapy.chart.template.section"
+    _description = "Chart Note Template Section"
+    _order = "sequence, id"
+
+    template_id = fields.Many2one(
+        "therapy.chart.template", required=True, index=True, ondelete="cascade"
+    )
+    sequence = fields.Integer(default=10)
+    name = fields.Char(string="Section", required=True, translate=True)
+    hint = fields.Char(translate=True, help="Shown in the empty section while charting.")
+    required = fields.Boolean(help="The notes are signed only once this section is filled.")

@@ -494,3 +494,39 @@ class TestChartingPrivacy(ChartingCommon):
         self.assertFalse(wizard.presign_report)
         wizard.action_sign()
         self.assertEqual(set(self.session.therapy_chart_note_ids.mapped("state")), {"locked"})
+
+    def test_required_template_sections(self):
+        template = self.env["therapy.chart.template"].create(
+            {
+                "name": "Structured group note",
+                "section_ids": [
+                    (0, 0, {"name": "Interventions", "sequence": 1}),
+                    (0, 0, {"name": "Risk assessment", "sequence": 2, "required": True}),
+                ],
+            }
+        )
+        wizard = self._open_wizard()
+        wizard.template_id = template
+        wizard._onchange_template_id()
+        self.assertEqual(
+            wizard.section_line_ids.mapped("name"), ["Interventions", "Risk assessment"]
+        )
+        wizard.group_note = GROUP_NOTE
+        interventions, risk = wizard.section_line_ids
+        interventions.content = "<p>Mindfulness exercise.</p>"
+        wizard.action_review()
+        self.assertIn(
+            "Client 01: the required section “Risk assessment” is empty", wizard.presign_report
+        )
+        with self.assertRefused(UserError, "the required section “Risk assessment” is empty"):
+            wizard.action_sign()
+        # The draft keeps the sections written so far; reopening loads them.
+        reopened = self._open_wizard()
+        self.assertEqual(reopened.template_id, template)
+        self.assertIn("Mindfulness", reopened.section_line_ids[0].content)
+        reopened.section_line_ids[1].content = "<p>No safety concerns reported.</p>"
+        reopened.action_sign()
+        body = self._note(self.clients[0]).body
+        self.assertIn("Risk assessment", body)
+        self.assertIn("No safety concerns reported", body)
+        self.assertLess(body.index("Mindfulness"), body.index("No safety concerns"))

@@ -26,6 +26,9 @@ class TherapyChartingWizard(models.TransientModel):
         help="Written once: part of the chart note of every client who attended. Do not name "
         "other members here.",
     )
+    section_line_ids = fields.One2many(
+        "therapy.charting.wizard.section", "wizard_id", string="Sections"
+    )
     line_ids = fields.One2many("therapy.charting.wizard.line", "wizard_id", string="Clients")
     note_ids = fields.Many2many("therapy.chart.note", string="Chart Notes", readonly=True)
     privacy_warning = fields.Char(
@@ -100,6 +103,9 @@ class TherapyChartingWizard(models.TransientModel):
             "event_id": event.id,
             "template_id": template.id,
             "group_note": drafts[:1].group_note or False,
+            "section_line_ids": self._section_line_commands(
+                template, drafts[:1].section_contents or {}
+            ),
             "line_ids": [
                 Command.create(
                     {
@@ -113,6 +119,22 @@ class TherapyChartingWizard(models.TransientModel):
                 for line in event._therapy_attended_lines()
             ],
         }
+
+    @api.model
+    def _section_line_commands(self, template, contents):
+        """One line per section of the template, with what was already written in it."""
+        return [Command.clear()] + [
+            Command.create({"section_id": section.id, "content": contents.get(str(section.id))})
+            for section in template.section_ids
+        ]
+
+    @api.onchange("template_id")
+    def _onchange_template_id(self):
+        """Another template, other sections: keep what was written in sections they share."""
+        written = {line.section_id.id: line.content for line in self.section_line_ids}
+        self.section_line_ids = self._section_line_commands(
+            self.template_id, {str(key): value for key, value in written.items()}
+        )
 
     def action_review(self):
         """Write every attending client's draft note and show them for review."""
@@ -166,12 +188,23 @@ class TherapyChartingWizard(models.TransientModel):
             problems.append(
                 self.env._("%(client)s: no attendance recorded", client=line.partner_id.name)
             )
+        empty_sections = self.section_line_ids.filtered(
+            lambda line: line.section_id.required and is_html_empty(line.content)
+        ).section_id
         notes = {line.partner_id: line.note for line in self.line_ids}
         group_note_empty = is_html_empty(self.group_note)
         for line in lines.filtered(lambda line: line.state == "attended"):
             client = line.partner_id
             if not line.product_id:
                 problems.append(self.env._("%(client)s: no code", client=client.name))
+            for section in empty_sections:
+                problems.append(
+                    self.env._(
+                        "%(client)s: the required section “%(section)s” is empty",
+                        client=client.name,
+                        section=section.name,
+                    )
+                )
             if self.template_id.require_diagnosis and not client.sudo().therapy_diagnosis_ids:
                 problems.append(
                     self.env._(
@@ -201,6 +234,13 @@ class TherapyChartingWizard(models.TransientModel):
         Note = self.env["therapy.chart.note"]
         attended = event._therapy_attended_lines()
         client_notes = {line.partner_id: line.note for line in self.line_ids}
+        section_lines = self.section_line_ids.sorted(lambda line: line.section_id.sequence)
+        sections = [(line.section_id.name, line.content) for line in section_lines]
+        section_contents = {
+            str(line.section_id.id): line.content
+            for line in section_lines
+            if not is_html_empty(line.content)
+        }
         # The same access a provider needs to chart, checked once; the writes are then
         # made in one batch instead of one access check per client.
         drafts = event.therapy_chart_note_ids
@@ -218,7 +258,10 @@ class TherapyChartingWizard(models.TransientModel):
                 "client_note": client_note,
                 "provider_id": (event.user_id or self.group_id.provider_id).id,
                 "attendance_id": line.id,
-                "body": Note._render_body(line, self.template_id, self.group_note, client_note),
+                "section_contents": section_contents,
+                "body": Note._render_body(
+                    line, self.template_id, self.group_note, client_note, sections
+                ),
             }
             if line.partner_id in by_partner:
                 by_partner[line.partner_id].write(vals)
@@ -258,3 +301,17 @@ class TherapyChartingWizardLine(models.TransientModel):
     product_id = fields.Many2one(related="attendance_id.product_id", string="Code")
     place_of_service = fields.Selection(related="attendance_id.place_of_service")
     note = fields.Html(string="Client Note", help="Goes only into this client's chart note.")
+
+
+class TherapyChartingWizardSection(models.TransientModel):
+    _name = "therapy.charting.wizard.section"
+    _description = "Group Charting: one template section"
+
+    wizard_id = fields.Many2one("therapy.charting.wizard", required=True, ondelete="cascade")
+    section_id = fields.Many2one(
+        "therapy.chart.template.section", string="Template Section", required=True, readonly=True
+    )
+    name = fields.Char(related="section_id.name")
+    hint = fields.Char(related="section_id.hint")
+    required = fields.Boolean(related="section_id.required")
+    content = fields.Html(help="Written for the group: part of every attending client's note.")
