@@ -512,7 +512,7 @@ class TestChartingPrivacy(ChartingCommon):
             wizard.section_line_ids.mapped("name"), ["Interventions", "Risk assessment"]
         )
         wizard.group_note = GROUP_NOTE
-        interventions, risk = wizard.section_line_ids
+        interventions = wizard.section_line_ids[0]
         interventions.content = "<p>Mindfulness exercise.</p>"
         wizard.action_review()
         self.assertIn(
