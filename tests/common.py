@@ -31,9 +31,14 @@ class GroupTherapyCommon(TransactionCase):
         cls.late_cancel = cls.env.ref("group_therapy.product_product_late_cancel")
         cls.no_fee = cls.env.ref("group_therapy.product_product_no_fee")
 
+        cls.diagnosis = cls.env.ref("group_therapy.therapy_diagnosis_f41_1")
         cls.clients = cls.env["res.partner"].create(
             [
-                {"name": f"Client {index:02d}", "email": f"client{index}@example.com"}
+                {
+                    "name": f"Client {index:02d}",
+                    "email": f"client{index}@example.com",
+                    "therapy_diagnosis_ids": [(4, cls.diagnosis.id)],
+                }
                 for index in range(1, 7)
             ]
         )

@@ -404,7 +404,12 @@ class TestChartingAccess(ChartingCommon):
 @tagged("post_install", "-at_install")
 class TestChartingPerformance(ChartingCommon):
     def test_signing_costs_the_same_for_3_and_50_notes(self):
-        clients = self.env["res.partner"].create([{"name": f"Member {i:02d}"} for i in range(50)])
+        clients = self.env["res.partner"].create(
+            [
+                {"name": f"Member {i:02d}", "therapy_diagnosis_ids": [(4, self.diagnosis.id)]}
+                for i in range(50)
+            ]
+        )
         sizes = (3, 3, 50)  # the first session only warms the caches up
         groups = self.env["therapy.group"].create(
             [
@@ -470,10 +475,8 @@ class TestChartingPrivacy(ChartingCommon):
         self.assertEqual(len(self.session.therapy_chart_note_ids.addendum_ids), 3)
 
     def test_presign_check_lists_every_blocker(self):
-        self.template.require_diagnosis = True
-        self.clients[0].therapy_diagnosis_ids = self.env.ref(
-            "group_therapy.therapy_diagnosis_f41_1"
-        )
+        self.template.require_diagnosis = True  # as shipped (noupdate data: set it here too)
+        (self.clients[1] | self.clients[3]).therapy_diagnosis_ids = False
         wizard = self._open_wizard()
         wizard.line_ids.filtered(
             lambda line: line.partner_id == self.clients[1]

@@ -40,7 +40,15 @@ class TestConcurrency(TransactionCase):
         """A session of yesterday where three clients attended, to invoice and chart."""
         stamp = datetime.now().strftime("%H%M%S%f")
         partners = env["res.partner"].create(
-            [{"name": f"Race Client {stamp} {index}"} for index in range(3)]
+            [
+                {
+                    "name": f"Race Client {stamp} {index}",
+                    "therapy_diagnosis_ids": [
+                        (4, env.ref("group_therapy.therapy_diagnosis_f41_1").id)
+                    ],
+                }
+                for index in range(3)
+            ]
         )
         group = env["therapy.group"].create(
             {"name": f"Race Group {stamp}", "code": f"R{stamp[-4:]}", "provider_id": self.admin_id}

@@ -16,6 +16,7 @@ LOAD_SESSIONS, LOAD_CLIENTS = 2000, 50  # 100,000 attendance lines
 admin = env.ref("base.user_admin")
 env = env(user=admin, context=dict(env.context, tracking_disable=True, no_mail_to_attendees=True))
 cpt = env.ref("group_therapy.product_product_cpt_90853")
+diagnosis = env.ref("group_therapy.therapy_diagnosis_f41_1")
 
 
 def measure(func):
@@ -28,7 +29,12 @@ def measure(func):
 
 
 def make_group(size, tag):
-    clients = env["res.partner"].create([{"name": f"Bench {tag} {i}"} for i in range(size)])
+    clients = env["res.partner"].create(
+        [
+            {"name": f"Bench {tag} {i}", "therapy_diagnosis_ids": [(4, diagnosis.id)]}
+            for i in range(size)
+        ]
+    )
     group = env["therapy.group"].create(
         {"name": f"Bench {tag}", "code": f"B{tag}", "provider_id": admin.id, "capacity": 0}
     )
