@@ -27,7 +27,7 @@ class TherapyAttendance(models.Model):
     event_id = fields.Many2one(
         "calendar.event", string="Session", required=True, index=True, ondelete="cascade"
     )
-    event_start = fields.Datetime(related="event_id.start", string="Date", store=True)
+    event_start = fields.Datetime(related="event_id.start", string="Date", store=True, index=True)
     group_id = fields.Many2one(
         related="event_id.therapy_group_id", string="Group", store=True, index=True
     )
