@@ -1,10 +1,10 @@
 from collections import defaultdict
 
-from psycopg2.errors import LockNotAvailable
-
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_date
+from odoo.tools import format_date
+
+from .row_lock import lock_rows_or_refuse
 
 PLACES_OF_SERVICE = [
     ("11", "11 - Office"),
@@ -498,20 +498,13 @@ class TherapyAttendance(models.Model):
         """Lock the lines so that two users invoicing the same session cannot both succeed."""
         if not self:
             return self
-        try:
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM therapy_attendance WHERE id IN %s FOR UPDATE NOWAIT",
-                    tuple(self.ids),
-                )
-            )
-        except LockNotAvailable:
-            raise UserError(
-                self.env._(
-                    "These sessions are being invoiced by someone else right now. Wait a moment "
-                    "and try again: nothing was invoiced twice."
-                )
-            ) from None
+        lock_rows_or_refuse(
+            self,
+            self.env._(
+                "These sessions are being invoiced by someone else right now. Wait a moment "
+                "and try again: nothing was invoiced twice."
+            ),
+        )
         # What another transaction committed before the lock is what counts.
         self.invalidate_recordset(["invoice_id"])
         self.invoice_line_ids.invalidate_recordset()

@@ -1,11 +1,12 @@
 import hashlib
 
 from markupsafe import Markup
-from psycopg2.errors import LockNotAvailable
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_datetime, is_html_empty
+from odoo.tools import format_datetime, is_html_empty
+
+from .row_lock import lock_rows_or_refuse
 
 # What may still be written on a locked note: new addenda, and what the chatter keeps about it.
 LOCKED_NOTE_WRITABLE_FIELDS = {"addendum_ids", "message_main_attachment_id"}
@@ -201,20 +202,13 @@ class TherapyChartNote(models.Model):
 
     def _lock_for_signing(self):
         """Lock the rows, so that two providers signing the session cannot both succeed."""
-        try:
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM therapy_chart_note WHERE id IN %s FOR UPDATE NOWAIT",
-                    tuple(self.ids),
-                )
-            )
-        except LockNotAvailable:
-            raise UserError(
-                self.env._(
-                    "Someone else is signing these chart notes right now. Wait a moment, then "
-                    "reopen the session: nothing was signed twice."
-                )
-            ) from None
+        lock_rows_or_refuse(
+            self,
+            self.env._(
+                "Someone else is signing these chart notes right now. Wait a moment, then "
+                "reopen the session: nothing was signed twice."
+            ),
+        )
         # What another transaction committed before the lock is what counts.
         self.invalidate_recordset(["state", "signed_by_id", "signed_on"])
 

@@ -13,27 +13,21 @@ passed=0
 failed=0
 problems=()
 
-# Tours drive a headless Chromium; Debian's package is the only browser we use.
-if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+# Installs a Debian package when its command is missing (as root), or says how to.
+need_debian_package() {  # command package why
+    command -v "$1" >/dev/null && return
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "Installing Debian's chromium for the browser tours"
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
-            || die "Could not install chromium with apt-get."
+        say "Installing Debian's $2 for $3"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2") >/dev/null \
+            || die "Could not install $2 with apt-get."
     else
-        die "The browser tours need Chromium: sudo apt-get install chromium"
+        die "$3 need $2: sudo apt-get install $2"
     fi
-fi
-
-# Chart note PDFs are rendered with wkhtmltopdf, as in any Odoo; Debian packages it.
-if ! command -v wkhtmltopdf >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "Installing Debian's wkhtmltopdf for the PDF reports"
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wkhtmltopdf) >/dev/null \
-            || die "Could not install wkhtmltopdf with apt-get."
-    else
-        die "The PDF report tests need wkhtmltopdf: sudo apt-get install wkhtmltopdf"
-    fi
-fi
+}
+# Tours drive a headless Chromium (Debian's package is the only browser we use); chart notes and
+# superbills are PDFs rendered by wkhtmltopdf, as in any Odoo.
+command -v chromium-browser >/dev/null || need_debian_package chromium chromium "the browser tours"
+need_debian_package wkhtmltopdf wkhtmltopdf "the PDF report tests"
 
 say "Creating a fresh database $TEST_DB"
 "$VPY" - "$TEST_DB" <<'PY' || die "Could not drop the old test database $TEST_DB (is a server still using it?)"
