@@ -102,6 +102,18 @@ class TestTours(HttpCase, GroupTherapyCommon):
         self.assertIn("referral to a psychiatrist", client_note.body)
         self.assertNotIn("referral", (notes - client_note)[0].body)
 
+    def test_front_desk_cancels_a_session(self):
+        session = self._make_session(self.group, days=2)
+        self.start_tour(
+            f"/odoo/calendar.event/{session.id}",
+            "group_therapy_cancel_tour",
+            login=self.front_desk.login,
+        )
+        self.assertTrue(session.therapy_cancelled)
+        self.assertEqual(
+            set(session.therapy_attendance_ids.mapped("attendance_status")), {"no_fee"}
+        )
+
     def test_chart_note_pdf(self):
         """The PDF a provider prints: rendered by wkhtmltopdf through the running server."""
         session = self._make_session(self.group)

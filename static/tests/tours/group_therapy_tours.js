@@ -131,3 +131,16 @@ registry.category("web_tour.tours").add("group_therapy_charting_tour", {
         ...screenshot("chart_note", ".o_field_widget[name=body]:contains(referral to a psychiatrist)"),
     ],
 });
+
+registry.category("web_tour.tours").add("group_therapy_cancel_tour", {
+    steps: () => [
+        { trigger: ".o_form_view button[name=action_cancel_session]", run: "click" },
+        { trigger: ".modal-footer button.btn-primary:contains(Ok)", run: "click" },
+        { trigger: ".alert-danger:contains(This session is cancelled)" },
+        { trigger: ".o_breadcrumb:contains(Cancelled:)" },
+        {
+            trigger:
+                ".o_field_widget[name=therapy_attendance_ids] .o_data_row:contains(Client 01) .o_field_widget[name=attendance_status]:contains(No fee)",
+        },
+    ],
+});
