@@ -120,12 +120,11 @@ class TherapyPayerRule(models.Model):
             )
 
     def _applies_to(self, line):
+        """Whether the rule concerns this client's payer."""
         return not self.payer_ids or line.partner_id.sudo().therapy_payer_id in self.payer_ids
 
-    def _codes(self, line):
-        return line.product_id | line.addon_product_ids
-
     def _check_head_count(self, lines):
+        """More clients billed the rule's code in one session than its limit."""
         attended = lines.filtered(
             lambda line: line.state == "attended"
             and line.product_id.therapy_code_kind == "cpt"
@@ -151,6 +150,7 @@ class TherapyPayerRule(models.Model):
         return problems
 
     def _check_once_per_day(self, lines):
+        """The rule's code billed twice on the same day to the same client."""
         coded = lines.filtered(
             lambda line: line.state == "attended"
             and line.product_id.therapy_code_kind == "cpt"
@@ -189,6 +189,7 @@ class TherapyPayerRule(models.Model):
         ]
 
     def _check_addon_primary(self, lines):
+        """An add-on code riding on a primary code the rule does not allow."""
         problems = []
         for line in lines:
             addons = (
@@ -211,6 +212,7 @@ class TherapyPayerRule(models.Model):
         return problems
 
     def _check_fee_payer(self, lines):
+        """A no-show or late-cancel fee for a client whose payer forbids fees."""
         return [
             (
                 line,
@@ -228,6 +230,7 @@ class TherapyPayerRule(models.Model):
         ]
 
     def _check_telehealth_modifier(self, lines):
+        """A telehealth place of service without the payer's modifier."""
         wanted = (self.modifier or "").strip().upper()
         return [
             (
