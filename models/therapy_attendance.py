@@ -362,42 +362,49 @@ class TherapyAttendance(models.Model):
 
     def _alert_consecutive_no_shows(self):
         """An activity for the provider when a client's last sessions of a group were no-shows."""
+        alerting = self.filtered(lambda line: line.group_id.sudo().no_show_alert_count > 0)
+        if not alerting:
+            return
+        # Each client's answered lines in these groups, newest first, in one query.
+        history_sudo = self.sudo().search(
+            [
+                ("group_id", "in", alerting.group_id.ids),
+                ("partner_id", "in", alerting.partner_id.ids),
+                ("state", "!=", False),
+                ("event_start", "<=", max(alerting.mapped("event_start"))),
+            ],
+            order="event_start desc, id desc",
+        )
+        history = defaultdict(list)
+        for other in history_sudo:
+            history[other.group_id, other.partner_id].append(other)
         todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
-        for line in self:
-            group = line.group_id.sudo()
-            count = group.no_show_alert_count
-            if count <= 0:
-                continue
-            last_lines = self.sudo().search(
-                [
-                    ("group_id", "=", group.id),
-                    ("partner_id", "=", line.partner_id.id),
-                    ("state", "!=", False),
-                    ("event_start", "<=", line.event_start),
-                ],
-                order="event_start desc, id desc",
-                limit=count,
-            )
+        by_client = alerting.grouped(lambda line: (line.group_id, line.partner_id))
+        for (group, partner), lines in by_client.items():
+            group_sudo = group.sudo()
+            count = group_sudo.no_show_alert_count
+            latest = max(lines.mapped("event_start"))
+            last_lines = [other for other in history[group, partner] if other.event_start <= latest]
             if len(last_lines) < count or any(
-                other.attendance_status != "no_show" for other in last_lines
+                other.attendance_status != "no_show" for other in last_lines[:count]
             ):
                 continue
             summary = self.env._(
                 "Follow up with %(client)s: %(count)s no-shows in a row",
-                client=line.partner_id.name,
+                client=partner.name,
                 count=count,
             )
-            if group.activity_ids.filtered(lambda activity, s=summary: activity.summary == s):
+            if group_sudo.activity_ids.filtered(lambda activity, s=summary: activity.summary == s):
                 continue
-            group.activity_schedule(
+            group_sudo.activity_schedule(
                 activity_type_id=todo.id if todo else False,
                 summary=summary,
-                user_id=group.provider_id.id,
+                user_id=group_sudo.provider_id.id,
                 note=self.env._(
                     "%(client)s missed the last %(count)s sessions of %(group)s.",
-                    client=line.partner_id.name,
+                    client=partner.name,
                     count=count,
-                    group=group.name,
+                    group=group_sudo.name,
                 ),
             )
 
