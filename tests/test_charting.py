@@ -265,6 +265,16 @@ class TestChartNoteLock(ChartingCommon):
                 note.unlink()
         self.assertTrue(self.note.exists())
 
+    def test_an_empty_draft_is_not_signed(self):
+        draft = self._make_session(self.group, days=-4)
+        draft.action_mark_all_attended()
+        self._chart(session=draft)
+        note = draft.therapy_chart_note_ids[:1]
+        note.sudo().body = False
+        with self.assertRefused(UserError, "chart note is empty. Review the session's notes"):
+            note.with_user(self.provider).action_sign()
+        self.assertEqual(note.state, "draft")
+
     def test_hash_reveals_a_change_behind_the_orm(self):
         self.env.cr.execute(
             "UPDATE therapy_chart_note SET body = %s WHERE id = %s", ["<p>forged</p>", self.note.id]

@@ -93,4 +93,6 @@ class TestClaims(GroupTherapyCommon):
         with self.assertRefused(ValidationError, "an NPI has exactly 10 digits"):
             self.provider.therapy_npi = "12345"
         with self.assertRefused(ValidationError, "is not an ICD-10 code"):
-            self.env["therapy.diagnosis"].create({"code": "anxiety", "name": "Anxiety"})
+            self.env["therapy.diagnosis"].with_user(self.provider).create(
+                {"code": "anxiety", "name": "Anxiety"}
+            )

@@ -38,9 +38,25 @@ class TestCancelSession(GroupTherapyCommon):
         session.action_mark_all_attended()
         self.assertTrue(session.therapy_attendance_ids[:1].action_invoice())
         with self.assertRefused(UserError, "Credit the invoices first"):
-            session.action_cancel_session()
+            session.with_user(self.front_desk).action_cancel_session()
         self.assertFalse(session.therapy_cancelled)
         self.assertEqual(set(session.therapy_attendance_ids.mapped("state")), {"attended"})
+        # A session whose notes are signed took place: it cannot be cancelled either.
+        charted = self._make_session(self.group, days=-2)
+        charted.action_mark_all_attended()
+        action = charted.with_user(self.provider).action_open_charting()
+        wizard = self.env[action["res_model"]].with_user(self.provider).browse(action["res_id"])
+        wizard.group_note = "<p>Worked on grounding skills.</p>"
+        wizard.action_sign()
+        with self.assertRefused(UserError, "signed chart notes took place and cannot be cancelled"):
+            charted.with_user(self.front_desk).action_cancel_session()
+        self.assertFalse(charted.therapy_cancelled)
+        self.assertEqual(set(charted.therapy_attendance_ids.mapped("state")), {"attended"})
+        appointment = self.env["calendar.event"].create(
+            {"name": "Intake", "start": datetime.now(), "stop": datetime.now() + timedelta(hours=1)}
+        )
+        with self.assertRefused(UserError, "Only group sessions are cancelled here"):
+            appointment.with_user(self.front_desk).action_cancel_session()
 
 
 @tagged("post_install", "-at_install")
