@@ -254,7 +254,12 @@ class CalendarEvent(models.Model):
         """Cancel whole sessions: every line 'no fee', members told by mail, nobody charged."""
         sessions = self.filtered("therapy_group_id")
         if not sessions:
-            raise UserError(self.env._("Only group sessions are cancelled here."))
+            raise UserError(
+                self.env._(
+                    "Only group sessions are cancelled here: delete or archive other calendar "
+                    "events as usual."
+                )
+            )
         lines = sessions.therapy_attendance_ids
         invoiced = lines.filtered("invoice_id")
         if invoiced:
