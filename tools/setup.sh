@@ -20,6 +20,27 @@ fi
 odoo_series=$(sed -n 's/^version_info = (\([0-9]*\), \([0-9]*\),.*/\1.\2/p' "$ODOO_PATH/odoo/release.py")
 [ "$odoo_series" = "19.0" ] || die "ODOO_PATH=$ODOO_PATH is Odoo $odoo_series; this addon needs Odoo 19.0."
 
+# --- Debian build headers -----------------------------------------------------------------
+# Odoo's requirements compile psycopg2 (libpq) and python-ldap (OpenLDAP + SASL headers). On a
+# bare Debian/Ubuntu machine those headers are missing: install them when running as root,
+# otherwise say exactly what to run.
+if command -v dpkg-query >/dev/null; then
+    missing=()
+    for pkg in libpq-dev libldap2-dev libsasl2-dev; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            say "Installing Debian's build headers for Odoo's requirements: ${missing[*]}"
+            (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null \
+                || die "Could not install ${missing[*]} with apt-get."
+        else
+            die "Odoo's requirements need build headers that are missing. Run:
+       sudo apt-get install ${missing[*]}"
+        fi
+    fi
+fi
+
 # --- Python virtual environment -----------------------------------------------------------
 if [ ! -x "$VPY" ]; then
     "$PYTHON" -c 'import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] <= (3, 13)))' \
@@ -31,7 +52,9 @@ stamp="$VENV/.group_therapy-requirements"
 wanted=$(cat "$ODOO_PATH/requirements.txt" "$REPO_DIR/tools/requirements-dev.txt" | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     say "Installing Odoo's requirements and the test tools into $VENV (first run: a few minutes)"
-    "$VPY" -m pip install -q --upgrade pip wheel setuptools
+    # Odoo 19 pins gevent 22.10 for Python 3.11, which imports pkg_resources: setuptools 81+
+    # no longer ships it and a multi-worker server's long-polling worker would crash-loop.
+    "$VPY" -m pip install -q --upgrade pip wheel "setuptools<81"
     "$VPY" -m pip install -q -r "$ODOO_PATH/requirements.txt" -r "$REPO_DIR/tools/requirements-dev.txt" \
         || die "pip could not install Odoo's requirements. On Debian/Ubuntu install the build headers:
        apt-get install python3-dev libpq-dev libldap2-dev libsasl2-dev"
