@@ -74,6 +74,11 @@ registry.category("web_tour.tours").add("group_therapy_session_tour", {
             run: "click",
         },
         { trigger: ".o_select_menu_item:contains(Did not attend)", run: "click" },
+        // The answer's onchange clears the code: type the new one only once it has come back.
+        {
+            trigger:
+                ".o_field_widget[name=therapy_attendance_ids] .o_data_row:contains(Client 02) .o_field_widget[name=attendance_status]:contains(Not set)",
+        },
         ...pickInMany2one(
             "product_id",
             "No-show",
@@ -124,8 +129,13 @@ registry.category("web_tour.tours").add("group_therapy_charting_tour", {
         { trigger: ".modal-footer button.btn-primary:contains(Ok)", run: "click" },
         { trigger: ".o_notification:contains(signed and locked)" },
         { trigger: "button[name=action_open_chart_notes]", run: "click" },
-        { trigger: ".o_list_view .o_data_row:contains(Client 04)" },
-        { trigger: ".o_list_view .o_data_row:contains(Client 01) .o_data_cell[name=partner_id]", run: "click" },
+        // Only the chart notes list has a "signed by" column: never click the session's roster.
+        { trigger: ".o_list_view .o_data_row:contains(Client 04) .o_data_cell[name=signed_by_id]" },
+        {
+            trigger:
+                ".o_list_view:has(.o_data_cell[name=signed_by_id]) .o_data_row:contains(Client 01) .o_data_cell[name=session_start]",
+            run: "click",
+        },
         { trigger: ".o_form_view .o_field_widget[name=partner_id]:contains(Client 01)" },
         { trigger: ".ribbon:contains(Signed)" },
         ...screenshot("chart_note", ".o_field_widget[name=body]:contains(referral to a psychiatrist)"),
