@@ -14,14 +14,17 @@ export DB_USER ?=
 export DEMO_DB ?= group_therapy_demo
 export TEST_DB ?= group_therapy_test
 export HTTP_PORT ?= 8069
+export WORKERS ?= 0
 export BUILD_DIR ?= $(CURDIR)/.build
 
-.PHONY: help setup run test test-odoo test-pytest lint bench shell clean
+.PHONY: help setup run test test-odoo test-pytest lint pot bench shell clean
 
 help:
 	@echo "make run    set up Odoo 19 + a demo database, serve http://localhost:$(HTTP_PORT) (admin / admin)"
+	@echo "            WORKERS=3 make run: 3 worker processes + gevent worker behind nginx, as in production"
 	@echo "make test   set up, then a fresh test database, Odoo's runner and pytest-odoo, plus lint"
 	@echo "make lint   ruff, ruff format --check, pylint-odoo mandatory checks, XML well-formedness"
+	@echo "make pot    regenerate i18n/group_therapy.pot (make test fails when it is stale)"
 	@echo "make bench  the session-flow benchmark against Odoo's own invoicing"
 
 setup:
@@ -35,6 +38,9 @@ test: setup
 
 lint: setup
 	@tools/lint.sh
+
+pot: setup
+	@tools/pot.sh
 
 bench: setup
 	@tools/bench.sh

@@ -28,3 +28,25 @@ export PGHOST="$DB_HOST" PGPORT="$DB_PORT"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf '\033[31mERROR:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Installs a Debian package when its command is missing (as root), or says how to.
+need_debian_package() {  # command package why
+    command -v "$1" >/dev/null && return
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "Installing Debian's $2 for $3"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2") >/dev/null \
+            || die "Could not install $2 with apt-get."
+    else
+        die "$3 need $2: sudo apt-get install $2"
+    fi
+}
+
+# N free TCP ports on 127.0.0.1, space-separated (the kernel picks them: no fixed port collides
+# with another server on the machine).
+free_ports() {  # count
+    "$VPY" -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for sock in socks:
+    sock.bind(("127.0.0.1", 0))
+print(*(sock.getsockname()[1] for sock in socks))' "$1"
+}

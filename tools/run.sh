@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the demo database (created with the addon and its demo data on the first run,
-# updated to the current code afterwards), then the Odoo web client on localhost:$HTTP_PORT.
+# updated to the current code afterwards), then the Odoo web client on localhost:$HTTP_PORT
+# (WORKERS=N: N worker processes behind nginx, as in production).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -19,4 +20,5 @@ else
     "$REPO_DIR/tools/odoo.sh" -d "$DEMO_DB" -u group_therapy --stop-after-init --log-level=warn
 fi
 say "Odoo is starting on http://localhost:$HTTP_PORT  (login: admin, password: admin; Ctrl+C stops it)"
-exec "$REPO_DIR/tools/odoo.sh" -d "$DEMO_DB" --db-filter "^${DEMO_DB}\$" --http-port "$HTTP_PORT"
+# WORKERS=N serves it as in production: N worker processes behind nginx (see tools/serve.sh).
+exec "$REPO_DIR/tools/serve.sh" "$DEMO_DB"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: a fresh test database with the addon installed, Odoo's own test runner on the
-# addon's tests, pytest-odoo on the same database, then an uninstall check. Exits non-zero on
-# any failure, error, ERROR/CRITICAL log line, or warning logged by the addon itself, and ends
-# with one summary line in pytest's form: "N passed, N failed".
+# addon's tests, pytest-odoo on the same database, a multi-worker smoke test on a copy of it,
+# then an uninstall check. Exits non-zero on any failure, error, ERROR/CRITICAL log line, or
+# warning logged by the addon itself, and ends with one summary line in pytest's form:
+# "N passed, N failed".
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -13,17 +14,6 @@ passed=0
 failed=0
 problems=()
 
-# Installs a Debian package when its command is missing (as root), or says how to.
-need_debian_package() {  # command package why
-    command -v "$1" >/dev/null && return
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "Installing Debian's $2 for $3"
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2") >/dev/null \
-            || die "Could not install $2 with apt-get."
-    else
-        die "$3 need $2: sudo apt-get install $2"
-    fi
-}
 # Tours drive a headless Chromium (Debian's package is the only browser we use); chart notes and
 # superbills are PDFs rendered by wkhtmltopdf, as in any Odoo.
 command -v chromium-browser >/dev/null || need_debian_package chromium chromium "the browser tours"
@@ -86,7 +76,76 @@ fi
 passed=$((passed + p_passed))
 failed=$((failed + p_failed))
 
-# --- 3. the addon uninstalls cleanly --------------------------------------------------------
+# --- 3. the committed translation template is current ---------------------------------------
+# Exported from the test database (the addon is installed there already), compared term by term.
+pot_log="$LOG_DIR/pot.log"
+say "Checking i18n/group_therapy.pot against the code (log: $pot_log)"
+if POT_OUTPUT="$LOG_DIR/group_therapy.pot" "$REPO_DIR/tools/odoo.sh" shell -d "$TEST_DB" --no-http \
+        --log-level=warn < "$REPO_DIR/tools/pot_export.py" > "$pot_log" 2>&1 \
+        && "$VPY" "$REPO_DIR/tools/pot_check.py" "$REPO_DIR/i18n/group_therapy.pot" \
+            "$LOG_DIR/group_therapy.pot" >> "$pot_log" 2>&1; then
+    passed=$((passed + 1))
+    tail -n 1 "$pot_log"
+else
+    failed=$((failed + 1))
+    tail -n 25 "$pot_log"
+    problems+=("i18n/group_therapy.pot does not match the code: run make pot (see $pot_log)")
+fi
+
+# --- 4. a production-style server: worker processes, gevent worker, nginx -------------------
+# A copy of the test database, served by tools/serve.sh (what `WORKERS=N make run` runs) on a free
+# port in its own process group, driven over HTTP by tools/smoke.py, then stopped: whatever
+# happens, nothing of it is left running and the copy is dropped.
+smoke_db="${TEST_DB}_smoke"
+smoke_log="$LOG_DIR/smoke-server.log"
+smoke_pid=
+copy_database() {  # source target ("" as source: drop the target only)
+    "$VPY" - "$1" "$2" <<'PY'
+import sys, psycopg2
+source, target = sys.argv[1], sys.argv[2]
+conn = psycopg2.connect(dbname="postgres")
+conn.autocommit = True
+with conn.cursor() as cr:
+    cr.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % target.replace('"', ''))
+    if source:
+        cr.execute('CREATE DATABASE "%s" TEMPLATE "%s"' % (target.replace('"', ''), source.replace('"', '')))
+PY
+    rm -rf "$BUILD_DIR/data/filestore/$2"
+    if [ -n "$1" ] && [ -d "$BUILD_DIR/data/filestore/$1" ]; then
+        cp -a "$BUILD_DIR/data/filestore/$1" "$BUILD_DIR/data/filestore/$2"
+    fi
+}
+stop_smoke_server() {
+    [ -n "$smoke_pid" ] || return 0
+    kill -TERM "$smoke_pid" 2>/dev/null  # serve.sh stops Odoo and nginx in order
+    for _ in $(seq 60); do kill -0 -- "-$smoke_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL -- "-$smoke_pid" 2>/dev/null  # anything of its process group still there
+    wait "$smoke_pid" 2>/dev/null
+    smoke_pid=
+}
+trap 'stop_smoke_server; copy_database "" "$smoke_db" >/dev/null 2>&1' EXIT
+smoke_port=$(free_ports 1)
+say "Smoke test: WORKERS=2 server on port $smoke_port (log: $smoke_log)"
+if copy_database "$TEST_DB" "$smoke_db"; then
+    WORKERS=2 HTTP_PORT="$smoke_port" setsid "$REPO_DIR/tools/serve.sh" "$smoke_db" \
+        --max-cron-threads=0 --log-level=info > "$smoke_log" 2>&1 < /dev/null &
+    smoke_pid=$!
+    if "$VPY" "$REPO_DIR/tools/smoke.py" "http://127.0.0.1:$smoke_port" "$smoke_db" "$smoke_pid" \
+            "$smoke_log"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        problems+=("the multi-worker smoke test failed (see $smoke_log)")
+        tail -n 20 "$smoke_log"
+    fi
+    stop_smoke_server
+else
+    failed=$((failed + 1))
+    problems+=("could not copy $TEST_DB to $smoke_db for the smoke test")
+fi
+copy_database "" "$smoke_db"
+
+# --- 5. the addon uninstalls cleanly --------------------------------------------------------
 uninstall_log="$LOG_DIR/uninstall.log"
 say "Uninstalling group_therapy from $TEST_DB (log: $uninstall_log)"
 if "$REPO_DIR/tools/odoo.sh" shell -d "$TEST_DB" --no-http --log-level=warn \
