@@ -11,3 +11,4 @@ from . import test_tours
 from . import test_payer_rules
 from . import test_daily_pains
 from . import test_claims
+from . import test_performance
