@@ -23,7 +23,7 @@ help:
 	@echo "make run    set up Odoo 19 + a demo database, serve http://localhost:$(HTTP_PORT) (admin / admin)"
 	@echo "            WORKERS=3 make run: 3 worker processes + gevent worker behind nginx, as in production"
 	@echo "make test   set up, then a fresh test database, Odoo's runner and pytest-odoo, plus lint"
-	@echo "make lint   ruff, ruff format --check, pylint-odoo mandatory checks, XML well-formedness"
+	@echo "make lint   ruff, ruff format --check, pylint-odoo (mandatory + OCA optional), XML well-formedness"
 	@echo "make pot    regenerate i18n/group_therapy.pot (make test fails when it is stale)"
 	@echo "make bench  the session-flow benchmark against Odoo's own invoicing"
 

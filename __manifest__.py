@@ -48,5 +48,4 @@
         ],
     },
     "application": True,
-    "installable": True,
 }

@@ -40,7 +40,7 @@ class TherapyGroup(models.Model):
         index=True,
         tracking=True,
         default=lambda self: self.env.user,
-        domain=_domain_provider_id,
+        domain=lambda self: self._domain_provider_id(),
         help="The provider who runs the group.",
     )
     shared_provider_ids = fields.Many2many(
@@ -49,7 +49,7 @@ class TherapyGroup(models.Model):
         "group_id",
         "user_id",
         string="Shared With",
-        domain=_domain_provider_id,
+        domain=lambda self: self._domain_provider_id(),
         help="Other providers who may see and edit the group's clients, schedule it and chart "
         "on it. A provider is added here when the group is scheduled on their calendar.",
     )
@@ -60,7 +60,7 @@ class TherapyGroup(models.Model):
         required=True,
         tracking=True,
         check_company=True,
-        default=_default_product_id,
+        default=lambda self: self._default_product_id(),
         domain=[("therapy_code_kind", "=", "cpt"), ("therapy_addon_only", "=", False)],
         help="The CPT code the group normally bills; each client's code can still be changed "
         "per session.",

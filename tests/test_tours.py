@@ -34,7 +34,7 @@ class TestTours(HttpCase, GroupTherapyCommon):
         screenshots_dir = pathlib.Path(config["screenshots"]) / "group_therapy"
 
         # Same signature as the method it wraps: the browser passes these by keyword.
-        def handle_console(browser, type, args=None, **kwargs):
+        def handle_console(browser, type, args=None, **kwargs):  # pylint: disable=redefined-builtin
             message = str((args or [{}])[0].get("value", ""))
             if message.startswith("screenshot:"):
                 name = message.removeprefix("screenshot:")

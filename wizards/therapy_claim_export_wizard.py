@@ -36,8 +36,8 @@ class TherapyClaimExportWizard(models.TransientModel):
     def _default_date_to(self):
         return fields.Date.context_today(self).replace(day=1) - relativedelta(days=1)
 
-    date_from = fields.Date(required=True, default=_default_date_from)
-    date_to = fields.Date(required=True, default=_default_date_to)
+    date_from = fields.Date(required=True, default=lambda self: self._default_date_from())
+    date_to = fields.Date(required=True, default=lambda self: self._default_date_to())
     group_ids = fields.Many2many("therapy.group", string="Groups", help="Empty: every group.")
     file_format = fields.Selection(
         selection=[("csv", "CSV"), ("json", "JSON")], required=True, default="csv"
