@@ -48,18 +48,25 @@ if [ ! -x "$VPY" ]; then
     say "Creating the virtual environment $VENV"
     "$PYTHON" -m venv "$VENV"
 fi
-stamp="$VENV/.group_therapy-requirements"
 requirements=("$ODOO_PATH/requirements.txt" "$REPO_DIR/requirements.txt" "$REPO_DIR/tools/requirements-dev.txt")
 wanted=$(cat "${requirements[@]}" | sha256sum | cut -c1-16)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    say "Installing Odoo's and the addon's requirements and the test tools into $VENV (first run: a few minutes)"
-    # Odoo 19 pins gevent 22.10 for Python 3.11, which imports pkg_resources: setuptools 81+
-    # no longer ships it and a multi-worker server's long-polling worker would crash-loop.
-    "$VPY" -m pip install -q --upgrade pip wheel "setuptools<81"
-    "$VPY" -m pip install -q "${requirements[@]/#/--requirement=}" \
-        || die "pip could not install Odoo's requirements. On Debian/Ubuntu install the build headers:
+# One stamp per set of requirements: checkouts of different versions sharing this venv each
+# install their set once instead of reinstalling in turn, and one install runs at a time.
+stamp="$VENV/.group_therapy-requirements-$wanted"
+if [ ! -e "$stamp" ]; then
+    exec 8>"$VENV/.group_therapy-install.lock"
+    command -v flock >/dev/null && flock 8
+    if [ ! -e "$stamp" ]; then
+        say "Installing Odoo's and the addon's requirements and the test tools into $VENV (first run: a few minutes)"
+        # Odoo 19 pins gevent 22.10 for Python 3.11, which imports pkg_resources: setuptools 81+
+        # no longer ships it and a multi-worker server's long-polling worker would crash-loop.
+        "$VPY" -m pip install -q --upgrade pip wheel "setuptools<81"
+        "$VPY" -m pip install -q "${requirements[@]/#/--requirement=}" \
+            || die "pip could not install Odoo's requirements. On Debian/Ubuntu install the build headers:
        apt-get install python3-dev libpq-dev libldap2-dev libsasl2-dev"
-    echo "$wanted" > "$stamp"
+        touch "$stamp"
+    fi
+    exec 8>&-
 fi
 
 # --- PostgreSQL ---------------------------------------------------------------------------
