@@ -2,6 +2,7 @@
 # benchmark against Odoo's own invoicing, then opening a session on a loaded database.
 # ruff: noqa: F821  (`env` is provided by odoo-bin shell)
 # pylint: disable=print-used
+import os
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -12,6 +13,8 @@ from odoo.tools import SQL
 SIZES = (3, 12, 50)
 REPEAT = 3  # each figure is the best of REPEAT runs, after one warm-up run
 LOAD_SESSIONS, LOAD_CLIENTS = 2000, 50  # 100,000 attendance lines
+# Then up to 1,000,000 lines (a multi-site practice after some years); BENCH_MILLION=0 skips it.
+MILLION_SESSIONS = 20000 if os.environ.get("BENCH_MILLION", "1") != "0" else 0
 
 admin = env.ref("base.user_admin")
 env = env(user=admin, context=dict(env.context, tracking_disable=True, no_mail_to_attendees=True))
@@ -233,14 +236,42 @@ def open_session_and_notes():
     )
 
 
+def open_session():
+    session.with_user(provider).web_read(SESSION_SPEC)
+
+
+def open_notes():
+    env["therapy.chart.note"].with_user(provider).web_search_read(
+        [("partner_id", "=", client.id)], NOTES_SPEC, limit=80
+    )
+
+
+def attendance_report():
+    """The Attendance Analysis graph: the attendance rate per group, as the provider sees it."""
+    env["therapy.attendance"].with_user(provider).formatted_read_group(
+        [("state", "!=", False)], ["group_id"], ["attended_percent:avg", "__count"]
+    )
+
+
 def best_open():
     return min(measure(open_session_and_notes) for _ in range(5))
 
 
+def best_of(func, runs=5):
+    return min(measure(func) for _ in range(runs))
+
+
+def figures():
+    """(ms, queries) of opening the session, a client's notes and the attendance report."""
+    return {name: best_of(func) for name, func in PATHS}
+
+
+PATHS = (("session", open_session), ("notes", open_notes), ("report", attendance_report))
 empty_ms, empty_queries = best_open()
+empty_figures = figures()
 
 
-def load(sessions, clients_per_session):
+def load(sessions, clients_per_session, days_back=0):
     """Bulk-load past sessions of one group in SQL: events, attendance lines, signed notes."""
     cr = env.cr
     cr.execute(
@@ -252,11 +283,12 @@ def load(sessions, clients_per_session):
             SELECT name, start - make_interval(days => n), stop - make_interval(days => n),
                 user_id, therapy_group_id, true, privacy, show_as, duration, allday,
                 therapy_place_of_service, create_uid, now(), write_uid, now()
-              FROM calendar_event, generate_series(2, %(sessions)s + 1) AS n
+              FROM calendar_event, generate_series(%(first)s, %(first)s + %(sessions)s - 1) AS n
              WHERE id = %(session)s
             RETURNING id
             """,
             sessions=sessions,
+            first=days_back + 2,
             session=session.id,
         )
     )
@@ -266,9 +298,10 @@ def load(sessions, clients_per_session):
             """
             INSERT INTO therapy_attendance (event_id, event_start, group_id, company_id,
                 partner_id, partner_name, state, product_id, attendance_status,
-                place_of_service, amount, create_uid, create_date, write_uid, write_date)
+                place_of_service, amount, attended_percent, create_uid, create_date, write_uid,
+                write_date)
             SELECT e.id, e.start, e.therapy_group_id, %(company)s, p.id, p.name, 'attended',
-                %(product)s, 'attended', '11', 75, %(uid)s, now(), %(uid)s, now()
+                %(product)s, 'attended', '11', 75, 100, %(uid)s, now(), %(uid)s, now()
               FROM calendar_event e CROSS JOIN res_partner p
              WHERE e.id IN %(events)s AND p.id IN %(partners)s
             RETURNING id
@@ -315,4 +348,25 @@ print(
     f"loaded_ms={loaded_ms:.1f} loaded_queries={loaded_queries} lines={total_lines} "
     f"time_ratio={loaded_ms / empty_ms:.2f}"
 )
+
+
+def print_figures(label, lines, measured):
+    print(
+        f"{label} lines={lines} "
+        + " ".join(
+            f"{name}_ms={ms:.1f} {name}_queries={queries} "
+            f"{name}_ratio={ms / empty_figures[name][0]:.2f}"
+            for name, (ms, queries) in measured.items()
+        )
+    )
+
+
+print_figures("paths-empty", 50, empty_figures)
+print_figures("paths-100k", total_lines, figures())
+if MILLION_SESSIONS:
+    started = time.perf_counter()
+    load(MILLION_SESSIONS - LOAD_SESSIONS, LOAD_CLIENTS, days_back=LOAD_SESSIONS)
+    total_lines = env["therapy.attendance"].search_count([])
+    print(f"== Loaded up to {total_lines} attendance lines in {time.perf_counter() - started:.1f}s")
+    print_figures("paths-1m", total_lines, figures())
 env.cr.rollback()
