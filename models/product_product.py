@@ -1,6 +1,6 @@
 from odoo import api, models
 
-# Order of the attendance code picker: yes-codes first, then no-codes (brief, step 5).
+# Order of the attendance code picker: yes-codes first, then no-codes.
 CODE_PICKER_RANK = {"cpt": 0, "no_fee": 1, "no_show": 2, "late_cancel": 3}
 
 

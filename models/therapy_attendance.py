@@ -11,7 +11,7 @@ PLACES_OF_SERVICE = [
     ("02", "02 - Telehealth, not at home"),
     ("10", "10 - Telehealth at home"),
 ]
-# The codes each answer allows (brief, step 5).
+# The codes each attendance answer allows.
 KINDS_BY_STATE = {
     "attended": ("cpt", "no_fee"),
     "absent": ("no_show", "late_cancel", "no_fee"),

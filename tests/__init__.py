@@ -1,7 +1,6 @@
 from . import test_install
 from . import test_service_codes
 from . import test_therapy_group
-from . import test_access
 from . import test_session_attendance
 from . import test_billing
 from . import test_charting
@@ -9,6 +8,8 @@ from . import test_concurrency
 from . import test_access_matrix
 from . import test_tours
 from . import test_payer_rules
-from . import test_daily_pains
+from . import test_cancel_session
+from . import test_attendance_analysis
+from . import test_waitlist
 from . import test_claims
 from . import test_performance

@@ -17,7 +17,7 @@ _logger = logging.getLogger(__name__)
 
 @tagged("post_install", "-at_install")
 class TestTours(HttpCase, GroupTherapyCommon):
-    """The brief in a real browser (headless Chromium), one role at a time.
+    """The practice's workflow in a real browser (headless Chromium), one role at a time.
 
     A tour step that logs ``screenshot:<name>`` gets a PNG of the screen, saved as
     ``<screenshots dir>/group_therapy/<name>.png`` for the README.

@@ -1,6 +1,6 @@
 import { registry } from "@web/core/registry";
 
-// The brief, walked as the practice does it. `screenshot:<name>` asks the test for a picture
+// The practice's workflow, walked as the front desk and the provider do it. `screenshot:<name>` asks the test for a picture
 // of the screen (README material); the pause after it lets the capture finish first.
 function screenshot(name, trigger) {
     return [

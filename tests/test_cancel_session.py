@@ -1,0 +1,58 @@
+from datetime import datetime, timedelta
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import GroupTherapyCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCancelSession(GroupTherapyCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.group.member_ids.date_start = datetime.now().date() - timedelta(days=30)
+
+    def test_cancel_a_whole_session(self):
+        session = self._make_session(self.group, days=1)
+        session.therapy_attendance_ids[:1].write(
+            {"state": "attended", "product_id": self.cpt_90853.id}
+        )
+        session.with_user(self.front_desk).action_cancel_session()
+        lines = session.therapy_attendance_ids
+        self.assertEqual(len(lines), 4)
+        self.assertEqual(set(lines.mapped("attendance_status")), {"no_fee"})
+        self.assertEqual(set(lines.mapped("billing_status")), {"nothing"})
+        self.assertTrue(session.therapy_cancelled)
+        self.assertTrue(session.display_name.startswith("Cancelled: "))
+        message = session.message_ids[:1]
+        self.assertIn("is cancelled", message.body)
+        self.assertEqual(message.partner_ids, session.partner_ids)
+        self.assertTrue(message.notification_ids, "the members are notified by Odoo's mail")
+        with self.assertRefused(UserError, "Nothing to invoice"):
+            session.with_user(self.front_desk).action_invoice_attendance()
+
+    def test_cancel_refused_once_invoiced_or_signed(self):
+        session = self._make_session(self.group, days=-1)
+        session.action_mark_all_attended()
+        self.assertTrue(session.therapy_attendance_ids[:1].action_invoice())
+        with self.assertRefused(UserError, "Credit the invoices first"):
+            session.with_user(self.front_desk).action_cancel_session()
+        self.assertFalse(session.therapy_cancelled)
+        self.assertEqual(set(session.therapy_attendance_ids.mapped("state")), {"attended"})
+        # A session whose notes are signed took place: it cannot be cancelled either.
+        charted = self._make_session(self.group, days=-2)
+        charted.action_mark_all_attended()
+        action = charted.with_user(self.provider).action_open_charting()
+        wizard = self.env[action["res_model"]].with_user(self.provider).browse(action["res_id"])
+        wizard.group_note = "<p>Worked on grounding skills.</p>"
+        wizard.action_sign()
+        with self.assertRefused(UserError, "signed chart notes took place and cannot be cancelled"):
+            charted.with_user(self.front_desk).action_cancel_session()
+        self.assertFalse(charted.therapy_cancelled)
+        self.assertEqual(set(charted.therapy_attendance_ids.mapped("state")), {"attended"})
+        appointment = self.env["calendar.event"].create(
+            {"name": "Intake", "start": datetime.now(), "stop": datetime.now() + timedelta(hours=1)}
+        )
+        with self.assertRefused(UserError, "Only group sessions are cancelled here"):
+            appointment.with_user(self.front_desk).action_cancel_session()
