@@ -43,6 +43,9 @@
         "demo/group_therapy_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "group_therapy/static/src/**/*",
+        ],
         "web.assets_tests": [
             "group_therapy/static/tests/tours/**/*",
         ],

@@ -18,6 +18,7 @@ class CalendarEvent(models.Model):
         "member is added to the session.",
     )
     therapy_group_code = fields.Char(related="therapy_group_id.code", string="Group Initials")
+    therapy_group_color = fields.Integer(related="therapy_group_id.color", string="Group Colour")
     therapy_attendance_ids = fields.One2many("therapy.attendance", "event_id", string="Attendance")
     therapy_place_of_service = fields.Selection(
         selection=PLACES_OF_SERVICE,
@@ -133,9 +134,10 @@ class CalendarEvent(models.Model):
         return result
 
     def _compute_therapy_show_all_groups(self):
-        """A provider's picker starts with their own and shared groups; front desk, who books
-        for the whole practice, starts with every group."""
-        self.therapy_show_all_groups = not self._therapy_is_provider(self.env.user)
+        """On a provider's calendar the picker starts with that provider's own and shared
+        groups; front desk booking for the whole practice starts with every group."""
+        for event in self:
+            event.therapy_show_all_groups = not self._therapy_is_provider(event.user_id)
 
     @api.depends("therapy_group_id", "user_id")
     def _compute_therapy_group_notice(self):
@@ -183,14 +185,13 @@ class CalendarEvent(models.Model):
             return
         self.name = group.display_name
         if not self._therapy_is_provider(self.user_id):
-            # Front desk schedules for the practice: the session goes on the provider's
-            # calendar, and the person booking it is not an attendee.
-            booker = self.user_id.partner_id
-            self.partner_ids = (
-                self.partner_ids.filtered(lambda partner: partner._origin != booker)
-                | group.provider_id.partner_id
-            )
+            # Not on a provider's calendar yet: the session goes on the group's provider's.
             self.user_id = group.provider_id
+        if not self._therapy_is_provider(self.env.user):
+            # Front desk schedules for the practice and is not an attendee of the session.
+            booker = self.env.user.partner_id
+            self.partner_ids = self.partner_ids.filtered(lambda partner: partner._origin != booker)
+        self.partner_ids |= self.user_id.partner_id
         members = group.member_ids.filtered("is_current").partner_id
         self.partner_ids = [Command.link(partner.id) for partner in members]
 
@@ -206,7 +207,8 @@ class CalendarEvent(models.Model):
             group = groups.browse(vals["therapy_group_id"])
             if not vals.get("name"):
                 vals["name"] = group.display_name
-            if "user_id" not in vals and booked_for_the_practice:
+            booked_on_a_calendar = "user_id" in vals or self.env.context.get("default_user_id")
+            if not booked_on_a_calendar and booked_for_the_practice:
                 # Front desk books on the provider's calendar, as in the form.
                 vals["user_id"] = group.provider_id.id
         events = super().create(vals_list)
@@ -242,6 +244,19 @@ class CalendarEvent(models.Model):
                     session=recorded[0].event_id.display_name,
                 )
             )
+
+    @api.model
+    def action_open_therapy_sessions(self):
+        """The Sessions calendar on what the user works on: every group session of the practice
+        for the front desk, the sessions they run or share for a provider."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "group_therapy.calendar_event_action_session"
+        )
+        context = {"search_default_filter_group_sessions": 1}
+        if not self.env.user.has_group("group_therapy.group_therapy_front_desk"):
+            context["search_default_filter_my_sessions"] = 1
+        action["context"] = context
+        return action
 
     def action_mark_all_attended(self):
         """Every unanswered client attended, with the group's default code; answers stay."""

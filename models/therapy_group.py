@@ -1,3 +1,5 @@
+from random import randint
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -29,7 +31,11 @@ class TherapyGroup(models.Model):
         help="Short initials shown on the schedule, e.g. DBT-A.",
     )
     active = fields.Boolean(default=True, tracking=True)
-    color = fields.Integer()
+    color = fields.Integer(
+        string="Colour",
+        default=lambda self: randint(1, 11),
+        help="The colour of the group's sessions on the calendar.",
+    )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )

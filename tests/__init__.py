@@ -13,3 +13,5 @@ from . import test_attendance_analysis
 from . import test_waitlist
 from . import test_claims
 from . import test_performance
+from . import test_session_calendar
+from . import test_tours_practice_day

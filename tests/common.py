@@ -1,7 +1,41 @@
+import binascii
+import logging
+import pathlib
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from odoo.tests import TransactionCase, new_test_user
+from odoo.tests.common import ChromeBrowser
+from odoo.tools import config
+
+_logger = logging.getLogger(__name__)
+
+
+def save_tour_screenshots(test):
+    """A tour step that logs ``screenshot:<name>`` gets a PNG of the screen, saved as
+    ``<screenshots dir>/group_therapy/<name>.png`` for the README (until the test ends)."""
+    real_handle_console = ChromeBrowser._handle_console
+    screenshots_dir = pathlib.Path(config["screenshots"]) / "group_therapy"
+
+    # Same signature as the method it wraps: the browser passes these by keyword.
+    def handle_console(browser, type, args=None, **kwargs):  # pylint: disable=redefined-builtin
+        message = str((args or [{}])[0].get("value", ""))
+        if message.startswith("screenshot:"):
+            name = message.removeprefix("screenshot:")
+            future = browser._websocket_send("Page.captureScreenshot", with_future=True)
+            future.add_done_callback(lambda done: save(name, done))
+        return real_handle_console(browser, type, args, **kwargs)
+
+    def save(name, done):
+        screenshots_dir.mkdir(parents=True, exist_ok=True)
+        path = screenshots_dir / f"{name}.png"
+        path.write_bytes(binascii.a2b_base64(done.result()["data"]))
+        _logger.info("Screenshot of the %s screen: %s", name, path)
+
+    patcher = patch.object(ChromeBrowser, "_handle_console", handle_console)
+    patcher.start()
+    test.addCleanup(patcher.stop)
 
 
 class GroupTherapyCommon(TransactionCase):

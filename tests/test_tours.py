@@ -1,18 +1,12 @@
-import binascii
-import logging
 import pathlib
 import shutil
 import subprocess
 from datetime import datetime, timedelta
-from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import ChromeBrowser
 from odoo.tools import config
 
-from .common import GroupTherapyCommon
-
-_logger = logging.getLogger(__name__)
+from .common import GroupTherapyCommon, save_tour_screenshots
 
 
 @tagged("post_install", "-at_install")
@@ -30,27 +24,7 @@ class TestTours(HttpCase, GroupTherapyCommon):
 
     def setUp(self):
         super().setUp()
-        real_handle_console = ChromeBrowser._handle_console
-        screenshots_dir = pathlib.Path(config["screenshots"]) / "group_therapy"
-
-        # Same signature as the method it wraps: the browser passes these by keyword.
-        def handle_console(browser, type, args=None, **kwargs):  # pylint: disable=redefined-builtin
-            message = str((args or [{}])[0].get("value", ""))
-            if message.startswith("screenshot:"):
-                name = message.removeprefix("screenshot:")
-                future = browser._websocket_send("Page.captureScreenshot", with_future=True)
-                future.add_done_callback(lambda done: save(name, done))
-            return real_handle_console(browser, type, args, **kwargs)
-
-        def save(name, done):
-            screenshots_dir.mkdir(parents=True, exist_ok=True)
-            path = screenshots_dir / f"{name}.png"
-            path.write_bytes(binascii.a2b_base64(done.result()["data"]))
-            _logger.info("Screenshot of the %s screen: %s", name, path)
-
-        patcher = patch.object(ChromeBrowser, "_handle_console", handle_console)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        save_tour_screenshots(self)
 
     def test_front_desk_creates_a_group_and_adds_a_client(self):
         self.start_tour(

@@ -154,3 +154,73 @@ registry.category("web_tour.tours").add("group_therapy_cancel_tour", {
         },
     ],
 });
+
+// The Sessions calendar: every event once (never once per attendee), unique ids only.
+function eachSessionOnce(expected) {
+    return {
+        trigger: `.o_calendar_view .fc-event[data-event-id]:eq(${expected - 1})`,
+        run() {
+            const ids = [...document.querySelectorAll(".o_calendar_view .fc-event[data-event-id]")].map(
+                (el) => el.dataset.eventId
+            );
+            if (ids.length !== expected || new Set(ids).size !== expected) {
+                throw new Error(`Expected ${expected} sessions once each, got ${ids.join(", ")}`);
+            }
+        },
+    };
+}
+
+registry.category("web_tour.tours").add("group_therapy_week_tour", {
+    steps: () => [
+        { trigger: ".o_searchview_facet:contains(Group Sessions)" },
+        // Each group in its own colour; the attendance mark first, so it is never cut off.
+        { trigger: ".fc-event.o_calendar_color_3:contains(AAG) .o_therapy_attendance_mark:contains(○)" },
+        { trigger: ".fc-event.o_calendar_color_3:contains(AAG) .o_therapy_attendance_mark:contains(✓)" },
+        { trigger: ".fc-event.o_calendar_color_8:contains(FRG) .o_therapy_attendance_mark:contains(○)" },
+        { trigger: ".fc-event.o_therapy_session_cancelled.o_event_striked .o_therapy_attendance_mark:contains(✕)" },
+        eachSessionOnce(4),
+        ...screenshot("sessions_week", ".fc-event.o_calendar_color_8:contains(FRG)"),
+        { trigger: ".fc-event.o_calendar_color_8:contains(FRG)", run: "click" },
+        { trigger: ".o_cw_popover:contains(Other Olga):contains(Client 05)" },
+    ],
+});
+
+registry.category("web_tour.tours").add("group_therapy_share_tour", {
+    steps: () => [
+        // Pull up Other Olga's calendar: every provider off, then only her.
+        { trigger: ".o_calendar_filter[data-name=user_id] .o_calendar_filter_item:contains(Other Olga)" },
+        { trigger: ".o_calendar_filter[data-name=user_id] input[name=select-all]", run: "click" },
+        { trigger: ".o_calendar_view:not(:has(.fc-event))" },
+        {
+            trigger: ".o_calendar_filter[data-name=user_id] .o_calendar_filter_item:contains(Other Olga) input",
+            run: "click",
+        },
+        { trigger: ".fc-event:contains(FRG)" },
+        { trigger: ".o_calendar_view:not(:has(.fc-event:contains(AAG)))" },
+        // Click a slot: the quick create books on Olga's calendar.
+        { trigger: ".fc-timegrid-slot-lane[data-time='11:00:00']", run: "click" },
+        { trigger: ".modal .o_field_widget[name=therapy_show_all_groups] input:not(:checked)", run: "click" },
+        { trigger: ".modal .o_field_widget[name=therapy_show_all_groups] input:checked" },
+        ...pickInMany2one("therapy_group_id", "AAG", "Adult Anxiety Group", ".modal"),
+        { trigger: ".modal .alert-info:contains(belongs to Provider Pat):contains(shares the group with Other Olga)" },
+        { trigger: ".modal .modal-title", run: "click" },
+        { trigger: "body:not(:has(.o-autocomplete--dropdown-menu))" },
+        ...screenshot("share_quick_create", ".modal .alert-info:contains(Other Olga)"),
+        // More Options keeps every choice.
+        { trigger: ".modal button:contains(More Options)", run: "click" },
+        { trigger: ".o_form_view .o_field_widget[name=therapy_group_id] input:value([AAG] Adult Anxiety Group)" },
+        { trigger: ".o_form_view .alert-info:contains(shares the group with Other Olga)" },
+        ...save(),
+        { trigger: ".o_form_view .alert-info:contains(is shared with Other Olga)" },
+        // Back on the calendar, the session is on Olga's calendar.
+    ],
+});
+
+registry.category("web_tour.tours").add("group_therapy_shared_calendar_tour", {
+    steps: () => [
+        { trigger: ".o_searchview_facet:contains(My Sessions)" },
+        { trigger: ".fc-event:contains(FRG)" },
+        { trigger: ".fc-event:contains(AAG)" },
+        ...screenshot("share_done", ".fc-event:contains(AAG)"),
+    ],
+});

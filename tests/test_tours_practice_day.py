@@ -1,0 +1,90 @@
+from datetime import datetime, time, timedelta
+
+from odoo.tests import HttpCase, tagged
+
+from .common import GroupTherapyCommon, save_tour_screenshots
+
+
+@tagged("post_install", "-at_install")
+class TestPracticeDayTours(HttpCase, GroupTherapyCommon):
+    """The practice's day in Chromium: the week's calendar, sharing from a colleague's calendar,
+    the session roster with payments, and charting (issue 16)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.group.member_ids.date_start = datetime.now().date() - timedelta(days=30)
+        cls.group.color = 3
+        cls.other_group.color = 8
+        for user in cls.front_desk | cls.provider | cls.other_provider:
+            user.tz = "UTC"  # the browser of the tests runs in UTC
+
+    def setUp(self):
+        super().setUp()
+        save_tour_screenshots(self)
+
+    @classmethod
+    def _session_today(cls, group, hour, minutes=60):
+        """A session of the group today (UTC) at `hour`, on its provider's calendar."""
+        start = datetime.combine(datetime.now().date(), time(hour))
+        return cls.env["calendar.event"].create(
+            {
+                "therapy_group_id": group.id,
+                "start": start,
+                "stop": start + timedelta(minutes=minutes),
+                "user_id": group.provider_id.id,
+            }
+        )
+
+    def _build_week(self):
+        """Today's sessions: one to take, one taken, another provider's, a cancelled one."""
+        self._session_today(self.group, 9)
+        # Attendance is taken after the session: this one ended before the test runs (it
+        # starts at midnight when the suite runs in the first hours of the day).
+        start = max(
+            datetime.combine(datetime.now().date(), time(0)),
+            datetime.now().replace(microsecond=0) - timedelta(hours=2),
+        )
+        taken = self.env["calendar.event"].create(
+            {
+                "therapy_group_id": self.group.id,
+                "start": start,
+                "stop": start + timedelta(minutes=30),
+                "user_id": self.provider.id,
+            }
+        )
+        taken.action_mark_all_attended()
+        self._session_today(self.other_group, 12)
+        self._session_today(self.group, 16).action_cancel_session()
+
+    def test_front_desk_week(self):
+        """Front desk sees every session of the week once, in its group's colour."""
+        self._build_week()
+        self.start_tour(
+            "/odoo/action-group_therapy.calendar_event_action_session_open",
+            "group_therapy_week_tour",
+            login=self.front_desk.login,
+        )
+
+    def test_front_desk_shares_from_a_colleagues_calendar(self):
+        """Front desk pulls up Other Olga's calendar and books Pat's group there: shared."""
+        self._session_today(self.group, 9)
+        self._session_today(self.other_group, 12)
+        self.start_tour(
+            "/odoo/action-group_therapy.calendar_event_action_session_open",
+            "group_therapy_share_tour",
+            login=self.front_desk.login,
+        )
+        session = self.env["calendar.event"].search(
+            [("therapy_group_id", "=", self.group.id), ("user_id", "=", self.other_provider.id)]
+        )
+        self.assertEqual(len(session), 1)
+        self.assertEqual(session.user_id, self.other_provider)
+        self.assertIn(self.other_provider, self.group.shared_provider_ids)
+        self.assertEqual(len(session.therapy_attendance_ids), 4)
+        # Olga's own Sessions calendar shows it.
+        self.start_tour(
+            "/odoo/action-group_therapy.calendar_event_action_session_open",
+            "group_therapy_shared_calendar_tour",
+            login=self.other_provider.login,
+        )
