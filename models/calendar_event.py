@@ -47,6 +47,11 @@ class CalendarEvent(models.Model):
         "shares it with this provider.",
     )
     therapy_group_notice = fields.Char(compute="_compute_therapy_group_notice")
+    therapy_overlap_warning = fields.Char(
+        string="Double Booking",
+        compute="_compute_therapy_overlap_warning",
+        help="The provider or a client is already booked at that time.",
+    )
     therapy_cancelled = fields.Boolean(
         string="Session Cancelled",
         readonly=True,
@@ -160,6 +165,52 @@ class CalendarEvent(models.Model):
                     owner=group.provider_id.name,
                     provider=organizer.name,
                 )
+
+    @api.depends("therapy_group_id", "start", "stop", "user_id", "partner_ids")
+    def _compute_therapy_overlap_warning(self):
+        """Warn when the provider or a client of the session is booked elsewhere at that time.
+
+        Other calendars may be hidden from the user: the check reads every event, and the
+        warning names only the people of this session, never the other event.
+        """
+        for event in self:
+            event.therapy_overlap_warning = False
+            if not event.therapy_group_id or not event.start or not event.stop:
+                continue
+            clients = event.partner_ids.filtered(lambda partner: not partner.user_ids)
+            # One search per displayed form (this field is shown in forms only).
+            others_sudo = (
+                self.env["calendar.event"]
+                .sudo()
+                .search(
+                    [
+                        ("id", "!=", event._origin.id or 0),
+                        ("start", "<", event.stop),
+                        ("stop", ">", event.start),
+                        ("therapy_cancelled", "=", False),
+                        "|",
+                        ("user_id", "=", event.user_id.id),
+                        ("partner_ids", "in", clients._origin.ids),
+                    ]
+                )
+            )
+            warnings = []
+            if event.user_id and event.user_id in others_sudo.user_id:
+                warnings.append(
+                    self.env._(
+                        "%(provider)s already has another event at that time.",
+                        provider=event.user_id.name,
+                    )
+                )
+            busy = clients._origin & others_sudo.partner_ids
+            if busy:
+                warnings.append(
+                    self.env._(
+                        "Also booked at that time: %(clients)s.",
+                        clients=", ".join(busy.mapped("display_name")),
+                    )
+                )
+            event.therapy_overlap_warning = " ".join(warnings) or False
 
     @api.depends("therapy_group_id", "therapy_attendance_state", "therapy_cancelled")
     def _compute_display_name(self):
@@ -377,7 +428,8 @@ class CalendarEvent(models.Model):
             "account.action_move_out_invoice_type"
         )
         action["domain"] = [("id", "in", invoices.ids)]
-        action["context"] = {"create": False}
+        # The customer invoices' own context (it shows the Customer column), without "New".
+        action["context"] = {"default_move_type": "out_invoice", "create": False}
         return action
 
     @api.model

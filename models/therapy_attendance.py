@@ -349,7 +349,7 @@ class TherapyAttendance(models.Model):
         action = invoice.action_register_payment()
         # Back to the session once paid, where the desk takes the next client's payment.
         action["context"] = {**action.get("context", {}), "dont_redirect_to_payments": True}
-        return action
+        return self._therapy_payment_dialog(action)
 
     def action_open_invoice(self):
         self.ensure_one()
@@ -359,6 +359,21 @@ class TherapyAttendance(models.Model):
             "res_id": self.invoice_id.id,
             "view_mode": "form",
         }
+
+    def _therapy_payment_dialog(self, action):
+        """Odoo's payment dialog, titled with the client and the session, offering the
+        practice's ways to pay side by side; its amount is what the client still owes."""
+        self.ensure_one()
+        event = self.event_id
+        action["name"] = self.env._(
+            "Payment from %(client)s for %(group)s on %(date)s",
+            client=self.partner_id.display_name,
+            group=event.therapy_group_id.display_name,
+            date=format_date(self.env, event._therapy_session_date()),
+        )
+        view = self.env.ref("group_therapy.account_payment_register_view_form_session")
+        action["views"] = [(view.id, "form")]
+        return action
 
     def _alert_consecutive_no_shows(self):
         """An activity for the provider when a client's last sessions of a group were no-shows."""

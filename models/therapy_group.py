@@ -15,6 +15,11 @@ class TherapyGroup(models.Model):
         """Groups normally bill 90853, group psychotherapy."""
         return self.env.ref("group_therapy.product_product_cpt_90853", raise_if_not_found=False)
 
+    def _default_provider_id(self):
+        """The user, when they run groups; front desk picks the provider."""
+        user = self.env.user
+        return user if user._has_group("group_therapy.group_therapy_provider") else False
+
     def _domain_provider_id(self):
         """Only users with the Provider role (administrators included) run groups."""
         provider_group = self.env.ref(
@@ -45,7 +50,7 @@ class TherapyGroup(models.Model):
         required=True,
         index=True,
         tracking=True,
-        default=lambda self: self.env.user,
+        default=lambda self: self._default_provider_id(),
         domain=lambda self: self._domain_provider_id(),
         help="The provider who runs the group.",
     )
@@ -246,6 +251,13 @@ class TherapyGroup(models.Model):
                     clients=", ".join(promoted.partner_id.mapped("name")),
                 )
             )
+
+    def _therapy_upcoming_session_count(self):
+        """How many sessions of the group have not started yet."""
+        self.ensure_one()
+        return self.env["calendar.event"].search_count(
+            [("therapy_group_id", "=", self.id), ("start", ">", fields.Datetime.now())]
+        )
 
     def _sync_upcoming_sessions(self):
         """Bring membership changes into the sessions that have not happened yet."""

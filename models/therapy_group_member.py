@@ -109,6 +109,17 @@ class TherapyGroupMember(models.Model):
             {"therapy_client": True}
         )
         members.group_id._sync_upcoming_sessions()
+        upcoming = {group: group._therapy_upcoming_session_count() for group in members.group_id}
+        for member in members:
+            member.group_id._message_log(
+                body=self.env._(
+                    "%(client)s joined the group (member since %(start)s) and the %(count)s "
+                    "upcoming sessions.",
+                    client=member.partner_id.display_name,
+                    start=format_date(self.env, member.date_start),
+                    count=upcoming[member.group_id],
+                )
+            )
         return members
 
     def write(self, vals):
@@ -126,11 +137,42 @@ class TherapyGroupMember(models.Model):
         groups._promote_waitlist()
         return result
 
+    @api.onchange("partner_id")
+    def _onchange_partner_id_upcoming_sessions(self):
+        """Say, before saving, that a new member joins the group's upcoming sessions."""
+        group = self.group_id
+        if self._origin or not self.partner_id or not group._origin:
+            return None
+        count = group._origin._therapy_upcoming_session_count()
+        if not count:
+            return None
+        return {
+            "warning": {
+                "type": "notification",
+                "title": self.env._("Upcoming sessions"),
+                "message": self.env._(
+                    "Once saved, %(client)s joins the %(count)s upcoming sessions of %(group)s.",
+                    client=self.partner_id.display_name,
+                    count=count,
+                    group=group.display_name,
+                ),
+            }
+        }
+
     def action_end_membership(self):
-        """Remove the client from the group today, keeping the membership as history."""
+        """Remove the client from the group today, keeping the membership as history, logged
+        in the group's chatter."""
         today = fields.Date.context_today(self)
         for member in self.filtered(lambda m: not m.date_end or m.date_end > today):
             member.date_end = max(today, member.date_start)
+            member.group_id._message_log(
+                body=self.env._(
+                    "%(client)s left the group on %(end)s and its upcoming sessions. To undo, "
+                    "add the client again.",
+                    client=member.partner_id.display_name,
+                    end=format_date(self.env, member.date_end),
+                )
+            )
         return True
 
     def action_open_group(self):

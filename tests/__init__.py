@@ -15,3 +15,5 @@ from . import test_claims
 from . import test_performance
 from . import test_session_calendar
 from . import test_tours_practice_day
+from . import test_session_payment
+from . import test_practice_day

@@ -88,3 +88,34 @@ class TestPracticeDayTours(HttpCase, GroupTherapyCommon):
             "group_therapy_shared_calendar_tour",
             login=self.other_provider.login,
         )
+
+    def test_roster_and_payment_at_the_desk_and_on_a_phone(self):
+        """One row per client at 1440 px, cards at 390 px; the payment dialog says who pays."""
+        if not self.env["account.journal"].search([("type", "=", "sale")], limit=1):
+            self.env["account.chart.template"].try_loading(
+                "generic_coa", company=self.company, install_demo=False
+            )
+        session = self._make_session(self.group, days=-1)
+        session.action_mark_all_attended()
+        lines = {line.partner_id: line for line in session.therapy_attendance_ids}
+        lines[self.clients[1]].write({"state": "absent", "product_id": self.no_show.id})
+        self.browser_size = "1440x900"
+        self.start_tour(
+            f"/odoo/calendar.event/{session.id}",
+            "group_therapy_roster_tour",
+            login=self.front_desk.login,
+        )
+        paid = lines[self.clients[0]]
+        self.assertIn(paid.payment_state, ("paid", "in_payment"))
+        payments = paid.invoice_id._get_reconciled_payments()
+        self.assertEqual(payments.journal_id.type, "cash")
+        self.browser_size = "390x844"
+        self.touch_enabled = True
+        self.start_tour(
+            f"/odoo/calendar.event/{session.id}",
+            "group_therapy_roster_mobile_tour",
+            login=self.front_desk.login,
+        )
+        paid_by_card = lines[self.clients[2]]
+        self.assertIn(paid_by_card.payment_state, ("paid", "in_payment"))
+        self.assertEqual(paid_by_card.invoice_id._get_reconciled_payments().journal_id.code, "CARD")

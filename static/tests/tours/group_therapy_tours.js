@@ -224,3 +224,93 @@ registry.category("web_tour.tours").add("group_therapy_shared_calendar_tour", {
         ...screenshot("share_done", ".fc-event:contains(AAG)"),
     ],
 });
+
+// Nothing on the screen scrolls sideways: the page, the form, the roster.
+function noSidewaysScrolling(trigger) {
+    return {
+        trigger,
+        run() {
+            const scrollers = [
+                document.scrollingElement,
+                ...document.querySelectorAll(
+                    ".o_content, .o_form_sheet_bg, .o_therapy_roster .o_list_renderer, .o_therapy_roster .o_kanban_renderer"
+                ),
+            ];
+            for (const el of scrollers) {
+                if (el.scrollWidth > el.clientWidth + 1) {
+                    throw new Error(
+                        `${el.className} scrolls sideways: ${el.scrollWidth} > ${el.clientWidth}`
+                    );
+                }
+            }
+        },
+    };
+}
+
+function payInDialog(client, journal) {
+    return [
+        // Invoicing and posting come first: give a loaded CI machine time.
+        { trigger: `.modal .modal-title:contains(${client}):contains(Adult Anxiety Group)`, timeout: 30000 },
+        { trigger: ".modal .o_field_widget[name=journal_id] .o_radio_item:contains(Cash)" },
+        { trigger: ".modal .o_field_widget[name=journal_id] .o_radio_item:contains(Card)" },
+        { trigger: ".modal .o_field_widget[name=journal_id] .o_radio_item:contains(Checks)" },
+        {
+            trigger: `.modal .o_field_widget[name=journal_id] .o_radio_item:contains(${journal}) input`,
+            run: "click",
+        },
+        { trigger: `.modal .o_field_widget[name=journal_id] .o_radio_item:contains(${journal}) input:checked` },
+    ];
+}
+
+registry.category("web_tour.tours").add("group_therapy_roster_tour", {
+    steps: () => [
+        { trigger: ".o_notebook a:contains(Attendance)", run: "click" },
+        {
+            trigger:
+                ".o_therapy_roster .o_data_row:contains(Client 01):has(.o_field_widget[name=attendance_status]:contains(Attended)):has(button[name=action_register_payment])",
+        },
+        {
+            trigger:
+                ".o_therapy_roster .o_data_row:contains(Client 02) .o_field_widget[name=attendance_status]:contains(No-show)",
+        },
+        noSidewaysScrolling(".o_therapy_roster .o_data_row:contains(Client 04)"),
+        ...screenshot("roster_desk", ".o_therapy_roster .o_data_row:contains(Client 04)"),
+        {
+            trigger: ".o_therapy_roster .o_data_row:contains(Client 01) button[name=action_register_payment]",
+            run: "click",
+        },
+        ...payInDialog("Client 01", "Cash"),
+        ...screenshot("payment_dialog", ".modal .o_field_widget[name=journal_id] .o_radio_item:contains(Cash) input:checked"),
+        { trigger: ".modal button[name=action_create_payments]", run: "click" },
+        { trigger: "body:not(:has(.modal))", timeout: 30000 },
+        {
+            trigger:
+                ".o_therapy_roster .o_data_row:contains(Client 01) .o_field_widget[name=payment_state]:contains(/^(Paid|In Payment)$/)",
+        },
+        noSidewaysScrolling(".o_therapy_roster .o_data_row:contains(Client 01)"),
+    ],
+});
+
+registry.category("web_tour.tours").add("group_therapy_roster_mobile_tour", {
+    steps: () => [
+        { trigger: ".o_notebook a:contains(Attendance)", run: "click" },
+        {
+            trigger:
+                ".o_therapy_roster_cards .o_kanban_record:contains(Client 03):has(.o_field_widget[name=attendance_status]:contains(Attended)):has(button[name=action_register_payment])",
+        },
+        { trigger: ".o_therapy_roster_cards .o_kanban_record:contains(Client 02):contains(No-show)" },
+        noSidewaysScrolling(".o_therapy_roster_cards .o_kanban_record:contains(Client 04)"),
+        ...screenshot("roster_phone", ".o_therapy_roster_cards .o_kanban_record:contains(Client 01)"),
+        {
+            trigger: ".o_therapy_roster_cards .o_kanban_record:contains(Client 03) button[name=action_register_payment]",
+            run: "click",
+        },
+        ...payInDialog("Client 03", "Card"),
+        { trigger: ".modal button[name=action_create_payments]", run: "click" },
+        { trigger: "body:not(:has(.modal))", timeout: 30000 },
+        {
+            trigger:
+                ".o_therapy_roster_cards .o_kanban_record:contains(Client 03) .o_field_widget[name=payment_state]:contains(/^(Paid|In Payment)$/)",
+        },
+    ],
+});
