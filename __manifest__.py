@@ -27,6 +27,9 @@
         "views/therapy_diagnosis_views.xml",
         "views/res_users_views.xml",
         "views/account_payment_register_views.xml",
+        "views/therapy_coverage_views.xml",
+        "views/res_company_views.xml",
+        "views/therapy_claim_views.xml",
         "wizards/therapy_charting_wizard_views.xml",
         "wizards/therapy_group_addendum_wizard_views.xml",
         "wizards/therapy_claim_export_wizard_views.xml",
@@ -40,6 +43,7 @@
         "data/therapy_payer_rule_data.xml",
         "data/therapy_diagnosis_data.xml",
         "data/account_journal_data.xml",
+        "data/therapy_claim_data.xml",
     ],
     "demo": [
         "demo/group_therapy_demo.xml",

@@ -15,3 +15,5 @@ from . import therapy_diagnosis
 from . import res_users
 from . import res_company
 from . import account_chart_template
+from . import therapy_coverage
+from . import therapy_claim

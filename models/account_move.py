@@ -13,6 +13,14 @@ class AccountMove(models.Model):
     therapy_provider_id = fields.Many2one(
         "res.users", string="Rendering Provider", readonly=True, copy=False
     )
+    therapy_claim_id = fields.Many2one(
+        "therapy.claim",
+        string="Insurance Claim",
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
+        help="On an invoice to an insurer: the claim it is the receivable of.",
+    )
 
 
 class AccountMoveLine(models.Model):

@@ -1,8 +1,33 @@
-from odoo import api, models
+import re
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+# A Health Care Provider Taxonomy code: 3 digits, 6 letters/digits, a final X (101YM0800X).
+TAXONOMY_CODE = re.compile(r"^[0-9]{3}[0-9A-Z]{6}X$")
 
 
 class ResCompany(models.Model):
     _inherit = "res.company"
+
+    therapy_taxonomy_code = fields.Char(
+        string="Taxonomy Code",
+        help="The practice's Health Care Provider Taxonomy code for claims, e.g. 101YM0800X "
+        "(mental health counselor) or 103T00000X (psychologist).",
+    )
+
+    @api.constrains("therapy_taxonomy_code")
+    def _check_therapy_taxonomy_code(self):
+        """A taxonomy code as the NUCC list writes it."""
+        for company in self.filtered("therapy_taxonomy_code"):
+            if not TAXONOMY_CODE.match(company.therapy_taxonomy_code):
+                raise ValidationError(
+                    self.env._(
+                        "“%(code)s” is not a taxonomy code: it has 10 characters and ends in X, "
+                        "like 101YM0800X.",
+                        code=company.therapy_taxonomy_code,
+                    )
+                )
 
     @api.model
     def _therapy_install_payment_journals(self):

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 
 THERAPY_GROUPS = "group_therapy.group_therapy_front_desk,group_therapy.group_therapy_provider"
+# Who bills: the therapy roles and Odoo's invoicing users (the practice's accountant).
+THERAPY_BILLING_GROUPS = f"{THERAPY_GROUPS},account.group_account_invoice"
 
 
 class ResPartner(models.Model):
@@ -50,6 +52,27 @@ class ResPartner(models.Model):
         groups=THERAPY_GROUPS,
         help="On a payer: its clients may not be charged no-show or late-cancel fees. A payer "
         "rule stops such fees before invoicing.",
+    )
+    # insurance (claims)
+    therapy_birthdate = fields.Date(
+        string="Date of Birth", groups=THERAPY_BILLING_GROUPS, help="Required on insurance claims."
+    )
+    therapy_sex = fields.Selection(
+        selection=[("female", "Female"), ("male", "Male"), ("unknown", "Unknown")],
+        string="Administrative Sex",
+        groups=THERAPY_BILLING_GROUPS,
+        help="As the insurer has it on file; required on insurance claims.",
+    )
+    therapy_coverage_ids = fields.One2many(
+        "therapy.coverage",
+        "partner_id",
+        string="Insurance Coverage",
+        groups=THERAPY_BILLING_GROUPS,
+        help="No coverage: the client pays for the sessions (self-pay).",
+    )
+    therapy_payer_code = fields.Char(
+        string="Payer ID",
+        help="On an insurance company: its payer ID at the clearinghouse, printed on claims.",
     )
     therapy_group_count = fields.Integer(
         string="Therapy Groups", compute="_compute_therapy_group_count", groups=THERAPY_GROUPS

@@ -128,6 +128,9 @@ class TherapyAttendance(models.Model):
         "line to be invoiced again.",
     )
     payment_state = fields.Selection(related="invoice_id.payment_state", string="Payment")
+    therapy_claim_ids = fields.One2many(
+        "therapy.claim", "attendance_id", string="Insurance Claims", readonly=True
+    )
     billing_status = fields.Selection(
         selection=[
             ("nothing", "Nothing to bill"),
@@ -197,19 +200,26 @@ class TherapyAttendance(models.Model):
                 line.addon_product_ids.mapped("lst_price")
             )
 
-    @api.depends("invoice_line_ids.move_id.state", "invoice_line_ids.move_id.payment_state")
+    @api.depends(
+        "invoice_line_ids.move_id.state",
+        "invoice_line_ids.move_id.payment_state",
+        "invoice_line_ids.move_id.therapy_claim_id",
+    )
     def _compute_invoice_id(self):
-        """The live invoice: cancelled ones and ones reversed by a credit note do not count."""
+        """The client's live invoice: cancelled ones, ones reversed by a credit note and the
+        insurer's invoice of a claim do not count."""
         for line in self:
             line.invoice_id = line.invoice_line_ids.move_id.filtered(
-                lambda move: move.state != "cancel" and move.payment_state != "reversed"
+                lambda move: move.state != "cancel"
+                and move.payment_state != "reversed"
+                and not move.therapy_claim_id
             )[:1]
 
-    @api.depends("state", "product_id", "invoice_id")
+    @api.depends("state", "product_id", "invoice_id", "therapy_claim_ids")
     @api.depends_context("company")
     def _compute_billing_status(self):
         for line in self:
-            if line.invoice_id:
+            if line.invoice_id or line.therapy_claim_ids:
                 line.billing_status = "invoiced"
             elif not line._is_billable_kind():
                 line.billing_status = "nothing"
@@ -324,14 +334,30 @@ class TherapyAttendance(models.Model):
         self.env["therapy.payer.rule"]._check_lines(
             to_invoice.event_id.therapy_attendance_ids, self.env._("Invoicing")
         )
-        invoices = self.env["account.move"].create(to_invoice._prepare_invoice_vals_list())
+        insured = to_invoice.filtered(lambda line: line._therapy_primary_coverage())
+        self_pay = to_invoice - insured
+        invoices = self.env["account.move"].create(self_pay._prepare_invoice_vals_list())
         invoices.action_post()
+        if insured:
+            claims = self.env["therapy.claim"]._create_from_attendances(
+                insured, insured._pricelist_prices()
+            )
+            invoices |= claims.invoice_id | claims.copay_invoice_id
         return invoices
 
     def action_register_payment(self):
         """Odoo's own payment wizard for this client's invoice, invoicing it first if needed."""
         self.ensure_one()
         if not self.invoice_id:
+            if self.therapy_claim_ids:
+                raise UserError(
+                    self.env._(
+                        "%(client)s's session is billed to %(payer)s and the client has no "
+                        "copay: there is nothing to pay now.",
+                        client=self.partner_id.display_name,
+                        payer=self.therapy_claim_ids[:1].payer_id.name,
+                    )
+                )
             if self.billing_status != "to_invoice":
                 raise UserError(self._message_nothing_to_pay())
             self.action_invoice()
@@ -482,8 +508,32 @@ class TherapyAttendance(models.Model):
             return False
         return self.product_id.therapy_fee_waived or self.partner_id.sudo().therapy_fee_exempt
 
+    def _therapy_primary_coverage(self):
+        """The client's primary insurance for this line's service; empty: self-pay."""
+        self.ensure_one()
+        if self.state != "attended" or self.product_id.therapy_code_kind != "cpt":
+            return self.env["therapy.coverage"]
+        return (
+            self.partner_id.sudo()
+            .therapy_coverage_ids.filtered(
+                lambda coverage: coverage.priority == "primary"
+                and coverage.company_id == self.company_id
+            )[:1]
+            .sudo(False)
+        )
+
     def _check_not_invoiced(self):
         """An invoiced code changes only after the invoice is credited."""
+        claimed = self.filtered("therapy_claim_ids")
+        if claimed:
+            raise UserError(
+                self.env._(
+                    "%(client)s's service is on the insurance claim %(claim)s. The code no "
+                    "longer changes here: correct the claim and resubmit it.",
+                    client=claimed[0].partner_id.display_name,
+                    claim=claimed[0].therapy_claim_ids[:1].name,
+                )
+            )
         invoiced = self.filtered("invoice_id")
         posted = invoiced.filtered(lambda line: line.invoice_id.state == "posted")
         if posted:

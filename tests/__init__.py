@@ -17,3 +17,5 @@ from . import test_session_calendar
 from . import test_tours_practice_day
 from . import test_session_payment
 from . import test_practice_day
+from . import test_coverage
+from . import test_insurance_claims
