@@ -17,3 +17,4 @@ from . import res_company
 from . import account_chart_template
 from . import therapy_coverage
 from . import therapy_claim
+from . import therapy_era

@@ -10,10 +10,32 @@ TAXONOMY_CODE = re.compile(r"^[0-9]{3}[0-9A-Z]{6}X$")
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    # The practice's billing NPI (type 2), contract name from DOMAIN.md. Claims need it; the
+    # billing work (issue 14) owns its validation (check digit) and may move it.
+    therapy_npi = fields.Char(
+        string="Billing NPI",
+        help="The practice's organization NPI (type 2), the billing provider on claims.",
+    )
     therapy_taxonomy_code = fields.Char(
         string="Taxonomy Code",
         help="The practice's Health Care Provider Taxonomy code for claims, e.g. 101YM0800X "
         "(mental health counselor) or 103T00000X (psychologist).",
+    )
+
+    therapy_writeoff_account_id = fields.Many2one(
+        "account.account",
+        string="Contractual Adjustments Account",
+        check_company=True,
+        help="Where the insurers' contractual adjustments (CO) of imported remittances are "
+        "written off.",
+    )
+    therapy_era_journal_id = fields.Many2one(
+        "account.journal",
+        string="Insurance Payments Journal",
+        check_company=True,
+        domain=[("type", "=", "bank")],
+        help="The bank journal of the insurers' payments from remittances. Empty: the first bank "
+        "journal.",
     )
 
     @api.constrains("therapy_taxonomy_code")

@@ -74,6 +74,21 @@ class ResPartner(models.Model):
         string="Payer ID",
         help="On an insurance company: its payer ID at the clearinghouse, printed on claims.",
     )
+    therapy_claim_filing_code = fields.Selection(
+        selection=[
+            ("CI", "Commercial insurance"),
+            ("BL", "Blue Cross / Blue Shield"),
+            ("HM", "HMO"),
+            ("MB", "Medicare Part B"),
+            ("MC", "Medicaid"),
+            ("CH", "TRICARE"),
+            ("VA", "Veterans Affairs"),
+            ("WC", "Workers' compensation"),
+        ],
+        string="Claim Filing Indicator",
+        help="On an insurance company: the kind of plan, sent on claims (SBR09). Empty: "
+        "commercial insurance.",
+    )
     therapy_group_count = fields.Integer(
         string="Therapy Groups", compute="_compute_therapy_group_count", groups=THERAPY_GROUPS
     )

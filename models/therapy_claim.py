@@ -1,3 +1,5 @@
+import re
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
@@ -262,3 +264,282 @@ class TherapyClaim(models.Model):
             claims |= claim
         (claims.invoice_id | claims.copay_invoice_id).action_post()
         return claims
+
+    # -- 837P --------------------------------------------------------------------------------
+
+    def _x12_problems(self):
+        """What stops these claims from going to the insurer, in the biller's words."""
+        problems = []
+        companies = self.company_id
+        for company in companies:
+            npi = company.therapy_npi
+            practice = company.name
+            if not npi:
+                problems.append(
+                    self.env._("The practice %(name)s has no billing NPI.", name=practice)
+                )
+            if len(re.sub(r"\D", "", company.vat or "")) != 9:
+                problems.append(
+                    self.env._(
+                        "The practice %(name)s has no 9-digit tax ID (EIN) in Tax ID.",
+                        name=practice,
+                    )
+                )
+            if not company.therapy_taxonomy_code:
+                problems.append(
+                    self.env._("The practice %(name)s has no taxonomy code.", name=practice)
+                )
+            if not (company.street and company.city and company.state_id):
+                problems.append(
+                    self.env._("The practice %(name)s has no full address.", name=practice)
+                )
+            if len(re.sub(r"\D", "", company.zip or "")) != 9:
+                problems.append(
+                    self.env._(
+                        "The practice %(name)s's ZIP code needs its 4-digit extension "
+                        "(ZIP+4, e.g. 94612-1234) on claims.",
+                        name=practice,
+                    )
+                )
+        signed = set(
+            self.env["therapy.chart.note"]
+            .sudo()
+            .search([("attendance_id", "in", self.attendance_id.ids), ("state", "=", "locked")])
+            .attendance_id.ids
+        )
+        for claim in self:
+            client = claim.partner_id.sudo()
+            who = self.env._("Client %(name)s", name=client.name)
+            problems += [f"{who} {problem}" for problem in claim._x12_person_problems(client)]
+            coverage = claim.coverage_id.sudo()
+            if coverage.relationship != "self":
+                if not coverage.subscriber_id:
+                    problems.append(
+                        self.env._(
+                            "%(who)s: the coverage has no subscriber (the policy holder).",
+                            who=who,
+                        )
+                    )
+                else:
+                    holder = self.env._("Subscriber %(name)s", name=coverage.subscriber_id.name)
+                    problems += [
+                        f"{holder} {problem}"
+                        for problem in claim._x12_person_problems(coverage.subscriber_id.sudo())
+                    ]
+            if not claim.payer_id.therapy_payer_code:
+                problems.append(
+                    self.env._(
+                        "Insurer %(payer)s has no payer ID: ask the clearinghouse for it.",
+                        payer=claim.payer_id.name,
+                    )
+                )
+            if not claim._x12_diagnoses():
+                problems.append(self.env._("%(who)s has no diagnosis code.", who=who))
+            provider = claim.attendance_id.rendering_provider_id.sudo()
+            if not provider.therapy_npi:
+                problems.append(
+                    self.env._(
+                        "Provider %(provider)s, who ran the session of %(date)s, has no NPI.",
+                        provider=provider.name,
+                        date=claim.date_of_service,
+                    )
+                )
+            if claim.attendance_id.id not in signed:
+                problems.append(
+                    self.env._(
+                        "%(who)s: the chart note of %(date)s is not signed.",
+                        who=who,
+                        date=claim.date_of_service,
+                    )
+                )
+            if claim.frequency_code == "7" and not claim.payer_claim_ref:
+                problems.append(
+                    self.env._(
+                        "Claim %(claim)s replaces an earlier one but has no insurer's claim "
+                        "number.",
+                        claim=claim.name,
+                    )
+                )
+        return list(dict.fromkeys(problems))
+
+    def _x12_person_problems(self, partner):
+        """A client's or subscriber's missing facts: birth date, sex, address."""
+        problems = []
+        if not partner.therapy_birthdate:
+            problems.append(self.env._("has no birth date."))
+        if not partner.therapy_sex:
+            problems.append(self.env._("has no administrative sex."))
+        if not (partner.street and partner.city and partner.state_id and partner.zip):
+            problems.append(self.env._("has no full address (street, city, state, ZIP)."))
+        return problems
+
+    def _x12_diagnoses(self):
+        """The claim's ICD-10 codes, primary first."""
+        self.ensure_one()
+        return self.partner_id.sudo().therapy_diagnosis_ids.mapped("code")
+
+    def _x12_claim_values(self):
+        """The claim as build_837p() takes it."""
+        self.ensure_one()
+        coverage = self.coverage_id.sudo()
+        client = self.partner_id.sudo()
+        attendance = self.attendance_id
+        provider = attendance.rendering_provider_id.sudo()
+        diagnoses = self._x12_diagnoses()
+        pointers = list(range(1, min(len(diagnoses), 4) + 1))
+        modifiers = [
+            modifier.strip().upper()
+            for modifier in (attendance.modifiers or "").split(",")
+            if modifier.strip()
+        ]
+        services = [
+            {
+                "code": line.product_id.therapy_code,
+                "modifiers": modifiers,
+                "charge": line.price_unit,
+                "units": 1,
+                "pointers": pointers,
+                "date": self.date_of_service,
+            }
+            for line in self.invoice_id.invoice_line_ids.filtered("product_id")
+        ]
+        subscriber = coverage.subscriber_id.sudo() if coverage.relationship != "self" else client
+        return {
+            "ref": self.name,
+            "relationship": coverage.relationship,
+            "group_number": coverage.group_number or "",
+            "filing_code": coverage.payer_id.therapy_claim_filing_code or "CI",
+            "member_ident": coverage.member_ident,
+            "subscriber": _x12_person(subscriber),
+            "client": _x12_person(client),
+            "charge": self.amount_charge,
+            "place_of_service": attendance.place_of_service or "11",
+            "frequency": self.frequency_code,
+            "original_ref": self.payer_claim_ref or "",
+            "diagnoses": diagnoses,
+            "rendering": {**_x12_name(provider.name), "npi": provider.therapy_npi},
+            "services": services,
+        }
+
+    # -- 835 ---------------------------------------------------------------------------------
+
+    def _post_remittance(self, paid, write_off, patient, era):
+        """Settle the insurer's invoice down to what it paid: the contractual adjustment is
+        written off, the patient's share beyond the copay moves to an invoice of the client.
+
+        Returns the insurer's invoices that the remittance's payment then pays."""
+        self.ensure_one()
+        Move = self.env["account.move"]
+        company = self.company_id
+        client = self.partner_id.sudo().therapy_billing_partner_id or self.partner_id
+        header = {
+            "company_id": company.id,
+            "invoice_date": era.payment_date,
+            "therapy_claim_id": self.id,
+            "therapy_event_id": self.event_id.id,
+            "therapy_group_id": self.event_id.therapy_group_id.id,
+            "invoice_origin": era.name,
+        }
+        payer_refund_lines, moves = [], Move
+        if write_off:
+            payer_refund_lines.append(
+                _move_line(
+                    self.env._("Contractual adjustment on claim %(claim)s", claim=self.name),
+                    write_off,
+                    company.therapy_writeoff_account_id,
+                )
+            )
+        moved = round(patient - self.amount_copay, 2)
+        label = self.env._(
+            "Your share of the session of %(date)s after %(payer)s paid (claim %(claim)s)",
+            date=format_date(self.env, self.date_of_service),
+            payer=self.payer_id.name,
+            claim=self.name,
+        )
+        payer_invoices = self.invoice_id
+        if moved > 0:
+            payer_refund_lines.append(
+                _move_line(
+                    self.env._(
+                        "Patient responsibility of %(client)s on claim %(claim)s",
+                        client=self.partner_id.name,
+                        claim=self.name,
+                    ),
+                    moved,
+                )
+            )
+            moves |= Move.create(
+                {
+                    **header,
+                    "move_type": "out_invoice",
+                    "partner_id": client.id,
+                    "invoice_line_ids": [_move_line(label, moved)],
+                }
+            )
+        elif moved < 0:
+            # The insurer says the client owes less than the copay billed: the difference is
+            # the insurer's to pay, and the client is credited.
+            extra = Move.create(
+                {
+                    **header,
+                    "move_type": "out_invoice",
+                    "partner_id": self.payer_id.id,
+                    "invoice_line_ids": [
+                        _move_line(self.env._("Copay above the patient responsibility"), -moved)
+                    ],
+                }
+            )
+            payer_invoices |= extra
+            moves |= extra
+            moves |= Move.create(
+                {
+                    **header,
+                    "move_type": "out_refund",
+                    "partner_id": client.id,
+                    "invoice_line_ids": [_move_line(label, -moved)],
+                }
+            )
+        refund = Move
+        if payer_refund_lines:
+            refund = Move.create(
+                {
+                    **header,
+                    "move_type": "out_refund",
+                    "partner_id": self.payer_id.id,
+                    "invoice_line_ids": payer_refund_lines,
+                }
+            )
+            moves |= refund
+        moves.action_post()
+        if refund:
+            (refund | self.invoice_id).line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable"
+                and not line.reconciled
+            ).reconcile()
+        return payer_invoices
+
+
+def _x12_name(name):
+    """A person's name split as claims want it: the last word is the last name."""
+    parts = (name or "").split()
+    return {"last": parts[-1] if parts else "", "first": " ".join(parts[:-1])}
+
+
+def _x12_person(partner):
+    return {
+        **_x12_name(partner.name),
+        "birthdate": partner.therapy_birthdate,
+        "sex": partner.therapy_sex or "unknown",
+        "street": " ".join(filter(None, [partner.street, partner.street2])),
+        "city": partner.city,
+        "state": partner.state_id.code,
+        "zip": re.sub(r"\D", "", partner.zip or ""),
+    }
+
+
+def _move_line(name, amount, account=None):
+    """An invoice line without product or tax: money moved, not a service sold again."""
+    values = {"name": name, "quantity": 1.0, "price_unit": amount, "tax_ids": [Command.clear()]}
+    if account:
+        values["account_id"] = account.id
+    return Command.create(values)

@@ -19,3 +19,5 @@ from . import test_session_payment
 from . import test_practice_day
 from . import test_coverage
 from . import test_insurance_claims
+from . import test_x12_837p
+from . import test_era_835

@@ -31,9 +31,8 @@ class ClaimsCommon(GroupTherapyCommon):
             "country_id": usa.id,
             "phone": "510-555-0100",
             "therapy_taxonomy_code": "101YM0800X",
+            "therapy_npi": "1245319599",
         }
-        if "therapy_npi" in cls.env["res.company"]._fields:
-            company_values["therapy_npi"] = "1245319599"
         cls.company.write(company_values)
         cls.provider.write({"therapy_npi": "1234567893", "tz": "America/Los_Angeles"})
         cls.blue_shield = cls.env["res.partner"].create(

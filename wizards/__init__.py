@@ -1,3 +1,4 @@
 from . import therapy_charting_wizard
 from . import therapy_group_addendum_wizard
 from . import therapy_claim_export_wizard
+from . import therapy_era_import_wizard

@@ -2,11 +2,14 @@ import base64
 import csv
 import io
 import json
+import re
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields, models
 from odoo.exceptions import UserError
+
+from . import x12
 
 CLAIM_COLUMNS = [
     "client",
@@ -40,7 +43,11 @@ class TherapyClaimExportWizard(models.TransientModel):
     date_to = fields.Date(required=True, default=lambda self: self._default_date_to())
     group_ids = fields.Many2many("therapy.group", string="Groups", help="Empty: every group.")
     file_format = fields.Selection(
-        selection=[("csv", "CSV"), ("json", "JSON")], required=True, default="csv"
+        selection=[("csv", "CSV"), ("json", "JSON"), ("x12_837p", "837P (electronic claims)")],
+        required=True,
+        default="csv",
+        help="837P: the insured clients' claims to submit in the period, one interchange per "
+        "insurer, checked before download; the claims are then marked submitted.",
     )
     data = fields.Binary(string="File", readonly=True, attachment=False)
     filename = fields.Char(readonly=True)
@@ -52,6 +59,8 @@ class TherapyClaimExportWizard(models.TransientModel):
             raise UserError(
                 self.env._("The period ends before it starts: set To on or after From.")
             )
+        if self.file_format == "x12_837p":
+            return self._action_export_837p()
         domain = [
             ("state", "=", "attended"),
             ("product_id.therapy_code_kind", "=", "cpt"),
@@ -84,6 +93,9 @@ class TherapyClaimExportWizard(models.TransientModel):
                 "filename": f"claim_lines_{self.date_from}_{self.date_to}.{self.file_format}",
             }
         )
+        return self._action_reopen()
+
+    def _action_reopen(self):
         return {
             "type": "ir.actions.act_window",
             "res_model": self._name,
@@ -91,3 +103,116 @@ class TherapyClaimExportWizard(models.TransientModel):
             "view_mode": "form",
             "target": "new",
         }
+
+    def _action_export_837p(self):
+        """One 837P interchange per insurer, checked by pyx12 before it is offered; the claims
+        it carries are then submitted, with the file attached."""
+        domain = [
+            ("state", "=", "to_submit"),
+            ("date_of_service", ">=", self.date_from),
+            ("date_of_service", "<=", self.date_to),
+        ]
+        if self.group_ids:
+            domain.append(("event_id.therapy_group_id", "in", self.group_ids.ids))
+        claims = self.env["therapy.claim"].search(domain, order="payer_id, date_of_service, id")
+        if not claims:
+            raise UserError(
+                self.env._(
+                    "No insurance claim to submit between %(start)s and %(end)s. Claims are "
+                    "made when the sessions of insured clients are invoiced.",
+                    start=self.date_from,
+                    end=self.date_to,
+                )
+            )
+        problems = claims._x12_problems()
+        if problems:
+            raise UserError(
+                self.env._(
+                    "The claims cannot be sent yet. Fix these and export again:\n%(problems)s",
+                    problems="\n".join(f"- {problem}" for problem in problems),
+                )
+            )
+        company = self.env.company
+        now = fields.Datetime.now()
+        interchanges, findings = [], []
+        for payer, payer_claims in claims.grouped("payer_id").items():
+            control = int(self.env["ir.sequence"].next_by_code("therapy.x12.interchange") or 1)
+            billing = company.partner_id
+            header = {
+                "created": now,
+                "control_number": control,
+                "batch_ref": f"GT{control}",
+                "sender_id": company.therapy_npi,
+                "receiver_id": payer.therapy_payer_code,
+                "billing": {
+                    "name": company.name,
+                    "contact": self.env.user.name,
+                    "phone": re.sub(r"\D", "", company.phone or billing.phone or "")[-10:]
+                    or "0000000000",
+                    "taxonomy": company.therapy_taxonomy_code,
+                    "npi": company.therapy_npi,
+                    "street": " ".join(filter(None, [company.street, company.street2])),
+                    "city": company.city,
+                    "state": company.state_id.code,
+                    "zip": re.sub(r"\D", "", company.zip or ""),
+                    "tin": re.sub(r"\D", "", company.vat or ""),
+                },
+                "payer": {"name": payer.name},
+            }
+            values = [claim._x12_claim_values() for claim in payer_claims]
+            content, owners = x12.build_837p(header, values)
+            lines = content.split("\n")
+            for number, message in x12.validate(content):
+                # `number` counts the file's segments: ISA and GS come before the transaction.
+                owner = owners[number - 3] if 3 <= number < len(owners) + 3 else None
+                segment_id = lines[number - 1].split("*")[0] if 0 < number <= len(lines) else ""
+                if owner is None:
+                    findings.append(
+                        self.env._(
+                            "File for %(payer)s, segment %(segment)s: %(message)s",
+                            payer=payer.name,
+                            segment=segment_id,
+                            message=message,
+                        )
+                    )
+                else:
+                    claim = payer_claims[owner]
+                    findings.append(
+                        self.env._(
+                            "Client %(client)s, claim %(claim)s: %(message)s",
+                            client=claim.partner_id.name,
+                            claim=claim.name,
+                            message=message,
+                        )
+                    )
+            interchanges.append((payer, payer_claims, control, content))
+        if findings:
+            raise UserError(
+                self.env._(
+                    "The claim file does not pass the 837P checks, so it was not made. Fix "
+                    "these and export again:\n%(findings)s",
+                    findings="\n".join(f"- {finding}" for finding in findings),
+                )
+            )
+        for payer, payer_claims, control, content in interchanges:
+            attachment = self.env["ir.attachment"].create(
+                {
+                    "name": f"837P_{payer.therapy_payer_code}_{control:09d}.x12",
+                    "raw": content.encode(),
+                    "mimetype": "text/plain",
+                    "res_model": "therapy.claim",
+                    "res_id": payer_claims[:1].id,
+                }
+            )
+            payer_claims.write(
+                {"state": "submitted", "submitted_on": now, "export_attachment_id": attachment.id}
+            )
+        self.write(
+            {
+                "data": base64.b64encode(
+                    "".join(content for *_rest, content in interchanges).encode()
+                ),
+                "filename": f"claims_837p_{self.date_from}_{self.date_to}.x12",
+            }
+        )
+        return self._action_reopen()

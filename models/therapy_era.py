@@ -1,0 +1,53 @@
+from odoo import api, fields, models
+
+
+class TherapyEra(models.Model):
+    _name = "therapy.era"
+    _description = "Insurance Remittance (835)"
+    _order = "payment_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Reference", required=True, readonly=True)
+    payer_id = fields.Many2one("res.partner", string="Insurer", required=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    trace_number = fields.Char(
+        required=True,
+        readonly=True,
+        help="The check or EFT trace number (TRN02): a remittance is posted once.",
+    )
+    payment_date = fields.Date(readonly=True)
+    amount = fields.Monetary(string="Amount Paid", readonly=True)
+    payment_id = fields.Many2one("account.payment", readonly=True)
+    attachment_id = fields.Many2one("ir.attachment", string="835 File", readonly=True)
+    line_ids = fields.One2many("therapy.era.line", "era_id", string="Claims", readonly=True)
+    claim_count = fields.Integer(compute="_compute_claim_count")
+
+    _trace_uniq = models.Constraint(
+        "UNIQUE(company_id, payer_id, trace_number)",
+        "This remittance is already posted.",
+    )
+
+    @api.depends("line_ids")
+    def _compute_claim_count(self):
+        """How many claims the remittance answers."""
+        for era in self:
+            era.claim_count = len(era.line_ids)
+
+
+class TherapyEraLine(models.Model):
+    _name = "therapy.era.line"
+    _description = "Insurance Remittance Claim"
+    _order = "era_id, id"
+
+    era_id = fields.Many2one("therapy.era", required=True, ondelete="cascade", index=True)
+    claim_id = fields.Many2one("therapy.claim", required=True, readonly=True, index=True)
+    partner_id = fields.Many2one(related="claim_id.partner_id", string="Client")
+    company_id = fields.Many2one(related="era_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="era_id.currency_id")
+    status = fields.Char(readonly=True, help="What the insurer did with the claim.")
+    amount_charge = fields.Monetary(string="Charge", readonly=True)
+    amount_paid = fields.Monetary(string="Paid", readonly=True)
+    amount_contractual = fields.Monetary(string="Written Off", readonly=True)
+    amount_patient = fields.Monetary(string="Patient Responsibility", readonly=True)
+    reasons = fields.Text(readonly=True, help="The adjustment reasons and remarks, in words.")

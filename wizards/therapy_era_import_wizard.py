@@ -1,0 +1,352 @@
+import base64
+import binascii
+from collections import defaultdict
+from datetime import datetime
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare, float_is_zero
+
+from . import x12
+
+# Adjustment groups written off to the contractual adjustment account; PR moves to the client.
+WRITE_OFF_GROUPS = ("CO", "OA", "PI")
+PROCESSED = ("1", "2", "3", "19", "20", "21")
+
+
+class TherapyEraImportWizard(models.TransientModel):
+    _name = "therapy.era.import.wizard"
+    _description = "Import an Insurance Remittance (835)"
+
+    data = fields.Binary(string="835 File", required=True, attachment=False)
+    filename = fields.Char()
+    result = fields.Text(readonly=True)
+    era_id = fields.Many2one("therapy.era", string="Remittance", readonly=True)
+
+    def action_import(self):
+        """Post the remittance through Odoo Accounting, or refuse it whole, saying why."""
+        self.ensure_one()
+        content = self._decoded()
+        findings = x12.validate(content)
+        if findings:
+            raise UserError(
+                self.env._(
+                    "This is not a valid 835 remittance file, nothing was posted:\n%(findings)s",
+                    findings="\n".join(
+                        self.env._("- segment %(number)s: %(message)s", number=n, message=m)
+                        for n, m in findings[:20]
+                    ),
+                )
+            )
+        remittance = x12.parse_835(content)
+        if remittance["transaction"] != "835":
+            raise UserError(
+                self.env._("This file is no 835 remittance (it holds no 835 transaction).")
+            )
+        company = self.env.company
+        payer = self._find_payer(remittance)
+        trace = remittance["payment"].get("trace") or ""
+        already = self.env["therapy.era"].search(
+            [
+                ("company_id", "=", company.id),
+                ("payer_id", "=", payer.id),
+                ("trace_number", "=", trace),
+            ],
+            limit=1,
+        )
+        if already:
+            self.write(
+                {
+                    "era_id": already.id,
+                    "result": self.env._(
+                        "This remittance (%(trace)s from %(payer)s) was already posted: nothing "
+                        "changed.",
+                        trace=trace,
+                        payer=payer.name,
+                    ),
+                }
+            )
+            return self._action_reopen()
+        claims = self._check(remittance, payer, company)
+        era = self._post(remittance, payer, company, claims, content)
+        self.write(
+            {
+                "era_id": era.id,
+                "result": self.env._(
+                    "Posted %(count)s claims from %(payer)s: %(amount)s paid.",
+                    count=len(era.line_ids),
+                    payer=payer.name,
+                    amount=era.amount,
+                ),
+            }
+        )
+        return self._action_reopen()
+
+    def _action_reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def _decoded(self):
+        try:
+            return base64.b64decode(self.data).decode("utf-8", errors="replace")
+        except (binascii.Error, ValueError) as error:
+            raise UserError(self.env._("The file could not be read: upload the 835 file.")) from (
+                error
+            )
+
+    def _find_payer(self, remittance):
+        """The insurer who sent the remittance, by payer ID, or by the claims it names."""
+        code = remittance["payer"].get("code")
+        Partner = self.env["res.partner"]
+        payer = Partner.search([("therapy_payer_code", "=", code)], limit=1) if code else Partner
+        if not payer:
+            claims = self.env["therapy.claim"].search(
+                [("name", "in", [claim["ref"] for claim in remittance["claims"]])]
+            )
+            payer = claims.payer_id[:1]
+        if not payer:
+            raise UserError(
+                self.env._(
+                    "The remittance comes from %(payer)s (payer ID %(code)s), which is no insurer "
+                    "of this practice, and names no claim of ours: nothing was posted.",
+                    payer=remittance["payer"].get("name") or "?",
+                    code=code or "?",
+                )
+            )
+        return payer
+
+    def _check(self, remittance, payer, company):
+        """Every reason to refuse the file, line by line, before anything is posted."""
+        problems = []
+        payment = remittance["payment"]
+        npi = company.therapy_npi
+        payee_npi = remittance["payee"].get("npi")
+        if payee_npi and payee_npi != npi:
+            problems.append(
+                self.env._(
+                    "The remittance is for the provider with NPI %(npi)s (%(name)s), not for "
+                    "%(company)s.",
+                    npi=payee_npi,
+                    name=remittance["payee"].get("name"),
+                    company=company.name,
+                )
+            )
+        if remittance["provider_adjustments"]:
+            problems.append(
+                self.env._(
+                    "The remittance has provider-level adjustments (PLB) of %(amount)s: post "
+                    "this one by hand.",
+                    amount=remittance["provider_adjustments"],
+                )
+            )
+        paid_total = round(sum(claim["paid"] or 0.0 for claim in remittance["claims"]), 2)
+        if float_compare(payment.get("amount") or 0.0, paid_total, precision_digits=2):
+            problems.append(
+                self.env._(
+                    "The remittance does not balance: the payment is %(payment)s but the claims "
+                    "add up to %(claims)s.",
+                    payment=payment.get("amount"),
+                    claims=paid_total,
+                )
+            )
+        refs = [claim["ref"] for claim in remittance["claims"]]
+        claims = {
+            claim.name: claim
+            for claim in self.env["therapy.claim"].search(
+                [("name", "in", refs), ("company_id", "=", company.id)]
+            )
+        }
+        for entry in remittance["claims"]:
+            where = self.env._(
+                "Claim %(claim)s (segment %(line)s)", claim=entry["ref"], line=entry["line"]
+            )
+            claim = claims.get(entry["ref"])
+            if not claim:
+                problems.append(self.env._("%(where)s: no such claim here.", where=where))
+                continue
+            if claim.payer_id != payer:
+                problems.append(
+                    self.env._(
+                        "%(where)s: the claim was sent to %(other)s, not %(payer)s.",
+                        where=where,
+                        other=claim.payer_id.name,
+                        payer=payer.name,
+                    )
+                )
+            if claim.state != "submitted":
+                problems.append(
+                    self.env._(
+                        "%(where)s: the claim is %(state)s, not waiting for a payment.",
+                        where=where,
+                        state=dict(claim._fields["state"]._description_selection(self.env))[
+                            claim.state
+                        ],
+                    )
+                )
+            if entry["status"] not in (*PROCESSED, "4"):
+                problems.append(
+                    self.env._(
+                        "%(where)s: status %(status)s (%(words)s) is not posted automatically.",
+                        where=where,
+                        status=entry["status"],
+                        words=x12.CLAIM_STATUS.get(entry["status"], "?"),
+                    )
+                )
+            if entry["charge"] is None or entry["paid"] is None:
+                problems.append(self.env._("%(where)s: the amounts are unreadable.", where=where))
+                continue
+            adjusted = sum(money or 0.0 for _group, _code, money in entry["adjustments"])
+            if float_compare(entry["charge"] - entry["paid"], adjusted, precision_digits=2):
+                problems.append(
+                    self.env._(
+                        "%(where)s does not balance: charge %(charge)s, paid %(paid)s, "
+                        "adjustments %(adjusted)s.",
+                        where=where,
+                        charge=entry["charge"],
+                        paid=entry["paid"],
+                        adjusted=round(adjusted, 2),
+                    )
+                )
+            elif float_compare(entry["charge"], claim.amount_charge, precision_digits=2):
+                problems.append(
+                    self.env._(
+                        "%(where)s: the insurer answers for a charge of %(charge)s, the claim "
+                        "was for %(ours)s.",
+                        where=where,
+                        charge=entry["charge"],
+                        ours=claim.amount_charge,
+                    )
+                )
+            writes_off = any(group in WRITE_OFF_GROUPS for group, *_ in entry["adjustments"])
+            if writes_off and entry["status"] != "4" and not company.therapy_writeoff_account_id:
+                problems.append(
+                    self.env._(
+                        "Set the Contractual Adjustments account on the company %(company)s "
+                        "first: %(where)s has a contractual adjustment to write off.",
+                        company=company.name,
+                        where=where,
+                    )
+                )
+        if problems:
+            raise UserError(
+                self.env._(
+                    "The remittance was not posted, nothing changed. Fix these first:\n"
+                    "%(problems)s",
+                    problems="\n".join(f"- {problem}" for problem in dict.fromkeys(problems)),
+                )
+            )
+        return claims
+
+    def _post(self, remittance, payer, company, claims, content):
+        """Write-offs, patient shares and the insurer's payment, reconciled claim by claim."""
+        payment_info = remittance["payment"]
+        try:
+            payment_date = datetime.strptime(payment_info.get("date") or "", "%Y%m%d").date()
+        except ValueError:
+            payment_date = fields.Date.context_today(self)
+        era = self.env["therapy.era"].create(
+            {
+                "name": self.env._(
+                    "%(payer)s %(trace)s", payer=payer.name, trace=payment_info.get("trace")
+                ),
+                "payer_id": payer.id,
+                "company_id": company.id,
+                "trace_number": payment_info.get("trace") or "",
+                "payment_date": payment_date,
+                "amount": payment_info.get("amount") or 0.0,
+            }
+        )
+        era.attachment_id = self.env["ir.attachment"].create(
+            {
+                "name": self.filename or f"835_{era.trace_number}.x12",
+                "raw": content.encode(),
+                "mimetype": "text/plain",
+                "res_model": "therapy.era",
+                "res_id": era.id,
+            }
+        )
+        to_pay = self.env["account.move"]
+        line_vals = []
+        for entry in remittance["claims"]:
+            claim = claims[entry["ref"]]
+            by_group = defaultdict(float)
+            for group, _code, money in entry["adjustments"]:
+                by_group[group] += money or 0.0
+            write_off = round(sum(by_group[group] for group in WRITE_OFF_GROUPS), 2)
+            patient = round(by_group["PR"], 2)
+            reasons = [
+                x12.reason_in_words(g, c) + f" ({m:.2f})" for g, c, m in entry["adjustments"]
+            ]
+            reasons += [x12.remark_in_words(code) for code in entry["remarks"]]
+            claim_values = {"payer_claim_ref": entry["payer_ref"] or claim.payer_claim_ref}
+            if entry["status"] == "4":
+                # A denial posts nothing: the biller corrects and resubmits, or bills the client.
+                claim_values.update(
+                    state="denied",
+                    denial_reason="\n".join(reasons) or self.env._("Denied, no reason given."),
+                )
+            else:
+                to_pay |= claim._post_remittance(entry["paid"], write_off, patient, era)
+                moved = float_compare(patient, claim.amount_copay, precision_digits=2) > 0
+                claim_values.update(
+                    state="partial" if moved else "paid",
+                    amount_paid=entry["paid"],
+                    amount_contractual=write_off,
+                    amount_patient=patient,
+                    denial_reason=False,
+                )
+            claim.write(claim_values)
+            line_vals.append(
+                {
+                    "era_id": era.id,
+                    "claim_id": claim.id,
+                    "status": x12.CLAIM_STATUS.get(entry["status"], entry["status"]),
+                    "amount_charge": entry["charge"],
+                    "amount_paid": entry["paid"],
+                    "amount_contractual": write_off if entry["status"] != "4" else 0.0,
+                    "amount_patient": patient,
+                    "reasons": "\n".join(reasons),
+                }
+            )
+        self.env["therapy.era.line"].create(line_vals)
+        if not float_is_zero(era.amount, precision_digits=2):
+            era.payment_id = self._pay(era, to_pay)
+        return era
+
+    def _pay(self, era, invoices):
+        """The insurer's one payment for the remittance, matched to each claim's balance."""
+        journal = era.company_id.therapy_era_journal_id or self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", era.company_id.id)], limit=1
+        )
+        if not journal:
+            raise UserError(
+                self.env._("Create a bank journal first: the insurer's payment is posted to it.")
+            )
+        payment = (
+            self.env["account.payment"]
+            .with_context(force_payment_move=True)
+            .create(
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": era.payer_id.id,
+                    "amount": era.amount,
+                    "date": era.payment_date,
+                    "journal_id": journal.id,
+                    "company_id": era.company_id.id,
+                    "memo": era.name,
+                    "payment_reference": era.trace_number,
+                }
+            )
+        )
+        payment.action_post()
+        receivable = (payment.move_id.line_ids | invoices.line_ids).filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
+        receivable.reconcile()
+        return payment
