@@ -370,3 +370,99 @@ if MILLION_SESSIONS:
     print(f"== Loaded up to {total_lines} attendance lines in {time.perf_counter() - started:.1f}s")
     print_figures("paths-1m", total_lines, figures())
 env.cr.rollback()
+
+
+# --- Insurance: an 837P of 500 claims, then the insurer's 835 for them ---------------------
+import base64  # noqa: E402
+
+from odoo.addons.group_therapy.wizards import x12  # noqa: E402
+
+CLAIMS, CLAIMS_PER_SESSION = 500, 50
+switch_off_head_count_rule()
+company = env.company
+company.write(
+    {
+        "vat": "94-1234567",
+        "street": "100 Main Street",
+        "city": "Oakland",
+        "state_id": env.ref("base.state_us_5").id,
+        "zip": "94612-1234",
+        "country_id": env.ref("base.us").id,
+        "therapy_npi": "1245319599",
+        "therapy_taxonomy_code": "101YM0800X",
+        "therapy_writeoff_account_id": env["account.account"]
+        .create({"name": "Contractual Adjustments", "code": "499100", "account_type": "expense"})
+        .id,
+    }
+)
+admin.therapy_npi = "1234567893"
+insurer = env["res.partner"].create(
+    {"name": "Bench Insurer", "is_company": True, "therapy_payer_code": "94036"}
+)
+started = time.perf_counter()
+for batch in range(CLAIMS // CLAIMS_PER_SESSION):
+    group, clients = make_group(CLAIMS_PER_SESSION, f"claims{batch}")
+    clients.write(
+        {
+            "therapy_birthdate": "1980-01-01",
+            "therapy_sex": "female",
+            "street": "1 Bench Road",
+            "city": "Oakland",
+            "state_id": env.ref("base.state_us_5").id,
+            "zip": "94610",
+        }
+    )
+    env["therapy.coverage"].create(
+        [{"partner_id": c.id, "payer_id": insurer.id, "member_ident": f"M{c.id}"} for c in clients]
+    )
+    session_flow(group)
+claims = env["therapy.claim"].search([("payer_id", "=", insurer.id)])
+print(
+    f"== {len(claims)} claims of {CLAIMS // CLAIMS_PER_SESSION} signed sessions made in "
+    f"{time.perf_counter() - started:.1f}s"
+)
+day = claims[:1].date_of_service
+export = env["therapy.claim.export.wizard"].create(
+    {"date_from": day, "date_to": day, "file_format": "x12_837p"}
+)
+export_ms, export_queries = measure(export.action_export)
+content_837 = base64.b64decode(export.data).decode()
+print(
+    f"bench x12_837p claims={len(claims)} ms={export_ms:.0f} queries={export_queries} "
+    f"segments={content_837.count('~')} (pyx12 validation included)"
+)
+remittance = x12.build_835(
+    {
+        "created": datetime.now(),
+        "control_number": 1,
+        "trace": "BENCH-EFT-1",
+        "payer": {"name": insurer.name, "code": "94036"},
+        "payee": {"name": company.name, "npi": "1245319599"},
+        "amount": 60.0 * len(claims),
+    },
+    [
+        {
+            "ref": claim.name,
+            "status": "1",
+            "charge": claim.amount_charge,
+            "paid": 60.0,
+            "patient": 0.0,
+            "payer_ref": f"PCN{claim.id}",
+            "adjustments": [("CO", "45", claim.amount_charge - 60.0)],
+            "remarks": [],
+            "client": {"last": "Bench", "first": "Client"},
+            "member_ident": f"M{claim.partner_id.id}",
+            "services": [("90853", claim.amount_charge, 60.0, claim.date_of_service)],
+        }
+        for claim in claims
+    ],
+)
+era_import = env["therapy.era.import.wizard"].create(
+    {"data": base64.b64encode(remittance.encode()), "filename": "bench.835"}
+)
+import_ms, import_queries = measure(era_import.action_import)
+print(
+    f"bench x12_835 claims={len(claims)} ms={import_ms:.0f} queries={import_queries} "
+    f"paid={sum(claims.mapped('amount_paid')):.2f} (pyx12 validation included)"
+)
+env.cr.rollback()
