@@ -321,7 +321,10 @@ class TherapyEraImportWizard(models.TransientModel):
     def _pay(self, era, invoices):
         """The insurer's one payment for the remittance, matched to each claim's balance."""
         journal = era.company_id.therapy_era_journal_id or self.env["account.journal"].search(
-            [("type", "=", "bank"), ("company_id", "=", era.company_id.id)], limit=1
+            # The chart of accounts' own bank journal comes first (card and check ones later).
+            [("type", "=", "bank"), ("company_id", "=", era.company_id.id)],
+            order="id",
+            limit=1,
         )
         if not journal:
             raise UserError(
