@@ -1,3 +1,4 @@
+from . import therapy_server_owned_mixin
 from . import product_template
 from . import product_product
 from . import therapy_group

@@ -2,13 +2,25 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_datetime
+from odoo.tools import format_datetime, is_html_empty
 
 from .therapy_attendance import PLACES_OF_SERVICE
 
 
 class CalendarEvent(models.Model):
-    _inherit = "calendar.event"
+    _name = "calendar.event"
+    _inherit = ["calendar.event", "therapy.server.owned.mixin"]
+    # Odoo's own calendar fields keep their rules; ours are set by the server only.
+    _therapy_server_owns_computed = False
+    _therapy_server_owned_fields = (
+        "therapy_cancelled",
+        "therapy_attendance_state",
+        "therapy_attended_count",
+        "therapy_group_code",
+        "therapy_chart_state",
+        "therapy_rule_report",
+        "therapy_group_notice",
+    )
 
     therapy_group_id = fields.Many2one(
         "therapy.group",
@@ -286,7 +298,9 @@ class CalendarEvent(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_recorded_attendance(self):
-        recorded = self.therapy_attendance_ids.filtered("state")
+        # Whoever may delete the session (checked by the ORM before this) must not delete
+        # attendance they cannot see: the lines are read whatever the caller's rules.
+        recorded = self.sudo().therapy_attendance_ids.filtered("state")
         if recorded:
             raise UserError(
                 self.env._(
@@ -354,7 +368,7 @@ class CalendarEvent(models.Model):
             {"state": "absent", "product_id": no_fee.id, "addon_product_ids": [Command.clear()]}
         )
         self.env["therapy.chart.note"].sudo().search([("event_id", "in", sessions.ids)]).unlink()
-        sessions.write({"therapy_cancelled": True, "show_as": "free"})
+        sessions._therapy_server_write({"therapy_cancelled": True, "show_as": "free"})
         for session in sessions:
             session.message_post(
                 body=self.env._(
@@ -475,6 +489,89 @@ class CalendarEvent(models.Model):
                     session=self.display_name,
                 )
             )
+
+    def _therapy_presign_problems(
+        self, template, group_note, client_notes, section_contents, partners=None
+    ):
+        """["Client: what to do"] for everything that stops the session's notes from being
+        signed: unanswered attendance, and per attending client (of ``partners`` if given) a
+        missing code, an empty required section, a missing diagnosis or an empty note.
+
+        ``client_notes`` is {partner: html}; ``section_contents`` {str(section id): html}.
+        """
+        self.ensure_one()
+        problems = []
+        lines = self.therapy_attendance_ids
+        for line in lines.filtered(lambda line: not line.state):
+            problems.append(
+                self.env._("%(client)s: no attendance recorded", client=line.partner_id.name)
+            )
+        empty_sections = template.section_ids.filtered(
+            lambda section: section.required
+            and is_html_empty((section_contents or {}).get(str(section.id)))
+        )
+        group_note_empty = is_html_empty(group_note)
+        attended = self._therapy_attended_lines()
+        if partners is not None:
+            attended = attended.filtered(lambda line: line.partner_id in partners)
+        for line in attended:
+            client = line.partner_id
+            if not line.product_id:
+                problems.append(self.env._("%(client)s: no code", client=client.name))
+            for section in empty_sections:
+                problems.append(
+                    self.env._(
+                        "%(client)s: the required section “%(section)s” is empty",
+                        client=client.name,
+                        section=section.name,
+                    )
+                )
+            if template.require_diagnosis and not client.sudo().therapy_diagnosis_ids:
+                problems.append(
+                    self.env._(
+                        "%(client)s: no diagnosis code (add one on the client's profile)",
+                        client=client.name,
+                    )
+                )
+            if group_note_empty and is_html_empty(client_notes.get(client)):
+                problems.append(
+                    self.env._(
+                        "%(client)s: the note is empty (write group notes or a note for the "
+                        "client)",
+                        client=client.name,
+                    )
+                )
+        return problems
+
+    def _therapy_check_presign(self, notes):
+        """Refuse to sign ``notes`` of this session while the pre-sign check or a blocking payer
+        rule finds a problem: the same check whichever button signs."""
+        self.ensure_one()
+        first = notes[:1]
+        problems = self._therapy_presign_problems(
+            first.template_id,
+            first.group_note,
+            {note.partner_id: note.client_note for note in notes},
+            first.section_contents or {},
+            partners=notes.partner_id,
+        )
+        for note in notes.filtered(lambda note: note.attendance_id.state != "attended"):
+            problems.append(
+                self.env._(
+                    "%(client)s: no longer marked as attended (chart the session again)",
+                    client=note.partner_id.name,
+                )
+            )
+        if problems:
+            raise UserError(
+                self.env._(
+                    "These notes cannot be signed yet:\n%(problems)s",
+                    problems="\n".join(f"- {problem}" for problem in problems),
+                )
+            )
+        self.env["therapy.payer.rule"]._check_lines(
+            self.therapy_attendance_ids, self.env._("Signing")
+        )
 
     def _therapy_future(self):
         """Sessions that have not started: the only ones membership changes may touch."""

@@ -7,6 +7,11 @@ from odoo.exceptions import ValidationError
 class ResUsers(models.Model):
     _inherit = "res.users"
 
+    therapy_credentials = fields.Char(
+        string="Credentials",
+        help="The provider's licence or degree as it follows the name on a signed chart note, "
+        "e.g. LCSW, PsyD, LMFT.",
+    )
     therapy_npi = fields.Char(
         string="NPI",
         help="The provider's National Provider Identifier (10 digits), printed as rendering "

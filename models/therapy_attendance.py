@@ -1,10 +1,8 @@
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import LockError, UserError, ValidationError
 from odoo.tools import format_date
-
-from .row_lock import lock_rows_or_refuse
 
 PLACES_OF_SERVICE = [
     ("11", "11 - Office"),
@@ -21,8 +19,11 @@ KINDS_BY_STATE = {
 class TherapyAttendance(models.Model):
     _name = "therapy.attendance"
     _description = "Group Session Attendance"
+    _inherit = ["therapy.server.owned.mixin"]
     _order = "event_start desc, partner_name, id"
     _check_company_auto = True
+    # Set by the server: claim units, the invoice lines the invoicing made, the signature mark.
+    _therapy_server_owned_fields = ("units", "invoice_line_ids", "note_signed")
 
     event_id = fields.Many2one(
         "calendar.event", string="Session", required=True, index=True, ondelete="cascade"
@@ -113,6 +114,13 @@ class TherapyAttendance(models.Model):
         store=True,
         help="The list price of the code and its add-ons; the invoice applies the client's "
         "pricelist.",
+    )
+
+    note_signed = fields.Boolean(
+        string="Chart Note Signed",
+        readonly=True,
+        copy=False,
+        help="Set when the client's chart note is signed: what the line says is then frozen.",
     )
 
     # billing
@@ -312,6 +320,7 @@ class TherapyAttendance(models.Model):
         if {"state", "product_id", "addon_product_ids", "partner_id"} & vals.keys():
             self._check_not_invoiced()
         if ("state" in vals and vals["state"] != "attended") or "partner_id" in vals:
+            self._lock_for_attendance_change()
             self._check_not_charted()
         result = super().write(vals)
         if {"state", "product_id"} & vals.keys():
@@ -550,33 +559,46 @@ class TherapyAttendance(models.Model):
 
     def _check_not_charted(self):
         """A signed chart note says the client attended: that answer no longer changes."""
-        # Front desk cannot read clinical notes, but must learn why the answer is frozen.
-        charted_sudo = (
-            self.env["therapy.chart.note"]
-            .sudo()
-            .search([("attendance_id", "in", self.ids), ("state", "=", "locked")], limit=1)
-        )
-        if charted_sudo:
+        charted = self.filtered("note_signed")
+        if charted:
             raise UserError(
                 self.env._(
                     "%(client)s's chart note for this session is signed, and it records that "
                     "the client attended. The attendance can no longer change: ask the provider "
                     "to add an addendum to the note.",
-                    client=charted_sudo.partner_id.display_name,
+                    client=charted[0].partner_id.display_name,
                 )
             )
+
+    def _lock_for_attendance_change(self):
+        """Lock the lines being answered, so that a note being signed right now cannot end up
+        vouching for an answer changed behind it."""
+        try:
+            self.lock_for_update(allow_referencing=True)
+        except LockError:
+            raise UserError(
+                self.env._(
+                    "%(client)s's line is being changed or signed by someone else right now. "
+                    "Wait a moment, then reopen the session.",
+                    client=self[:1].partner_id.display_name,
+                )
+            ) from None
+        # What another transaction committed before the lock is what counts.
+        self.invalidate_recordset(["note_signed", "state"])
 
     def _lock_for_invoicing(self):
         """Lock the lines so that two users invoicing the same session cannot both succeed."""
         if not self:
             return self
-        lock_rows_or_refuse(
-            self,
-            self.env._(
-                "These sessions are being invoiced by someone else right now. Wait a moment "
-                "and try again: nothing was invoiced twice."
-            ),
-        )
+        try:
+            self.lock_for_update(allow_referencing=True)
+        except LockError:
+            raise UserError(
+                self.env._(
+                    "These sessions are being invoiced by someone else right now. Wait a moment "
+                    "and try again: nothing was invoiced twice."
+                )
+            ) from None
         # What another transaction committed before the lock is what counts.
         self.invalidate_recordset(["invoice_id"])
         self.invoice_line_ids.invalidate_recordset()

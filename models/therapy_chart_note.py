@@ -3,25 +3,44 @@ import hashlib
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.addons.base.models.res_users import check_identity
+from odoo.exceptions import LockError, UserError, ValidationError
+from odoo.http import request
 from odoo.tools import format_datetime, is_html_empty
-
-from .row_lock import lock_rows_or_refuse
 
 # What may still be written on a locked note: new addenda, and what the chatter keeps about it.
 LOCKED_NOTE_WRITABLE_FIELDS = {"addendum_ids", "message_main_attachment_id"}
+# What ties a note to its client and session: set when the note is written, never changed.
+NOTE_LINK_FIELDS = ("partner_id", "event_id", "attendance_id")
 
 
 class TherapyChartNote(models.Model):
     _name = "therapy.chart.note"
     _description = "Chart Note"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "therapy.server.owned.mixin"]
     _order = "session_start desc, partner_name, id"
     _check_company_auto = True
     _rec_names_search = ["partner_id.name", "group_id.name", "group_id.code"]
     # A client's notes, newest first, read one page at a time: with years of sessions the index
     # keeps that page from sorting the client's whole history (bench: 490 -> 234 ms, 20,000 notes).
     _partner_session_start_idx = models.Index("(partner_id, session_start DESC)")
+    # Written by the charting flow and the signature only; a client sends addenda.
+    _therapy_server_owned_fields = (
+        "partner_id",
+        "event_id",
+        "attendance_id",
+        "provider_id",
+        "template_id",
+        "group_note",
+        "client_note",
+        "section_contents",
+        "body",
+        "state",
+        "signed_by_id",
+        "signed_by_name",
+        "signed_by_credentials",
+        "signed_on",
+    )
 
     # whose note, of which session
     partner_id = fields.Many2one(
@@ -41,7 +60,9 @@ class TherapyChartNote(models.Model):
         ondelete="restrict",
         readonly=True,
     )
-    attendance_id = fields.Many2one("therapy.attendance", ondelete="restrict", readonly=True)
+    attendance_id = fields.Many2one(
+        "therapy.attendance", required=True, ondelete="restrict", readonly=True
+    )
     session_start = fields.Datetime(related="event_id.start", store=True, string="Session Date")
     group_id = fields.Many2one(related="event_id.therapy_group_id", store=True, index=True)
     company_id = fields.Many2one(related="group_id.company_id", store=True, index=True)
@@ -85,6 +106,14 @@ class TherapyChartNote(models.Model):
         index=True,
     )
     signed_by_id = fields.Many2one("res.users", readonly=True)
+    signed_by_name = fields.Char(
+        string="Signed By (Name)", readonly=True, help="The signer's name when they signed."
+    )
+    signed_by_credentials = fields.Char(
+        string="Signer's Credentials",
+        readonly=True,
+        help="The signer's credentials when they signed, e.g. LCSW.",
+    )
     signed_on = fields.Datetime(readonly=True)
     content_hash = fields.Char(
         string="Signature Hash",
@@ -103,6 +132,20 @@ class TherapyChartNote(models.Model):
         "UNIQUE(event_id, partner_id)",
         "A client has one chart note per session: open it instead of writing another.",
     )
+
+    @api.constrains("partner_id", "event_id", "attendance_id")
+    def _check_links(self):
+        """A note belongs to the attendance line of its client in its session."""
+        for note in self:
+            line = note.attendance_id
+            if line.event_id != note.event_id or line.partner_id != note.partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(client)s's chart note must be written for %(client)s's attendance "
+                        "in the same session. Chart the session from the session itself.",
+                        client=note.partner_id.display_name,
+                    )
+                )
 
     @api.depends("state", "body", "signed_by_id", "signed_on")
     def _compute_content_hash(self):
@@ -129,7 +172,31 @@ class TherapyChartNote(models.Model):
                 else "",
             )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._therapy_is_server_write():
+            self.check_access("create")
+            raise UserError(
+                self.env._(
+                    "Chart notes are written by charting the session: open the session and "
+                    "click Chart Session."
+                )
+            )
+        return super().create(vals_list)
+
     def write(self, vals):
+        moved = [
+            name
+            for name in NOTE_LINK_FIELDS
+            if name in vals and any(note[name].id != vals[name] for note in self)
+        ]
+        if moved:
+            raise UserError(
+                self.env._(
+                    "A chart note stays with its client and session: it cannot be moved to "
+                    "another one. Chart the other session instead."
+                )
+            )
         locked = self.filtered(lambda note: note.state == "locked")
         if locked:
             changed = vals.keys() - LOCKED_NOTE_WRITABLE_FIELDS
@@ -147,38 +214,69 @@ class TherapyChartNote(models.Model):
             raise UserError(locked[0]._message_locked())
 
     def action_sign(self):
-        """Sign and lock every note at once, or none of them."""
-        if not self:
-            return True
+        """The Sign button: asks for the signer's password again, every time, then signs."""
+        if request:
+            # A signature is a person's act (45 CFR 164.312(d)): Odoo's identity check grants
+            # ten minutes without a password; signing never uses them.
+            request.session.pop("identity-check-last", None)
+        return self._action_sign_identified()
+
+    @check_identity
+    def _action_sign_identified(self):
+        """Called again by Odoo's identity check once the password is confirmed."""
+        if request:
+            request.session.pop("identity-check-last", None)
+        notes = self._sign()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("%(count)s chart notes signed and locked.", count=len(notes)),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _sign(self):
+        """Sign and lock every note at once, or none of them, in the signer's name."""
         # Prefetch over these notes, whichever recordset (and cache) they were taken from.
         notes = self.with_prefetch()
+        if not notes:
+            return notes
         notes.check_access("write")
+        notes._check_signer()
         notes._lock_for_signing()
         signed = notes.filtered(lambda note: note.state == "locked")
         if signed:
             raise UserError(
                 self.env._(
-                    "%(client)s's chart note was already signed by %(signer)s. Nothing was "
-                    "signed again: reopen the session to see its notes.",
+                    "%(signer)s just signed %(client)s's chart note. Nothing was signed twice: "
+                    "reopen the session to see its notes.",
                     client=signed[0].partner_id.display_name,
-                    signer=signed[0].signed_by_id.name,
+                    signer=signed[0].signed_by_name or signed[0].signed_by_id.name,
                 )
             )
-        empty = notes.filtered(lambda note: is_html_empty(note.body))
-        if empty:
-            raise UserError(
-                self.env._(
-                    "%(client)s's chart note is empty. Review the session's notes before "
-                    "signing them.",
-                    client=empty[0].partner_id.display_name,
-                )
+        for event, session_notes in notes.grouped("event_id").items():
+            event._therapy_check_presign(session_notes)
+        user = self.env.user
+        now = fields.Datetime.now()
+        for note in notes:
+            note._therapy_server_write(
+                {
+                    # The facts as they are now, under the lock, are what the signature vouches for.
+                    "body": note._render_from_parts(),
+                    "state": "locked",
+                    "signed_by_id": user.id,
+                    "signed_by_name": user.name,
+                    "signed_by_credentials": user.therapy_credentials or False,
+                    "signed_on": now,
+                }
             )
-        notes.write(
-            {"state": "locked", "signed_by_id": self.env.uid, "signed_on": fields.Datetime.now()}
-        )
+        notes.attendance_id._therapy_server_write({"note_signed": True})
         # Everything reaches the database here, so a failure on any note undoes them all.
         notes.flush_recordset()
-        return True
+        notes.attendance_id.flush_recordset()
+        return notes
 
     def action_open_session(self):
         self.ensure_one()
@@ -203,17 +301,59 @@ class TherapyChartNote(models.Model):
         )
         return hashlib.sha256(signed_content.encode()).hexdigest()
 
+    def _check_signer(self):
+        """Only a provider who charts the group signs its notes."""
+        user = self.env.user
+        is_provider = user._has_group("group_therapy.group_therapy_provider")
+        for group in self.group_id:
+            group_sudo = group.sudo()
+            providers = group_sudo.provider_id | group_sudo.shared_provider_ids
+            if not is_provider or user not in providers:
+                raise UserError(
+                    self.env._(
+                        "Only a provider who runs or shares “%(group)s” can sign its chart notes "
+                        "(%(providers)s).",
+                        group=group_sudo.display_name,
+                        providers=", ".join(providers.mapped("name")),
+                    )
+                )
+
     def _lock_for_signing(self):
-        """Lock the rows, so that two providers signing the session cannot both succeed."""
-        lock_rows_or_refuse(
-            self,
-            self.env._(
-                "Someone else is signing these chart notes right now. Wait a moment, then "
-                "reopen the session: nothing was signed twice."
-            ),
-        )
+        """Lock the notes and their sessions' attendance, so that two providers cannot both
+        sign, and the attendance a note vouches for cannot change while it is signed."""
+        try:
+            self.lock_for_update(allow_referencing=True)
+        except LockError:
+            raise UserError(
+                self.env._(
+                    "Someone else is signing these chart notes right now. Wait a moment, then "
+                    "reopen the session: nothing was signed twice."
+                )
+            ) from None
+        try:
+            self.event_id.therapy_attendance_ids.lock_for_update(allow_referencing=True)
+        except LockError:
+            raise UserError(
+                self.env._(
+                    "Someone is changing this session's attendance right now. Wait a moment, "
+                    "check the attendance, then sign again: nothing was signed."
+                )
+            ) from None
         # What another transaction committed before the lock is what counts.
-        self.invalidate_recordset(["state", "signed_by_id", "signed_on"])
+        self.invalidate_recordset()
+        self.event_id.therapy_attendance_ids.invalidate_recordset()
+
+    def _render_from_parts(self):
+        """The note's text again from its parts, with the session facts as they are now."""
+        self.ensure_one()
+        contents = self.section_contents or {}
+        sections = [
+            (section.name, contents.get(str(section.id)))
+            for section in self.template_id.section_ids.sorted("sequence")
+        ]
+        return self._render_body(
+            self.attendance_id, self.template_id, self.group_note, self.client_note, sections
+        )
 
     def _message_locked(self):
         self.ensure_one()
@@ -221,9 +361,66 @@ class TherapyChartNote(models.Model):
             "%(client)s's chart note was signed and locked by %(signer)s on %(date)s and can no "
             "longer change. Add an addendum to the note instead.",
             client=self.partner_id.display_name,
-            signer=self.signed_by_id.name,
+            signer=self.signed_by_name or self.signed_by_id.name,
             date=format_datetime(self.env, self.signed_on),
         )
+
+    @api.model
+    def _write_session_drafts(self, event, template, group_note, client_notes, section_contents):
+        """Create or update the draft note of every client who attended ``event``; drop drafts
+        of clients who no longer attended. The only way notes come to be.
+
+        ``client_notes`` is {partner: html}; ``section_contents`` {str(section id): html}.
+        """
+        event._therapy_check_chartable()
+        if not template:
+            raise UserError(
+                self.env._("Choose a Chart Entry Style (a custom template) for the notes.")
+            )
+        attended = event._therapy_attended_lines()
+        section_contents = {
+            key: value
+            for key, value in (section_contents or {}).items()
+            if not is_html_empty(value)
+        }
+        sections = [
+            (section.name, section_contents.get(str(section.id)))
+            for section in template.section_ids.sorted("sequence")
+        ]
+        # The same access a provider needs to chart, checked once; the writes are then
+        # made in one batch instead of one access check per client.
+        drafts = event.therapy_chart_note_ids
+        drafts.check_access("write")
+        self.check_access("create")
+        drafts_sudo = drafts.sudo()
+        by_partner = {note.partner_id: note for note in drafts_sudo}
+        stale_sudo = drafts_sudo.filtered(lambda note: note.partner_id not in attended.partner_id)
+        provider = event.user_id or event.therapy_group_id.provider_id
+        create_vals = []
+        for line in attended:
+            client_note = client_notes.get(line.partner_id) or False
+            vals = {
+                "template_id": template.id,
+                "group_note": group_note,
+                "client_note": client_note,
+                "provider_id": provider.id,
+                "section_contents": section_contents,
+                "body": self._render_body(line, template, group_note, client_note, sections),
+            }
+            if line.partner_id in by_partner:
+                by_partner[line.partner_id]._therapy_server_write(vals)
+            else:
+                create_vals.append(
+                    {
+                        **vals,
+                        "event_id": event.id,
+                        "partner_id": line.partner_id.id,
+                        "attendance_id": line.id,
+                    }
+                )
+        stale_sudo.unlink()
+        notes = (drafts_sudo - stale_sudo) | self.sudo()._therapy_server_create(create_vals)
+        return notes.sudo(False)
 
     @api.model
     def _render_body(self, attendance, template, group_note, client_note, sections=()):

@@ -46,7 +46,7 @@ class TestCancelSession(GroupTherapyCommon):
         action = charted.with_user(self.provider).action_open_charting()
         wizard = self.env[action["res_model"]].with_user(self.provider).browse(action["res_id"])
         wizard.group_note = "<p>Worked on grounding skills.</p>"
-        wizard.action_sign()
+        wizard._sign()
         with self.assertRefused(UserError, "signed chart notes took place and cannot be cancelled"):
             charted.with_user(self.front_desk).action_cancel_session()
         self.assertFalse(charted.therapy_cancelled)

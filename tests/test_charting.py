@@ -121,14 +121,17 @@ class TestChartingWizard(ChartingCommon):
         )
 
     def test_sign_locks_every_note(self):
+        self.provider.therapy_credentials = "LCSW"
         wizard = self._chart()
-        result = wizard.action_sign()
-        self.assertEqual(result["params"]["next"]["type"], "ir.actions.act_window_close")
+        signed = wizard._sign()
         notes = self.session.therapy_chart_note_ids
+        self.assertEqual(signed, notes)
         self.assertEqual(len(notes), 3)
         for note in notes:
             self.assertEqual(note.state, "locked")
             self.assertEqual(note.signed_by_id, self.provider)
+            self.assertEqual(note.signed_by_name, "Provider Pat")
+            self.assertEqual(note.signed_by_credentials, "LCSW")
             self.assertTrue(note.signed_on)
             self.assertRegex(note.content_hash, r"^[0-9a-f]{64}$")
             self.assertTrue(note.hash_verified)
@@ -138,7 +141,7 @@ class TestChartingWizard(ChartingCommon):
     def test_sign_without_review_writes_the_notes_first(self):
         wizard = self._open_wizard()
         wizard.group_note = GROUP_NOTE
-        wizard.action_sign()
+        wizard._sign()
         notes = self.session.therapy_chart_note_ids
         self.assertEqual(notes.partner_id, self.attendees)
         self.assertEqual(set(notes.mapped("state")), {"locked"})
@@ -159,20 +162,20 @@ class TestChartingWizard(ChartingCommon):
             patch.object(Note, "_get_content_hash", hash_failing_on_one_note),
             self.assertRefused(UserError, "disk full"),
         ):
-            wizard.action_sign()
+            wizard._sign()
         self.assertEqual(set(notes.mapped("state")), {"draft"}, "no note was locked")
         self.assertFalse(any(notes.mapped("signed_by_id")))
         self.assertFalse(any(notes.mapped("content_hash")))
         # Once the problem is gone, signing works for all of them.
-        wizard.action_sign()
+        wizard._sign()
         self.assertEqual(set(notes.mapped("state")), {"locked"})
 
     def test_reopening_a_signed_session_points_to_addenda(self):
-        self._chart().action_sign()
+        self._chart()._sign()
         with self.assertRefused(UserError, "write an addendum"):
             self.session.with_user(self.provider).action_open_charting()
-        with self.assertRefused(UserError, "already signed by Provider Pat"):
-            self.session.therapy_chart_note_ids.with_user(self.provider).action_sign()
+        with self.assertRefused(UserError, "Provider Pat just signed"):
+            self.session.therapy_chart_note_ids.with_user(self.provider)._sign()
 
     def test_charting_needs_attendance(self):
         fresh = self._make_session(self.group, days=-2)
@@ -220,7 +223,7 @@ class TestChartingWizard(ChartingCommon):
         self.assertIn("Fine", self._note(wizard.line_ids[0].partner_id).body)
 
     def test_attendance_of_a_signed_note_cannot_change(self):
-        self._chart().action_sign()
+        self._chart()._sign()
         line = self.session.therapy_attendance_ids.filtered(
             lambda line: line.partner_id == self.clients[0]
         )
@@ -235,7 +238,7 @@ class TestChartNoteLock(ChartingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.wizard = cls._chart()
-        cls.wizard.action_sign()
+        cls.wizard._sign()
         cls.notes = cls.session.therapy_chart_note_ids
         cls.note = cls.notes.filtered(lambda note: note.partner_id == cls.clients[0])
 
@@ -270,9 +273,9 @@ class TestChartNoteLock(ChartingCommon):
         draft.action_mark_all_attended()
         self._chart(session=draft)
         note = draft.therapy_chart_note_ids[:1]
-        note.sudo().body = False
-        with self.assertRefused(UserError, "chart note is empty. Review the session's notes"):
-            note.with_user(self.provider).action_sign()
+        note.sudo().write({"group_note": False, "client_note": False})
+        with self.assertRefused(UserError, "the note is empty (write group notes"):
+            note.with_user(self.provider)._sign()
         self.assertEqual(note.state, "draft")
 
     def test_hash_reveals_a_change_behind_the_orm(self):
@@ -394,12 +397,12 @@ class TestChartingAccess(ChartingCommon):
             self.assertRaises(AccessError),
             mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
         ):
-            self.notes.with_user(self.other_provider).action_sign()
+            self.notes.with_user(self.other_provider)._sign()
         self.assertEqual(set(self.notes.mapped("state")), {"draft"})
         # The shared provider charts and signs the shared group's session.
         wizard = self._open_wizard(self.shared_provider)
         wizard.group_note = GROUP_NOTE
-        wizard.action_sign()
+        wizard._sign()
         self.assertEqual(self.notes.signed_by_id, self.shared_provider)
 
     def test_front_desk_does_not_see_clinical_fields(self):
@@ -421,6 +424,8 @@ class TestChartingPerformance(ChartingCommon):
             ]
         )
         sizes = (3, 3, 50)  # the first session only warms the caches up
+        # 50 clients is over Medicare's head count, which signing checks (as the benchmark).
+        self.env.ref("group_therapy.therapy_payer_rule_90853_head_count").active = False
         groups = self.env["therapy.group"].create(
             [
                 {
@@ -440,14 +445,16 @@ class TestChartingPerformance(ChartingCommon):
             ]
         )
         counts = []
-        for group in groups:
-            session = self._make_session(group)
+        for days, group in enumerate(groups, start=1):
+            # One session a day: the same clients twice on one day would be stopped by the
+            # payer rules, which signing checks.
+            session = self._make_session(group, days=-days)
             session.action_mark_all_attended()
             self._chart(session=session)
             notes = session.therapy_chart_note_ids.with_user(self.provider)
             self.env.invalidate_all()
             queries_before = self.cr.sql_log_count
-            notes.action_sign()
+            notes._sign()
             counts.append(self.cr.sql_log_count - queries_before)
             self.assertEqual(set(notes.mapped("state")), {"locked"})
         self.assertEqual(counts[1], counts[2], f"queries to sign 3 and 50 notes: {counts[1:]}")
@@ -463,14 +470,14 @@ class TestChartingPrivacy(ChartingCommon):
         self.assertIn("Client 03", wizard.privacy_warning, "a full name, whatever its case")
         self.assertIn("without naming its members", wizard.privacy_warning)
         # A warning, not a refusal: the provider may still sign.
-        wizard.action_sign()
+        wizard._sign()
         self.assertEqual(set(self.session.therapy_chart_note_ids.mapped("state")), {"locked"})
 
     def test_group_addendum_goes_into_every_signed_note(self):
         Wizard = self.env["therapy.group.addendum.wizard"].with_user(self.shared_provider)
         with self.assertRefused(UserError, "has no signed chart note yet"):
             Wizard.create({"event_id": self.session.id, "body": "<p>Too early</p>"}).action_add()
-        self._chart().action_sign()
+        self._chart()._sign()
         wizard = Wizard.create(
             {"event_id": self.session.id, "body": "<p>Correction: the session ran 75 minutes.</p>"}
         )
@@ -500,12 +507,12 @@ class TestChartingPrivacy(ChartingCommon):
         self.assertNotIn("Client 01: no diagnosis", report, "client 01 has one")
         self.assertNotIn("Client 02: the note is empty", report, "a client note is enough")
         with self.assertRefused(UserError, "cannot be signed yet"):
-            wizard.action_sign()
+            wizard._sign()
         self.assertEqual(set(self.session.therapy_chart_note_ids.mapped("state")), {"draft"})
         self.template.require_diagnosis = False
         wizard.group_note = GROUP_NOTE
         self.assertFalse(wizard.presign_report)
-        wizard.action_sign()
+        wizard._sign()
         self.assertEqual(set(self.session.therapy_chart_note_ids.mapped("state")), {"locked"})
 
     def test_required_template_sections(self):
@@ -532,13 +539,13 @@ class TestChartingPrivacy(ChartingCommon):
             "Client 01: the required section “Risk assessment” is empty", wizard.presign_report
         )
         with self.assertRefused(UserError, "the required section “Risk assessment” is empty"):
-            wizard.action_sign()
+            wizard._sign()
         # The draft keeps the sections written so far; reopening loads them.
         reopened = self._open_wizard()
         self.assertEqual(reopened.template_id, template)
         self.assertIn("Mindfulness", reopened.section_line_ids[0].content)
         reopened.section_line_ids[1].content = "<p>No safety concerns reported.</p>"
-        reopened.action_sign()
+        reopened._sign()
         body = self._note(self.clients[0]).body
         self.assertIn("Risk assessment", body)
         self.assertIn("No safety concerns reported", body)

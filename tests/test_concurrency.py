@@ -112,19 +112,19 @@ class TestConcurrency(TransactionCase):
             note_ids = self._draft_notes(env).ids
             env.cr.commit()
         with self._transaction() as first, self._transaction() as second:
-            first["therapy.chart.note"].browse(note_ids).action_sign()
+            first["therapy.chart.note"].browse(note_ids)._sign()
             # The first has not committed yet: the second is told to wait, not blocked.
             with (
                 self.assertRaisesRegex(UserError, "Someone else is signing these chart notes"),
                 mute_logger("odoo.sql_db"),
             ):
-                second["therapy.chart.note"].browse(note_ids).action_sign()
+                second["therapy.chart.note"].browse(note_ids)._sign()
             second.cr.rollback()
             first.cr.commit()
             # Trying again once the first has finished: already signed, nothing signed twice.
             second.invalidate_all()
-            with self.assertRaisesRegex(UserError, "already signed by"):
-                second["therapy.chart.note"].browse(note_ids).action_sign()
+            with self.assertRaisesRegex(UserError, "Administrator just signed"):
+                second["therapy.chart.note"].browse(note_ids)._sign()
         with self._transaction() as env:
             notes = env["therapy.chart.note"].browse(note_ids)
             self.assertEqual(set(notes.mapped("state")), {"locked"})
@@ -150,3 +150,56 @@ class TestConcurrency(TransactionCase):
             self.assertEqual(len(invoices), 3, "one invoice per client, never two")
             self.assertEqual(set(invoices.partner_id.ids), set(self.partner_ids))
             self.assertEqual(set(invoices.mapped("state")), {"posted"})
+
+    def test_signing_while_front_desk_turns_a_charted_client_into_a_no_show(self):
+        with self._transaction() as env:
+            note_ids = self._draft_notes(env).ids
+            env.cr.commit()
+        no_show = {"state": "absent", "product_id": False}
+        partner_id = self.partner_ids[0]
+
+        def client_line(env):
+            return env["therapy.attendance"].search(
+                [("event_id", "=", self.session_id), ("partner_id", "=", partner_id)]
+            )
+
+        # The signer goes first: front desk is told, and changes nothing.
+        with self._transaction() as signer, self._transaction() as desk:
+            signer["therapy.chart.note"].browse(note_ids)._sign()
+            with (
+                self.assertRaisesRegex(UserError, "being changed or signed by someone else"),
+                mute_logger("odoo.sql_db"),
+            ):
+                client_line(desk).write(no_show)
+            desk.cr.rollback()
+            signer.cr.commit()
+            desk.invalidate_all()
+            with self.assertRaisesRegex(UserError, "chart note for this session is signed"):
+                client_line(desk).write(no_show)
+        with self._transaction() as env:
+            self.assertEqual(client_line(env).state, "attended")
+            notes = env["therapy.chart.note"].browse(note_ids)
+            self.assertEqual(set(notes.mapped("state")), {"locked"})
+
+    def test_front_desk_changes_attendance_while_the_provider_signs(self):
+        with self._transaction() as env:
+            note_ids = self._draft_notes(env).ids
+            env.cr.commit()
+        # Front desk goes first: the signer is told, and signs nothing.
+        with self._transaction() as desk, self._transaction() as signer:
+            desk["therapy.attendance"].search(
+                [("event_id", "=", self.session_id), ("partner_id", "=", self.partner_ids[0])]
+            ).write({"state": "absent", "product_id": False})
+            with (
+                self.assertRaisesRegex(UserError, "changing this session's attendance"),
+                mute_logger("odoo.sql_db"),
+            ):
+                signer["therapy.chart.note"].browse(note_ids)._sign()
+            signer.cr.rollback()
+            desk.cr.commit()
+            signer.invalidate_all()
+            with self.assertRaisesRegex(UserError, "no longer marked as attended"):
+                signer["therapy.chart.note"].browse(note_ids)._sign()
+        with self._transaction() as env:
+            notes = env["therapy.chart.note"].browse(note_ids)
+            self.assertEqual(set(notes.mapped("state")), {"draft"})

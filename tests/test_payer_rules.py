@@ -142,7 +142,7 @@ class TestPayerRules(GroupTherapyCommon):
         wizard = self.env[action["res_model"]].with_user(self.provider).browse(action["res_id"])
         wizard.group_note = "<p>Notes</p>"
         with self.assertRefused(UserError, "Signing is stopped by the payer rules"):
-            wizard.action_sign()
+            wizard._sign()
         self.assertFalse(
             self.session.therapy_chart_note_ids.filtered(lambda note: note.state == "locked")
         )

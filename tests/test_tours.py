@@ -95,7 +95,7 @@ class TestTours(HttpCase, GroupTherapyCommon):
         action = session.with_user(self.provider).action_open_charting()
         wizard = self.env[action["res_model"]].with_user(self.provider).browse(action["res_id"])
         wizard.group_note = "<p>We practised distress tolerance skills (TIPP).</p>"
-        wizard.action_sign()
+        wizard._sign()
         note = session.therapy_chart_note_ids[:1]
         note.write({"addendum_ids": [(0, 0, {"body": "<p>Client called: sleeping better.</p>"})]})
         self.assertEqual(len(note.addendum_ids), 1)

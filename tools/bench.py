@@ -69,7 +69,7 @@ def session_flow(group):
     wizard = env[action["res_model"]].browse(action["res_id"])
     wizard.group_note = "<p>Practised distress tolerance skills.</p>"
     wizard.action_review()
-    wizard.action_sign()
+    wizard._sign()
 
 
 def native_invoicing(clients):
@@ -195,7 +195,7 @@ session.action_mark_all_attended()
 wizard_action = session.with_user(provider).action_open_charting()
 wizard = env[wizard_action["res_model"]].with_user(provider).browse(wizard_action["res_id"])
 wizard.group_note = "<p>Group notes.</p>"
-wizard.action_sign()
+wizard._sign()
 client = clients[0]
 
 SESSION_SPEC = {
@@ -329,6 +329,12 @@ def load(sessions, clients_per_session, days_back=0):
             provider=provider.id,
             uid=admin.id,
             events=tuple(event_ids),
+        )
+    )
+    cr.execute(
+        SQL(
+            "UPDATE therapy_attendance SET note_signed = TRUE WHERE event_id IN %s",
+            tuple(event_ids),
         )
     )
     cr.execute("ANALYZE")

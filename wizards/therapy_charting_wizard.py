@@ -1,8 +1,10 @@
 import re
 
 from odoo import Command, api, fields, models
+from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_datetime, html2plaintext, is_html_empty
+from odoo.http import request
+from odoo.tools import format_datetime, html2plaintext
 
 
 class TherapyChartingWizard(models.TransientModel):
@@ -139,7 +141,7 @@ class TherapyChartingWizard(models.TransientModel):
     def action_review(self):
         """Write every attending client's draft note and show them for review."""
         self.ensure_one()
-        self._write_notes()
+        self._write_drafts()
         self.step = "review"
         return self._action_reopen()
 
@@ -150,21 +152,18 @@ class TherapyChartingWizard(models.TransientModel):
         return self._action_reopen()
 
     def action_sign(self):
-        """Sign and lock every attending client's note at once, or none."""
-        self.ensure_one()
-        problems = self._presign_problems()
-        if problems:
-            raise UserError(
-                self.env._(
-                    "These notes cannot be signed yet:\n%(problems)s",
-                    problems="\n".join(f"- {problem}" for problem in problems),
-                )
-            )
-        notes = self._write_notes()
-        self.env["therapy.payer.rule"]._check_lines(
-            self.event_id.therapy_attendance_ids, self.env._("Signing")
-        )
-        notes.action_sign()
+        """The Sign button: asks for the signer's password again, every time, then signs."""
+        if request:
+            # Never the ten minutes without a password Odoo's identity check grants.
+            request.session.pop("identity-check-last", None)
+        return self._action_sign_identified()
+
+    @check_identity
+    def _action_sign_identified(self):
+        """Called again by Odoo's identity check once the password is confirmed."""
+        if request:
+            request.session.pop("identity-check-last", None)
+        notes = self._sign()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -179,98 +178,41 @@ class TherapyChartingWizard(models.TransientModel):
             },
         }
 
-    def _presign_problems(self):
-        """["Client: what to do"] for every attending client whose note cannot be signed."""
+    def _sign(self):
+        """Sign and lock every attending client's note at once, or none; returns the notes."""
         self.ensure_one()
-        problems = []
-        lines = self.event_id.therapy_attendance_ids
-        for line in lines.filtered(lambda line: not line.state):
-            problems.append(
-                self.env._("%(client)s: no attendance recorded", client=line.partner_id.name)
-            )
-        empty_sections = self.section_line_ids.filtered(
-            lambda line: line.section_id.required and is_html_empty(line.content)
-        ).section_id
-        notes = {line.partner_id: line.note for line in self.line_ids}
-        group_note_empty = is_html_empty(self.group_note)
-        for line in lines.filtered(lambda line: line.state == "attended"):
-            client = line.partner_id
-            if not line.product_id:
-                problems.append(self.env._("%(client)s: no code", client=client.name))
-            for section in empty_sections:
-                problems.append(
-                    self.env._(
-                        "%(client)s: the required section “%(section)s” is empty",
-                        client=client.name,
-                        section=section.name,
-                    )
-                )
-            if self.template_id.require_diagnosis and not client.sudo().therapy_diagnosis_ids:
-                problems.append(
-                    self.env._(
-                        "%(client)s: no diagnosis code (add one on the client's profile)",
-                        client=client.name,
-                    )
-                )
-            if group_note_empty and is_html_empty(notes.get(client)):
-                problems.append(
-                    self.env._(
-                        "%(client)s: the note is empty (write group notes or a note for the "
-                        "client)",
-                        client=client.name,
-                    )
-                )
-        return problems
-
-    def _write_notes(self):
-        """Create or update one draft chart note per attending client; drop stale drafts."""
-        self.ensure_one()
-        event = self.event_id
-        event._therapy_check_chartable()
-        if not self.template_id:
+        problems = self._presign_problems()
+        if problems:
             raise UserError(
-                self.env._("Choose a Chart Entry Style (a custom template) for the notes.")
+                self.env._(
+                    "These notes cannot be signed yet:\n%(problems)s",
+                    problems="\n".join(f"- {problem}" for problem in problems),
+                )
             )
-        Note = self.env["therapy.chart.note"]
-        attended = event._therapy_attended_lines()
-        client_notes = {line.partner_id: line.note for line in self.line_ids}
-        section_lines = self.section_line_ids.sorted(lambda line: line.section_id.sequence)
-        sections = [(line.section_id.name, line.content) for line in section_lines]
-        section_contents = {
-            str(line.section_id.id): line.content
-            for line in section_lines
-            if not is_html_empty(line.content)
-        }
-        # The same access a provider needs to chart, checked once; the writes are then
-        # made in one batch instead of one access check per client.
-        drafts = event.therapy_chart_note_ids
-        drafts.check_access("write")
-        Note.check_access("create")
-        drafts_sudo = drafts.sudo()
-        by_partner = {note.partner_id: note for note in drafts_sudo}
-        stale_sudo = drafts_sudo.filtered(lambda note: note.partner_id not in attended.partner_id)
-        create_vals = []
-        for line in attended:
-            client_note = client_notes.get(line.partner_id) or False
-            vals = {
-                "template_id": self.template_id.id,
-                "group_note": self.group_note,
-                "client_note": client_note,
-                "provider_id": (event.user_id or self.group_id.provider_id).id,
-                "attendance_id": line.id,
-                "section_contents": section_contents,
-                "body": Note._render_body(
-                    line, self.template_id, self.group_note, client_note, sections
-                ),
-            }
-            if line.partner_id in by_partner:
-                by_partner[line.partner_id].write(vals)
-            else:
-                create_vals.append({**vals, "event_id": event.id, "partner_id": line.partner_id.id})
-        stale_sudo.unlink()
-        notes = (drafts_sudo - stale_sudo) | Note.sudo().create(create_vals)
+        return self._write_drafts()._sign()
+
+    def _presign_problems(self):
+        """The session's pre-sign check on what is written in the wizard."""
+        self.ensure_one()
+        return self.event_id._therapy_presign_problems(
+            self.template_id,
+            self.group_note,
+            {line.partner_id: line.note for line in self.line_ids},
+            {str(line.section_id.id): line.content for line in self.section_line_ids},
+        )
+
+    def _write_drafts(self):
+        """The session's draft notes, written from the wizard."""
+        self.ensure_one()
+        notes = self.env["therapy.chart.note"]._write_session_drafts(
+            self.event_id,
+            self.template_id,
+            self.group_note,
+            {line.partner_id: line.note for line in self.line_ids},
+            {str(line.section_id.id): line.content for line in self.section_line_ids},
+        )
         self.note_ids = notes
-        return notes.sudo(False)
+        return notes
 
     def _session_title(self):
         """The group and the session's date and time, as the provider reads them."""

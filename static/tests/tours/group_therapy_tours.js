@@ -127,6 +127,9 @@ registry.category("web_tour.tours").add("group_therapy_charting_tour", {
         ...screenshot("review", ".modal .o_kanban_record:contains(Client 01)"),
         { trigger: ".modal button[name=action_sign]", run: "click" },
         { trigger: ".modal-footer button.btn-primary:contains(Ok)", run: "click" },
+        // Signing asks for the provider's password again (Odoo's identity check).
+        { trigger: ".modal [name=password] input", run: "edit gt_provider" },
+        { trigger: ".modal button:contains(Confirm Password)", run: "click" },
         { trigger: ".o_notification:contains(signed and locked)" },
         { trigger: "button[name=action_open_chart_notes]", run: "click" },
         // Only the chart notes list has a "signed by" column: never click the session's roster.
