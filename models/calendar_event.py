@@ -6,6 +6,19 @@ from odoo.tools import format_datetime, is_html_empty
 
 from .therapy_attendance import PLACES_OF_SERVICE
 
+# What a signed chart note states about its session: frozen once any note of it is signed.
+SIGNED_SESSION_FACTS = (
+    "start",
+    "stop",
+    "duration",
+    "allday",
+    "start_date",
+    "stop_date",
+    "therapy_group_id",
+    "user_id",
+    "therapy_place_of_service",
+)
+
 
 class CalendarEvent(models.Model):
     _name = "calendar.event"
@@ -284,6 +297,7 @@ class CalendarEvent(models.Model):
         return events
 
     def write(self, vals):
+        self._therapy_check_signed_facts(vals)
         result = super().write(vals)
         if vals.get("active") is False:
             # Archived sessions (cancelled ones, or occurrences a recurrence detached) keep
@@ -572,6 +586,29 @@ class CalendarEvent(models.Model):
         self.env["therapy.payer.rule"]._check_lines(
             self.therapy_attendance_ids, self.env._("Signing")
         )
+
+    def _therapy_check_signed_facts(self, vals):
+        """Refuse to change what a signed chart note of the session states."""
+        signed = self.filtered(
+            lambda event: event.therapy_group_id
+            and event.sudo().therapy_attendance_ids.filtered("note_signed")
+        )
+        changed = signed._therapy_changed_fields(vals, SIGNED_SESSION_FACTS)
+        if changed:
+            session = signed.filtered(lambda event: event._therapy_changed_fields(vals, changed))[
+                :1
+            ]
+            raise UserError(
+                self.env._(
+                    "%(session)s has signed chart notes, which state its %(facts)s: these can no "
+                    "longer change. Record a correction as an addendum to the notes; for billing, "
+                    "credit the invoices (Add Credit Note).",
+                    session=session.display_name,
+                    facts=", ".join(
+                        sorted(self._fields[name]._description_string(self.env) for name in changed)
+                    ),
+                )
+            )
 
     def _therapy_future(self):
         """Sessions that have not started: the only ones membership changes may touch."""

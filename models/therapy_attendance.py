@@ -4,6 +4,14 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import LockError, UserError, ValidationError
 from odoo.tools import format_date
 
+# What a signed chart note states about its client's line: frozen once the note is signed.
+SIGNED_LINE_FACTS = (
+    "state",
+    "product_id",
+    "addon_product_ids",
+    "place_of_service",
+    "modifiers",
+)
 PLACES_OF_SERVICE = [
     ("11", "11 - Office"),
     ("02", "02 - Telehealth, not at home"),
@@ -319,9 +327,9 @@ class TherapyAttendance(models.Model):
     def write(self, vals):
         if {"state", "product_id", "addon_product_ids", "partner_id"} & vals.keys():
             self._check_not_invoiced()
-        if ("state" in vals and vals["state"] != "attended") or "partner_id" in vals:
+        if set(SIGNED_LINE_FACTS) & vals.keys():
             self._lock_for_attendance_change()
-            self._check_not_charted()
+            self.filtered("note_signed")._check_not_charted(vals)
         result = super().write(vals)
         if {"state", "product_id"} & vals.keys():
             self.filtered(
@@ -557,16 +565,21 @@ class TherapyAttendance(models.Model):
         # A draft made by the session is ours to discard; the line is invoiced again later.
         invoiced.invoice_id.filtered(lambda move: move.state == "draft").unlink()
 
-    def _check_not_charted(self):
-        """A signed chart note says the client attended: that answer no longer changes."""
-        charted = self.filtered("note_signed")
-        if charted:
+    def _check_not_charted(self, vals):
+        """A signed chart note states the client attended, with this code, add-ons and place
+        of service: those no longer change."""
+        changed = self._therapy_changed_fields(vals, SIGNED_LINE_FACTS)
+        if changed:
+            line = self.filtered(lambda line: line._therapy_changed_fields(vals, changed))[:1]
             raise UserError(
                 self.env._(
-                    "%(client)s's chart note for this session is signed, and it records that "
-                    "the client attended. The attendance can no longer change: ask the provider "
-                    "to add an addendum to the note.",
-                    client=charted[0].partner_id.display_name,
+                    "%(client)s's chart note for this session is signed, and it records the "
+                    "client's %(facts)s. These can no longer change: ask the provider to add an "
+                    "addendum to the note; for billing, credit the invoice (Add Credit Note).",
+                    client=line.partner_id.display_name,
+                    facts=", ".join(
+                        sorted(self._fields[name]._description_string(self.env) for name in changed)
+                    ),
                 )
             )
 

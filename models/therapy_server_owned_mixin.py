@@ -71,6 +71,24 @@ class TherapyServerOwnedMixin(models.AbstractModel):
                 )
             )
 
+    def _therapy_changed_fields(self, vals, fnames):
+        """The fields of ``fnames`` that ``vals`` would really change on some of these records
+        (the web client may send unchanged values along with changed ones)."""
+        changed = set()
+        for fname in set(fnames) & vals.keys():
+            field = self._fields[fname]
+            for record in self:
+                new = field.convert_to_record(field.convert_to_cache(vals[fname], record), record)
+                old = record[fname]
+                if field.type == "float":
+                    differs = round(new or 0.0, 6) != round(old or 0.0, 6)
+                else:
+                    differs = new != old
+                if differs:
+                    changed.add(fname)
+                    break
+        return changed
+
     @api.model_create_multi
     def create(self, vals_list):
         self._therapy_check_client_values({name for vals in vals_list for name in vals})

@@ -203,3 +203,64 @@ class TestConcurrency(TransactionCase):
         with self._transaction() as env:
             notes = env["therapy.chart.note"].browse(note_ids)
             self.assertEqual(set(notes.mapped("state")), {"draft"})
+
+    def test_two_payment_dialogs_for_one_invoice(self):
+        with self._transaction() as env:
+            line = env["therapy.attendance"].search(
+                [("event_id", "=", self.session_id), ("partner_id", "=", self.partner_ids[0])]
+            )
+            line.action_invoice()
+            invoice_id = line.invoice_id.id
+            # Two payment dialogs open on the full balance.
+            wizard_ids = [
+                env["account.payment.register"]
+                .with_context(active_model="account.move", active_ids=[invoice_id])
+                .create({})
+                .id
+                for _dialog in range(2)
+            ]
+            env.cr.commit()
+        self.addCleanup(self._remove_payments, invoice_id)
+        with self._transaction() as first, self._transaction() as second:
+            first["account.payment.register"].browse(wizard_ids[0])._create_payments()
+            # The first has not committed yet: the second is told, not blocked.
+            with (
+                self.assertRaisesRegex(UserError, "registering a payment for"),
+                mute_logger("odoo.sql_db"),
+            ):
+                second["account.payment.register"].browse(wizard_ids[1])._create_payments()
+            second.cr.rollback()
+            first.cr.commit()
+            second.invalidate_all()
+            # Confirmed once the first has finished: the balance is paid, nothing paid twice.
+            with self.assertRaisesRegex(UserError, "has just been paid"):
+                second["account.payment.register"].browse(wizard_ids[1])._create_payments()
+        with self._transaction() as env:
+            invoice = env["account.move"].browse(invoice_id)
+            self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+            payments = env["account.payment"].search([("invoice_ids", "in", invoice_id)])
+            self.assertEqual(len(payments), 1, "one payment, never two")
+
+    def _remove_payments(self, invoice_id):
+        """Delete the committed payment and its reconciliation (before the invoice goes)."""
+        with self._transaction() as env:
+            payments = env["account.payment"].search([("invoice_ids", "in", invoice_id)])
+            lines = env["account.move"].browse(invoice_id).line_ids | payments.move_id.line_ids
+            line_ids = tuple(lines.ids) or (0,)
+            full_ids = tuple(lines.full_reconcile_id.ids) or (0,)
+            for query in (
+                SQL(
+                    "DELETE FROM account_partial_reconcile WHERE debit_move_id IN %s "
+                    "OR credit_move_id IN %s",
+                    line_ids,
+                    line_ids,
+                ),
+                SQL(
+                    "UPDATE account_move_line SET full_reconcile_id = NULL WHERE id IN %s", line_ids
+                ),
+                SQL("DELETE FROM account_full_reconcile WHERE id IN %s", full_ids),
+                SQL("DELETE FROM account_payment WHERE id IN %s", tuple(payments.ids) or (0,)),
+                SQL("DELETE FROM account_move WHERE id IN %s", tuple(payments.move_id.ids) or (0,)),
+            ):
+                env.cr.execute(query)
+            env.cr.commit()

@@ -1,4 +1,5 @@
 import time
+from datetime import timedelta
 from unittest.mock import MagicMock, patch
 
 from odoo import Command
@@ -238,3 +239,61 @@ class TestSignButtonIdentity(ChartingCommon):
         self.assertEqual(set(self.session.therapy_chart_note_ids.mapped("state")), {"locked"})
         self.assertNotIn("identity-check-last", fake.session, "no grace left for the next one")
         self.assertIn(GROUP_NOTE[3:20], self._note(self.clients[0]).body)
+
+
+@tagged("post_install", "-at_install")
+class TestFrozenFacts(ChartingCommon):
+    """Once a note of the session is signed, what it states no longer changes over any route."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._chart()._sign()
+        cls.lines = {line.partner_id: line for line in cls.session.therapy_attendance_ids}
+
+    def test_front_desk_cannot_move_a_signed_session(self):
+        session = self.session.with_user(self.front_desk)
+        start, stop = self.session.start, self.session.stop
+        for values in (
+            {"start": start - timedelta(days=1), "stop": stop - timedelta(days=1)},
+            {"stop": stop + timedelta(hours=1)},
+            {"duration": 3.0},
+            {"therapy_group_id": self.other_group.id},
+            {"user_id": self.shared_provider.id},
+            {"therapy_place_of_service": "02"},
+        ):
+            with self.subTest(values=values), self.assertRefused(UserError, "has signed chart"):
+                session.write(values)
+        self.assertEqual((self.session.start, self.session.stop), (start, stop))
+        self.assertEqual(self.session.user_id, self.provider)
+        self.assertEqual(self.lines[self.clients[0]].place_of_service, "11")
+        # What the web client sends back unchanged, or what the notes do not state, is fine.
+        session.write({"start": start, "stop": stop, "description": "<p>Room 2</p>"})
+
+    def test_signed_clients_line_is_frozen(self):
+        line = self.lines[self.clients[0]].with_user(self.front_desk)
+        for values in (
+            {"product_id": self.cpt_90849.id},
+            {"addon_product_ids": [Command.link(self.cpt_90785.id)]},
+            {"place_of_service": "10"},
+            {"modifiers": "95"},
+            {"state": "absent", "product_id": self.no_show.id},
+        ):
+            with self.subTest(values=values), self.assertRefused(UserError, "can no longer change"):
+                line.write(values)
+        self.assertEqual(line.product_id, self.cpt_90853)
+        # The no-show has no note: front desk may still correct that line.
+        self.lines[self.clients[2]].with_user(self.front_desk).write(
+            {"product_id": self.late_cancel.id}
+        )
+
+    def test_partner_merge_of_a_client_with_signed_notes_is_refused(self):
+        duplicate = self.env["res.partner"].create(
+            {"name": "Client 01 (duplicate)", "email": self.clients[0].email}
+        )
+        Merge = self.env["base.partner.merge.automatic.wizard"].with_user(self.front_desk)
+        for partner_ids in ([duplicate.id, self.clients[0].id], [self.clients[0].id, duplicate.id]):
+            with self.assertRefused(UserError, "has signed chart notes"):
+                Merge._merge(partner_ids)
+        self.assertTrue(self.clients[0].exists())
+        self.assertEqual(self._note(self.clients[0]).partner_id, self.clients[0])
