@@ -312,15 +312,19 @@ class CalendarEvent(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_recorded_attendance(self):
-        # Whoever may delete the session (checked by the ORM before this) must not delete
-        # attendance they cannot see: the lines are read whatever the caller's rules.
+        """Keep sessions with recorded attendance: every line counts, whoever may see it.
+
+        Odoo checked the caller's right to delete these sessions before this guard runs; the
+        lines are then read as superuser on purpose, so that a line hidden from the caller
+        by a record rule still blocks the deletion.
+        """
         recorded = self.sudo().therapy_attendance_ids.filtered("state")
         if recorded:
             raise UserError(
                 self.env._(
                     "“%(session)s” has recorded attendance and cannot be deleted. Archive the "
                     "session instead, or clear its attendance first.",
-                    session=recorded[0].event_id.display_name,
+                    session=recorded[0].event_id.sudo(False).display_name,
                 )
             )
 
@@ -336,6 +340,21 @@ class CalendarEvent(models.Model):
             context["search_default_filter_my_sessions"] = 1
         action["context"] = context
         return action
+
+    def _mail_get_operation_for_mail_message_operation(self, message_operation):
+        """Messages on a group session need the same right as the session itself.
+
+        Calendar's own rule peeks at each event's privacy and attendees as the caller, which
+        fails on a session the record rules hide from them: which records are sessions is
+        decided as superuser (ids only), and the rules then decide the access.
+        """
+        sessions = self.sudo().filtered("therapy_group_id").with_env(self.env)
+        result = super(
+            CalendarEvent, self - sessions
+        )._mail_get_operation_for_mail_message_operation(message_operation)
+        operation = "read" if message_operation == "read" else "write"
+        result.update(dict.fromkeys(sessions, operation))
+        return result
 
     def action_mark_all_attended(self):
         """Every unanswered client attended, with the group's default code; answers stay."""

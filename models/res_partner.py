@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-THERAPY_GROUPS = "group_therapy.group_therapy_front_desk,group_therapy.group_therapy_provider"
+THERAPY_GROUPS = "group_therapy.group_therapy_user"
 # Who bills: the therapy roles and Odoo's invoicing users (the practice's accountant).
 THERAPY_BILLING_GROUPS = f"{THERAPY_GROUPS},account.group_account_invoice"
 

@@ -1,6 +1,6 @@
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import GroupTherapyCommon
@@ -26,6 +26,23 @@ class TestAccessMatrix(ChartingCommon):
         cls.member = cls.group.member_ids[:1]
         cls.spare_group = cls.env["therapy.group"].create(
             {"name": "Spare", "code": "SPR", "provider_id": cls.provider.id}
+        )
+        # Outside Group Therapy: a colleague with no role in it, and a client on the portal.
+        cls.staff = new_test_user(cls.env, "gt_staff", groups="base.group_user", name="Staff Stu")
+        cls.portal_client = new_test_user(
+            cls.env, "gt_portal_client", groups="base.group_portal", partner_id=cls.clients[0].id
+        )
+        cls.future_session = cls._make_session(cls.group, days=3)
+        cls.attendee = cls.draft_session.attendee_ids.filtered(
+            lambda attendee: attendee.partner_id == cls.clients[0]
+        )
+        cls.meeting = cls.env["calendar.event"].create(
+            {
+                "name": "Staff meeting",
+                "start": cls.future_session.start,
+                "stop": cls.future_session.stop,
+                "user_id": cls.staff.id,
+            }
         )
 
     def _operation(self, user, target, operation):
@@ -61,6 +78,8 @@ class TestAccessMatrix(ChartingCommon):
                 # The text is server-owned (test_integrity): the form writes addenda only.
                 "therapy.chart.note": {"addendum_ids": []},
                 "therapy.chart.template": {"name": "Renamed"},
+                "calendar.event": {"name": "Renamed", "location": "Elsewhere"},
+                "calendar.attendee": {"state": "accepted"},
             }[records._name]
             return records.write(values)
         return records.unlink()
@@ -112,8 +131,9 @@ class TestAccessMatrix(ChartingCommon):
             (OTHER, line, "read", denied),
             (OTHER, line, "write", denied),
             (FD, line, "write", allowed),
-            (ACC, line, "read", allowed),
+            (ACC, line, "read", denied),
             (ACC, line, "write", denied),
+            (ACC, member, "read", denied),
             (PORTAL, line, "read", denied),
             # therapy.chart.note: clinical, never for front desk or accounting
             (P, draft, "read", allowed),
@@ -141,6 +161,7 @@ class TestAccessMatrix(ChartingCommon):
             (FD, template, "read", denied),
             (ACC, template, "read", denied),
         ]
+        rows += self._session_rows()
         self.assertGreaterEqual(len(rows), 40)
         for user, target, operation, expected in rows:
             label = target if isinstance(target, str) else f"{target._name}({target.id})"
@@ -158,6 +179,139 @@ class TestAccessMatrix(ChartingCommon):
                             self._operation(user, target, operation)
                 finally:
                     savepoint.close(rollback=True)
+
+    def _session_rows(self):
+        """Group sessions and their attendees follow the group: front desk, the group's
+        providers and administrators; nobody else, whatever calendar grants employees."""
+        P, S, OTHER = self.provider, self.shared_provider, self.other_provider
+        FD, M, ACC, PORTAL = self.front_desk, self.manager, self.accountant, self.portal_user
+        STAFF, CLIENT = self.staff, self.portal_client
+        session, future, attendee = self.draft_session, self.future_session, self.attendee
+        allowed, denied = True, False
+        return [
+            # calendar.event with therapy_group_id
+            (P, session, "read", allowed),
+            (P, session, "write", allowed),
+            (P, future, "unlink", allowed),
+            (S, session, "read", allowed),
+            (S, session, "write", allowed),
+            (FD, session, "read", allowed),
+            (FD, session, "write", allowed),
+            (FD, future, "unlink", allowed),
+            (M, session, "write", allowed),
+            (OTHER, session, "read", denied),
+            (OTHER, session, "write", denied),
+            (OTHER, future, "unlink", denied),
+            (STAFF, session, "read", denied),
+            (STAFF, session, "write", denied),
+            (STAFF, future, "unlink", denied),
+            (ACC, session, "read", denied),
+            (PORTAL, session, "read", denied),
+            (CLIENT, session, "read", denied),
+            # other events are untouched by the addon
+            (OTHER, self.meeting, "read", allowed),
+            (STAFF, self.meeting, "write", allowed),
+            (ACC, self.meeting, "read", allowed),
+            # calendar.attendee of a group session
+            (P, attendee, "read", allowed),
+            (S, attendee, "write", allowed),
+            (FD, attendee, "read", allowed),
+            (OTHER, attendee, "read", denied),
+            (OTHER, attendee, "write", denied),
+            (STAFF, attendee, "read", denied),
+            (STAFF, attendee, "unlink", denied),
+            (ACC, attendee, "read", denied),
+            (CLIENT, attendee, "read", denied),
+            # attendance and membership outside the group's staff
+            (STAFF, self.attendance, "read", denied),
+            (CLIENT, self.attendance, "read", denied),
+        ]
+
+    def test_session_routes_hide_clients_from_outsiders(self):
+        """Search, read_group, attendee search, related fields, messages and export: the
+        session and its clients reach only those who serve the group."""
+        session = self.draft_session
+        session.message_post(body="Room 2 is booked for the group.", message_type="comment")
+        clients = session.therapy_attendance_ids.partner_id
+        self.assertTrue(clients)
+        serving = (self.provider, self.shared_provider, self.front_desk, self.manager)
+        outside = (self.other_provider, self.staff, self.accountant, self.portal_client)
+        Event, Attendee = self.env["calendar.event"], self.env["calendar.attendee"]
+        Message = self.env["mail.message"]
+        export_group = self.env.ref("base.group_allow_export")
+        for user in serving + outside:
+            if user.has_group("base.group_user"):
+                user.group_ids = [Command.link(export_group.id)]
+        for user in serving + outside:
+            sees = user in serving
+            with self.subTest(user=user.login):
+                self.env.invalidate_all()
+                if user.has_group("base.group_user"):
+                    found = Event.with_user(user).search_read(
+                        [("id", "=", session.id)], ["name", "partner_ids"]
+                    )
+                    self.assertEqual(bool(found), sees)
+                    by_partner = Event.with_user(user)._read_group(
+                        [("id", "=", session.id)], ["partner_ids"], ["__count"]
+                    )
+                    self.assertEqual(bool(by_partner), sees)
+                    by_client = Event.with_user(user).search_count(
+                        [("partner_ids", "in", clients.ids), ("id", "=", session.id)]
+                    )
+                    self.assertEqual(bool(by_client), sees)
+                    attendees = Attendee.with_user(user).search(
+                        [("partner_id", "in", clients.ids), ("event_id", "=", session.id)]
+                    )
+                    self.assertEqual(attendees.partner_id == clients, sees)
+                    self.assertEqual(bool(attendees), sees)
+                    # a client's meetings, through the partner's related fields
+                    client = clients[:1].with_user(user)
+                    self.assertEqual(session in client.meeting_ids, sees)
+                    self.assertEqual(bool(client.meeting_count), sees)
+                messages = Message.with_user(user).search(
+                    [("model", "=", "calendar.event"), ("res_id", "=", session.id)]
+                )
+                self.assertEqual(bool(messages), sees)
+                if not user.has_group("base.group_user"):
+                    continue
+                if sees:
+                    exported = (
+                        Event.with_user(user)
+                        .browse(session.id)
+                        .export_data(["name", "partner_ids/name"])
+                    )
+                    self.assertIn(clients[0].name, str(exported["datas"]))
+                else:
+                    with (
+                        self.assertRaises(AccessError),
+                        mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+                    ):
+                        Event.with_user(user).browse(session.id).export_data(
+                            ["name", "partner_ids/name"]
+                        )
+
+    def test_roles_share_the_base_group(self):
+        """Front desk, providers and administrators are Group Therapy users; others are not."""
+        for user, expected in (
+            (self.front_desk, True),
+            (self.provider, True),
+            (self.manager, True),
+            (self.staff, False),
+            (self.accountant, False),
+            (self.portal_client, False),
+        ):
+            with self.subTest(user=user.login):
+                self.assertEqual(user.has_group("group_therapy.group_therapy_user"), expected)
+
+    def test_deleting_a_session_counts_attendance_the_caller_cannot_see(self):
+        """The recorded-attendance guard reads every line (sudo after the unlink check)."""
+        session = self.future_session
+        line = session.therapy_attendance_ids[:1]
+        line.state = "absent"
+        line.product_id = self.no_show
+        with self.assertRefused(UserError, "has recorded attendance"):
+            session.with_user(self.front_desk).unlink()
+        self.assertTrue(session.exists())
 
     def test_addenda_follow_their_note(self):
         addendum = self.env["therapy.chart.note.addendum"].create(
