@@ -1,5 +1,10 @@
 from collections import defaultdict
 
+try:
+    import vobject
+except ImportError:  # as in Odoo's calendar: no .ics without it
+    vobject = None
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_datetime, is_html_empty
@@ -93,6 +98,8 @@ class CalendarEvent(models.Model):
     therapy_rule_report = fields.Text(
         string="Payer Rule Findings",
         compute="_compute_therapy_rule_report",
+        # names clients and their payers: Group Therapy users only
+        groups="group_therapy.group_therapy_user",
     )
     # charting: clinical, so providers (and administrators) only
     therapy_chart_note_ids = fields.One2many(
@@ -287,7 +294,10 @@ class CalendarEvent(models.Model):
             if not booked_on_a_calendar and booked_for_the_practice:
                 # Front desk books on the provider's calendar, as in the form.
                 vals["user_id"] = group.provider_id.id
-        events = super().create(vals_list)
+        # Odoo copies the first attendee's name, e-mail and phone into the description
+        # ("Contact Details"), which every member's invitation and .ics would then carry.
+        creator = self.with_context(skip_contact_description=True) if groups else self
+        events = super(CalendarEvent, creator).create(vals_list).with_env(self.env)
         # A recurring event comes back archived, replaced by its occurrences (created, and
         # given their lines, by the nested create of Odoo's recurrence).
         sessions = events.filtered(lambda event: event.therapy_group_id and event.active)
@@ -356,6 +366,95 @@ class CalendarEvent(models.Model):
         result.update(dict.fromkeys(sessions, operation))
         return result
 
+    def message_post(self, **kwargs):
+        """A message "to the group" reaches each client in a message of their own.
+
+        The chatter keeps the message for the practice (staff recipients only); every client
+        among the recipients gets a copy addressed to them alone, so that no client's name or
+        address travels with another's.
+        """
+        if (
+            len(self) != 1
+            or not self.sudo().therapy_group_id
+            or not kwargs.get("partner_ids")
+            # text messages are split by _message_sms_with_template, one client per message
+            or kwargs.get("message_type") == "sms"
+        ):
+            return super().message_post(**kwargs)
+        recipients = self.env["res.partner"].browse(kwargs["partner_ids"])
+        clients = recipients.filtered(lambda partner: partner._therapy_is_client())
+        if not clients:
+            return super().message_post(**kwargs)
+        kwargs["partner_ids"] = (recipients - clients).ids
+        message = super().message_post(**kwargs)
+        for client in clients:
+            self.message_notify(
+                partner_ids=client.ids,
+                body=message.body,
+                subject=message.subject or self.therapy_group_id.name,
+                attachment_ids=message.attachment_ids.ids,
+                email_layout_xmlid="mail.mail_notification_light",
+            )
+        return message
+
+    def message_subscribe(self, partner_ids=None, subtype_ids=None):
+        """Clients never follow a group session: followers would see every member's mail."""
+        sessions = self.sudo().filtered("therapy_group_id").with_env(self.env)
+        if sessions and partner_ids:
+            clients = (
+                self.env["res.partner"]
+                .sudo()
+                .browse(partner_ids)
+                .filtered(lambda partner: partner._therapy_is_client())
+            )
+            staff_ids = [partner_id for partner_id in partner_ids if partner_id not in clients.ids]
+            super(CalendarEvent, sessions).message_subscribe(staff_ids, subtype_ids)
+            return super(CalendarEvent, self - sessions).message_subscribe(partner_ids, subtype_ids)
+        return super().message_subscribe(partner_ids=partner_ids, subtype_ids=subtype_ids)
+
+    def _message_sms_with_template(self, template=False, partner_ids=False, **kwargs):
+        """SMS reminders of calendar_sms (if installed) go to each client of a group session
+        in a message of their own; without the sms module nothing calls this."""
+        if len(self) != 1 or not self.sudo().therapy_group_id or len(partner_ids or []) < 2:
+            return super()._message_sms_with_template(
+                template=template, partner_ids=partner_ids, **kwargs
+            )
+        messages = self.env["mail.message"]
+        for partner_id in partner_ids:
+            messages |= super()._message_sms_with_template(
+                template=template, partner_ids=[partner_id], **kwargs
+            )
+        return messages
+
+    def _get_ics_file(self):
+        """A client's .ics names that client alone (Odoo's lists every attendee)."""
+        result = super()._get_ics_file()
+        sessions = self.filtered("therapy_group_id")
+        if not sessions:
+            return result
+        if self.env.context.get("therapy_ics_skip"):
+            return {key: ics for key, ics in result.items() if key not in sessions.ids}
+        attendee_id = self.env.context.get("therapy_ics_attendee_id")
+        if attendee_id and vobject:
+            attendee = self.env["calendar.attendee"].browse(attendee_id)
+            keep = f"mailto:{attendee.email or ''}".lower()
+            for session in sessions.filtered(lambda event: event.id in result):
+                calendar = vobject.readOne(result[session.id].decode())
+                vevent = calendar.vevent
+                for line in list(vevent.contents.get("attendee", [])):
+                    if line.value.lower() != keep:
+                        vevent.remove(line)
+                result[session.id] = calendar.serialize().encode()
+        return result
+
+    def action_open_composer(self):
+        """Staff write to a group's clients without Odoo's template, which lists attendees."""
+        action = super().action_open_composer()
+        if self.therapy_group_id:
+            action["context"] = dict(action["context"], default_template_id=False)
+            action["context"].pop("default_body", None)
+        return action
+
     def action_mark_all_attended(self):
         """Every unanswered client attended, with the group's default code; answers stay."""
         blank_lines = self.therapy_attendance_ids.filtered(lambda line: not line.state)
@@ -402,17 +501,20 @@ class CalendarEvent(models.Model):
         )
         self.env["therapy.chart.note"].sudo().search([("event_id", "in", sessions.ids)]).unlink()
         sessions._therapy_server_write({"therapy_cancelled": True, "show_as": "free"})
+        # Each client is told alone (no .ics: there is nothing left to put in a calendar).
+        clients = sessions.attendee_ids._therapy_clients()
+        clients.with_context(therapy_ics_skip=True)._therapy_notify_clients("cancel")
         for session in sessions:
             session.message_post(
                 body=self.env._(
-                    "%(session)s on %(date)s is cancelled. You will not be charged for it.",
+                    "%(session)s on %(date)s is cancelled; %(count)s clients were told by "
+                    "e-mail, each in a message of their own.",
                     session=session.therapy_group_id.name,
                     date=format_datetime(self.env, session.start, dt_format="short"),
+                    count=len(clients.filtered(lambda attendee, s=session: attendee.event_id == s)),
                 ),
-                subject=self.env._("Cancelled: %(session)s", session=session.therapy_group_id.name),
-                partner_ids=session.partner_ids.ids,
                 message_type="comment",
-                subtype_xmlid="mail.mt_comment",
+                subtype_xmlid="mail.mt_note",
             )
         return True
 

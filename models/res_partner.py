@@ -129,6 +129,13 @@ class ResPartner(models.Model):
         for partner in self:
             partner.therapy_chart_note_count = counts.get(partner, 0)
 
+    def _therapy_is_client(self):
+        """A contact outside the practice's staff (no internal user): told about group
+        sessions alone, never a follower of one."""
+        self.ensure_one()
+        users = self.sudo().with_context(active_test=False).user_ids
+        return not users.filtered(lambda user: not user.share)
+
     def action_open_therapy_chart_notes(self):
         """The client's chart notes, newest session first."""
         self.ensure_one()

@@ -106,17 +106,27 @@ class TherapyPayerRule(models.Model):
                     ),
                 )
             )
-        by_session = defaultdict(list)
+        # The chatter line names no client: chatter reaches followers and mail. Who is
+        # concerned is shown on the session (Payer Rule Findings) to Group Therapy users.
+        by_session = defaultdict(lambda: defaultdict(set))
         for line, rule, reason in problems:
             if rule.severity == "warning" or line.event_id in overridden:
-                by_session[line.event_id].append(f"{line.partner_id.display_name}: {reason}")
-        for session, reasons in by_session.items():
+                by_session[line.event_id][reason].add(line.partner_id.id)
+        for session, clients_by_reason in by_session.items():
             session.sudo().message_post(
                 body=Markup("%s<ul>%s</ul>")
                 % (
                     self.env._("%(action)s with payer rule warnings:", action=action),
-                    Markup("").join(Markup("<li>%s</li>") % reason for reason in reasons),
-                )
+                    Markup("").join(
+                        Markup("<li>%s</li>")
+                        % self.env._(
+                            "%(reason)s (%(count)s clients)", reason=reason, count=len(clients)
+                        )
+                        for reason, clients in clients_by_reason.items()
+                    ),
+                ),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
             )
 
     def _applies_to(self, line):

@@ -6,6 +6,8 @@ from . import test_billing
 from . import test_charting
 from . import test_concurrency
 from . import test_access_matrix
+from . import test_privacy_mail
+from . import test_privacy_payer_findings
 from . import test_tours
 from . import test_payer_rules
 from . import test_cancel_session

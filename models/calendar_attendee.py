@@ -1,0 +1,67 @@
+from odoo import models
+
+# Odoo's calendar templates and what a client is told instead (ctx therapy_notice).
+CLIENT_NOTICES = {
+    "calendar.calendar_template_meeting_invitation": "invitation",
+    "calendar.calendar_template_meeting_changedate": "update",
+    "calendar.calendar_template_meeting_update": "message",
+    "calendar.calendar_template_meeting_reminder": "reminder",
+    "calendar.calendar_template_delete_event": "cancel",
+}
+
+
+class CalendarAttendee(models.Model):
+    _inherit = "calendar.attendee"
+
+    def _notify_attendees(self, mail_template, notify_author=False, force_send=False):
+        """Clients of a group session are told one by one, with the addon's template.
+
+        Odoo's calendar templates list every attendee and its .ics names them all: they stay
+        for the practice's staff (the provider may see the roster). Each client gets the
+        client template, rendered for them alone, with an .ics that has them alone.
+        """
+        if self.env.context.get("therapy_ics_attendee_id"):
+            # one client's notice, prepared by _therapy_notify_clients: Odoo sends it
+            return super()._notify_attendees(
+                mail_template, notify_author=notify_author, force_send=force_send
+            )
+        clients = self._therapy_clients()
+        result = super(CalendarAttendee, self - clients)._notify_attendees(
+            mail_template, notify_author=notify_author, force_send=force_send
+        )
+        if clients and mail_template:
+            clients._therapy_notify_clients(self._therapy_notice(mail_template), force_send)
+        return result
+
+    def _therapy_clients(self):
+        """Attendees of group sessions who are not the practice's staff (no internal user)."""
+        return self.filtered(
+            lambda attendee: attendee.event_id.therapy_group_id
+            and attendee.partner_id._therapy_is_client()
+        )
+
+    def _therapy_notice(self, mail_template):
+        """What a calendar template announces, in the client template's terms."""
+        xmlid = mail_template.get_external_id().get(mail_template.id)
+        if xmlid in CLIENT_NOTICES:
+            return CLIENT_NOTICES[xmlid]
+        # any other template sent by an alarm is a reminder; anything else, an update
+        if (
+            self.env["calendar.alarm"]
+            .sudo()
+            .search_count([("mail_template_id", "=", mail_template.id)], limit=1)
+        ):
+            return "reminder"
+        return "update"
+
+    def _therapy_notify_clients(self, notice, force_send=False):
+        """One message per client: the client template, an .ics naming that client alone."""
+        template = self.env.ref("group_therapy.calendar_template_session_client").with_context(
+            therapy_notice=notice
+        )
+        for attendee in self:
+            # the context tells the .ics (and the override above) whom it is for
+            attendee.with_context(therapy_ics_attendee_id=attendee.id)._notify_attendees(
+                template, notify_author=True, force_send=force_send
+            )
+        return True
