@@ -131,7 +131,7 @@ class TestAccessMatrix(ChartingCommon):
             (OTHER, line, "read", denied),
             (OTHER, line, "write", denied),
             (FD, line, "write", allowed),
-            (ACC, line, "read", denied),
+            (ACC, line, "read", allowed),  # claims are filed by accounting
             (ACC, line, "write", denied),
             (ACC, member, "read", denied),
             (PORTAL, line, "read", denied),
@@ -205,7 +205,7 @@ class TestAccessMatrix(ChartingCommon):
             (STAFF, session, "read", denied),
             (STAFF, session, "write", denied),
             (STAFF, future, "unlink", denied),
-            (ACC, session, "read", denied),
+            (ACC, session, "read", allowed),  # claims
             (PORTAL, session, "read", denied),
             (CLIENT, session, "read", denied),
             # other events are untouched by the addon
@@ -220,7 +220,7 @@ class TestAccessMatrix(ChartingCommon):
             (OTHER, attendee, "write", denied),
             (STAFF, attendee, "read", denied),
             (STAFF, attendee, "unlink", denied),
-            (ACC, attendee, "read", denied),
+            (ACC, attendee, "read", allowed),
             (CLIENT, attendee, "read", denied),
             # attendance and membership outside the group's staff
             (STAFF, self.attendance, "read", denied),
@@ -234,8 +234,14 @@ class TestAccessMatrix(ChartingCommon):
         session.message_post(body="Room 2 is booked for the group.", message_type="comment")
         clients = session.therapy_attendance_ids.partner_id
         self.assertTrue(clients)
-        serving = (self.provider, self.shared_provider, self.front_desk, self.manager)
-        outside = (self.other_provider, self.staff, self.accountant, self.portal_client)
+        serving = (
+            self.provider,
+            self.shared_provider,
+            self.front_desk,
+            self.manager,
+            self.accountant,
+        )
+        outside = (self.other_provider, self.staff, self.portal_client)
         Event, Attendee = self.env["calendar.event"], self.env["calendar.attendee"]
         Message = self.env["mail.message"]
         export_group = self.env.ref("base.group_allow_export")
