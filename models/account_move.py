@@ -8,10 +8,13 @@ class AccountMove(models.Model):
         "calendar.event", string="Group Session", index="btree_not_null", readonly=True, copy=False
     )
     therapy_group_id = fields.Many2one(
-        "therapy.group", index="btree_not_null", readonly=True, copy=False
+        related="therapy_event_id.therapy_group_id", store=True, index="btree_not_null"
     )
     therapy_provider_id = fields.Many2one(
-        "res.users", string="Rendering Provider", readonly=True, copy=False
+        related="therapy_event_id.user_id", string="Rendering Provider", store=True
+    )
+    therapy_session_date = fields.Date(
+        related="therapy_event_id.therapy_session_date", string="Date of Service"
     )
     therapy_claim_id = fields.Many2one(
         "therapy.claim",

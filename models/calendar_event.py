@@ -1,5 +1,7 @@
 from collections import defaultdict
 
+import pytz
+
 try:
     import vobject
 except ImportError:  # as in Odoo's calendar: no .ics without it
@@ -50,6 +52,14 @@ class CalendarEvent(models.Model):
     therapy_group_code = fields.Char(related="therapy_group_id.code", string="Group Initials")
     therapy_group_color = fields.Integer(related="therapy_group_id.color", string="Group Colour")
     therapy_attendance_ids = fields.One2many("therapy.attendance", "event_id", string="Attendance")
+    therapy_session_date = fields.Date(
+        string="Date of Service",
+        compute="_compute_therapy_session_date",
+        store=True,
+        index=True,
+        help="The session's day in the practice's time zone (the organizer's, else the "
+        "company's): the date of service on invoices, claims and superbills.",
+    )
     therapy_place_of_service = fields.Selection(
         selection=PLACES_OF_SERVICE,
         string="Place of Service",
@@ -114,6 +124,24 @@ class CalendarEvent(models.Model):
         compute="_compute_therapy_chart_state",
         groups="group_therapy.group_therapy_provider",
     )
+
+    @api.depends(
+        "start",
+        "allday",
+        "start_date",
+        "user_id.tz",
+        "therapy_group_id.company_id.partner_id.tz",
+    )
+    def _compute_therapy_session_date(self):
+        """The one definition of the session's local day, used for every date of service."""
+        for event in self:
+            if event.allday and event.start_date:
+                event.therapy_session_date = event.start_date
+            elif event.start:
+                tz = pytz.timezone(event._therapy_practice_tz())
+                event.therapy_session_date = pytz.utc.localize(event.start).astimezone(tz).date()
+            else:
+                event.therapy_session_date = False
 
     @api.depends("therapy_attendance_ids.state")
     def _compute_therapy_attendance_state(self):
@@ -275,7 +303,8 @@ class CalendarEvent(models.Model):
             booker = self.env.user.partner_id
             self.partner_ids = self.partner_ids.filtered(lambda partner: partner._origin != booker)
         self.partner_ids |= self.user_id.partner_id
-        members = group.member_ids.filtered("is_current").partner_id
+        day = self.therapy_session_date or fields.Date.context_today(self)
+        members = group.member_ids.filtered(lambda member: member._is_member_on(day)).partner_id
         self.partner_ids = [Command.link(partner.id) for partner in members]
 
     @api.model_create_multi
@@ -736,12 +765,17 @@ class CalendarEvent(models.Model):
         now = fields.Datetime.now()
         return self.filtered(lambda event: event.start and event.start > now)
 
-    def _therapy_session_date(self):
-        """The session's day in the organizer's time zone, to compare with membership dates."""
+    def _therapy_practice_tz(self):
+        """The practice's time zone for this session: the organizer's, else the company's."""
         self.ensure_one()
-        return fields.Datetime.context_timestamp(
-            self.with_context(tz=self.user_id.tz), self.start
-        ).date()
+        company = self.therapy_group_id.company_id or self.env.company
+        tz_name = self.user_id.tz or company.partner_id.tz
+        return tz_name if tz_name in pytz.all_timezones_set else "UTC"
+
+    def _therapy_session_date(self):
+        """The session's local day (see ``therapy_session_date``)."""
+        self.ensure_one()
+        return self.therapy_session_date
 
     def _therapy_sync_attendance(self, remove_blank=True):
         """One attendance line (and attendee) per client who is a member on the session's day.
@@ -761,13 +795,12 @@ class CalendarEvent(models.Model):
         new_lines = []
         stale_lines = self.env["therapy.attendance"]
         for session in sessions:
-            day = session._therapy_session_date()
+            day = session.therapy_session_date
             expected = self.env["res.partner"].union(
                 *(
                     membership.partner_id
                     for membership in memberships_by_group[session.therapy_group_id]
-                    if membership.date_start <= day
-                    and (not membership.date_end or membership.date_end > day)
+                    if membership._is_member_on(day)
                 )
             )
             lines = session.therapy_attendance_ids

@@ -37,6 +37,14 @@ class TherapyAttendance(models.Model):
         "calendar.event", string="Session", required=True, index=True, ondelete="cascade"
     )
     event_start = fields.Datetime(related="event_id.start", string="Date", store=True, index=True)
+    session_date = fields.Date(
+        related="event_id.therapy_session_date",
+        string="Date of Service",
+        store=True,
+        index=True,
+        help="The session's day in the practice's time zone: the date on the invoice, the "
+        "claim and the superbill.",
+    )
     group_id = fields.Many2one(
         related="event_id.therapy_group_id", string="Group", store=True, index=True
     )
@@ -327,6 +335,7 @@ class TherapyAttendance(models.Model):
     def write(self, vals):
         if {"state", "product_id", "addon_product_ids", "partner_id"} & vals.keys():
             self._check_not_invoiced()
+            self._discard_draft_invoices()
         if set(SIGNED_LINE_FACTS) & vals.keys():
             self._lock_for_attendance_change()
             self.filtered("note_signed")._check_not_charted(vals)
@@ -352,9 +361,7 @@ class TherapyAttendance(models.Model):
             to_invoice.event_id.therapy_attendance_ids, self.env._("Invoicing")
         )
         insured = to_invoice.filtered(lambda line: line._therapy_primary_coverage())
-        self_pay = to_invoice - insured
-        invoices = self.env["account.move"].create(self_pay._prepare_invoice_vals_list())
-        invoices.action_post()
+        invoices = (to_invoice - insured)._create_invoices()
         if insured:
             claims = self.env["therapy.claim"]._create_from_attendances(
                 insured, insured._pricelist_prices()
@@ -481,7 +488,7 @@ class TherapyAttendance(models.Model):
                         "client": line.partner_id.name,
                         "client_ref": line.partner_id.ref or "",
                         "payer": partner_sudo.therapy_payer_id.name or "",
-                        "date_of_service": fields.Date.to_string(line._session_day()),
+                        "date_of_service": fields.Date.to_string(line.session_date),
                         "place_of_service": line.place_of_service,
                         "cpt": product.therapy_code,
                         "modifiers": line.modifiers or "",
@@ -507,9 +514,9 @@ class TherapyAttendance(models.Model):
         return invoiced[:1].price_unit if invoiced else product.lst_price
 
     def _session_day(self):
-        """The session's day in the provider's time zone."""
+        """The session's local day (see ``calendar.event.therapy_session_date``)."""
         self.ensure_one()
-        return self.event_id._therapy_session_date()
+        return self.session_date
 
     def _is_billable_kind(self):
         """A CPT service for a client who attended, or a no-show / late-cancel fee."""
@@ -551,8 +558,7 @@ class TherapyAttendance(models.Model):
                     claim=claimed[0].therapy_claim_ids[:1].name,
                 )
             )
-        invoiced = self.filtered("invoice_id")
-        posted = invoiced.filtered(lambda line: line.invoice_id.state == "posted")
+        posted = self.filtered(lambda line: line.invoice_id.state == "posted")
         if posted:
             raise UserError(
                 self.env._(
@@ -562,8 +568,10 @@ class TherapyAttendance(models.Model):
                     invoice=posted[0].invoice_id.name,
                 )
             )
-        # A draft made by the session is ours to discard; the line is invoiced again later.
-        invoiced.invoice_id.filtered(lambda move: move.state == "draft").unlink()
+
+    def _discard_draft_invoices(self):
+        """A draft invoice made by the session is ours to discard: the line is invoiced again."""
+        self.invoice_id.filtered(lambda move: move.state == "draft").unlink()
 
     def _check_not_charted(self, vals):
         """A signed chart note states the client attended, with this code, add-ons and place
@@ -617,64 +625,75 @@ class TherapyAttendance(models.Model):
         self.invoice_line_ids.invalidate_recordset()
         return self
 
-    def _prepare_invoice_vals_list(self):
-        """One customer invoice per line: the client's code (and add-ons) at pricelist price."""
+    def _create_invoices(self):
+        """Create and post one customer invoice per line (as ``sale``'s ``_create_invoices``)."""
         prices = self._pricelist_prices()
         vals_list = []
         for line in self:
-            event = line.event_id
-            group = line.group_id
-            session_day = fields.Datetime.context_timestamp(line, event.start).date()
-            invoice_lines = []
-            for product in line.product_id | line.addon_product_ids:
-                if product.therapy_code_kind == "cpt":
-                    label = self.env._(
-                        "%(code)s %(name)s, %(group)s group session of %(date)s",
-                        code=product.therapy_code,
-                        name=product.name,
-                        group=group.code,
-                        date=format_date(self.env, session_day),
-                    )
-                else:  # a fee, not a service: no CPT code on it
-                    label = self.env._(
-                        "%(name)s, %(date)s",
-                        name=product.name,
-                        date=format_date(self.env, session_day),
-                    )
-                invoice_lines.append(
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "name": label,
-                            "quantity": 1.0,
-                            "price_unit": prices[line][product],
-                            "therapy_attendance_id": line.id,
-                        }
-                    )
-                )
-            partner = line.partner_id.sudo().therapy_billing_partner_id or line.partner_id
-            vals_list.append(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_date": session_day,
-                    "company_id": line.company_id.id,
-                    "invoice_user_id": group.provider_id.id,
-                    "therapy_event_id": event.id,
-                    "therapy_group_id": group.id,
-                    "therapy_provider_id": event.user_id.id or group.provider_id.id,
-                    "invoice_origin": event.display_name,
-                    "invoice_line_ids": invoice_lines,
-                }
+            invoice_vals = line._prepare_invoice_values()
+            invoice_vals["invoice_line_ids"] = [
+                Command.create(line._prepare_invoice_line_values(product, prices[line][product]))
+                for product in line.product_id | line.addon_product_ids
+            ]
+            vals_list.append(invoice_vals)
+        invoices = self.env["account.move"].create(vals_list)
+        invoices.action_post()
+        return invoices
+
+    def _prepare_invoice_values(self):
+        """The invoice header for this client's line: dated on the session's local day."""
+        self.ensure_one()
+        partner = self._invoice_partner()
+        invoice_vals = {
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_date": self.session_date,
+            "company_id": self.company_id.id,
+            "invoice_user_id": self.group_id.provider_id.id,
+            "therapy_event_id": self.event_id.id,
+            "invoice_origin": self.event_id.display_name,
+        }
+        if not partner.with_company(self.company_id).property_payment_term_id:
+            # Without payment terms Odoo makes the invoice due "today" (the user's): never
+            # before the date of service, which can be later in the practice's time zone.
+            invoice_vals["invoice_date_due"] = max(
+                self.session_date, fields.Date.context_today(self)
             )
-        return vals_list
+        return invoice_vals
+
+    def _prepare_invoice_line_values(self, product, price_unit):
+        """One invoice line: a CPT service with its code, or a fee without one."""
+        self.ensure_one()
+        session_day = format_date(self.env, self.session_date)
+        if product.therapy_code_kind == "cpt":
+            label = self.env._(
+                "%(code)s %(name)s, %(group)s group session of %(date)s",
+                code=product.therapy_code,
+                name=product.name,
+                group=self.group_id.code,
+                date=session_day,
+            )
+        else:  # a fee, not a service: no CPT code on it
+            label = self.env._("%(name)s, %(date)s", name=product.name, date=session_day)
+        return {
+            "product_id": product.id,
+            "name": label,
+            "quantity": 1.0,
+            "price_unit": price_unit,
+            "therapy_attendance_id": self.id,
+        }
+
+    def _invoice_partner(self):
+        """Who receives the client's invoice: the billing contact, else the client."""
+        self.ensure_one()
+        return self.partner_id.sudo().therapy_billing_partner_id or self.partner_id
 
     def _pricelist_prices(self):
         """{line: {product: price}}, one pricelist computation per pricelist and day."""
         batches = defaultdict(lambda: self.browse())
         for line in self:
-            partner = line.partner_id.sudo().therapy_billing_partner_id or line.partner_id
-            batches[partner.property_product_pricelist, line.event_id.start.date()] |= line
+            pricelist = line._invoice_partner().property_product_pricelist
+            batches[pricelist, line.session_date] |= line
         prices = {}
         for (pricelist, day), lines in batches.items():
             products = lines.product_id | lines.addon_product_ids

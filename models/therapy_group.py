@@ -151,9 +151,7 @@ class TherapyGroup(models.Model):
         for group in self:
             if not group.capacity or group.sudo().allow_over_capacity:
                 continue
-            active_members = group.member_ids.filtered(
-                lambda member: not member.date_end or member.date_end > today
-            )
+            active_members = group.member_ids.filtered(lambda member: member._is_member_from(today))
             if len(active_members) > group.capacity:
                 raise ValidationError(
                     self.env._(
@@ -224,9 +222,7 @@ class TherapyGroup(models.Model):
         if not self.capacity:
             return None
         today = fields.Date.context_today(self)
-        active = self.sudo().member_ids.filtered(
-            lambda member: not member.date_end or member.date_end > today
-        )
+        active = self.sudo().member_ids.filtered(lambda member: member._is_member_from(today))
         return max(self.capacity - len(active), 0)
 
     def _promote_waitlist(self):

@@ -35,23 +35,43 @@ class TherapyGroupMember(models.Model):
     @api.depends("date_start", "date_end")
     @api.depends_context("tz")
     def _compute_is_current(self):
-        """A member today: started on or before today, not left yet."""
+        """A member today (the user's today)."""
         today = fields.Date.context_today(self)
         for member in self:
-            member.is_current = member.date_start <= today and (
-                not member.date_end or member.date_end > today
-            )
+            member.is_current = member._is_member_on(today)
 
     def _search_is_current(self, operator, value):
+        """Current (or, searched for False, not current) members today."""
         if operator != "in":
             return NotImplemented
-        today = fields.Date.context_today(self)
+        domain = self._domain_member_on(fields.Date.context_today(self))
+        if True in value and False in value:
+            return []
+        return domain if True in value else ["!", *domain]
+
+    @api.model
+    def _domain_member_on(self, day):
+        """The one definition of "a member on day D", as a domain: joined on or before D and
+        not left yet (``date_end`` is the first day without the client)."""
         return [
-            ("date_start", "<=", today),
+            "&",
+            ("date_start", "<=", day),
             "|",
             ("date_end", "=", False),
-            ("date_end", ">", today),
+            ("date_end", ">", day),
         ]
+
+    def _is_member_on(self, day):
+        """The one definition of "a member on day D" (see ``_domain_member_on``)."""
+        self.ensure_one()
+        return self.date_start <= day and (not self.date_end or self.date_end > day)
+
+    def _is_member_from(self, day):
+        """A member on day D or later: current, or joining in the future, and not left by D.
+
+        This is what takes a place in a group (capacity, waitlist)."""
+        self.ensure_one()
+        return not self.date_end or self.date_end > day
 
     @api.constrains("group_id", "partner_id", "date_start", "date_end")
     def _check_dates_and_overlap(self):

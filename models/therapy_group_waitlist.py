@@ -50,7 +50,7 @@ class TherapyGroupWaitlist(models.Model):
                 entry.partner_id
                 in entry.group_id.sudo()
                 .member_ids.filtered(
-                    lambda member: not member.date_end or member.date_end > fields.Date.today()
+                    lambda member: member._is_member_from(fields.Date.context_today(self))
                 )
                 .partner_id
             ):

@@ -168,7 +168,6 @@ class TherapyPayerRule(models.Model):
         )
         if not coded:
             return []
-        starts = coded.mapped("event_start")
         same_codes = (
             self.env["therapy.attendance"]
             .sudo()
@@ -177,14 +176,13 @@ class TherapyPayerRule(models.Model):
                     ("partner_id", "in", coded.partner_id.ids),
                     ("state", "=", "attended"),
                     ("product_id", "in", coded.product_id.ids),
-                    ("event_start", ">=", fields.Datetime.subtract(min(starts), days=1)),
-                    ("event_start", "<=", fields.Datetime.add(max(starts), days=1)),
+                    ("session_date", "in", list(set(coded.mapped("session_date")))),
                 ]
             )
         )
         per_day = defaultdict(set)
         for other in same_codes:
-            per_day[other.partner_id.id, other.product_id.id, other._session_day()].add(other.id)
+            per_day[other.partner_id.id, other.product_id.id, other.session_date].add(other.id)
         return [
             (
                 line,
@@ -195,7 +193,7 @@ class TherapyPayerRule(models.Model):
                 ),
             )
             for line in coded
-            if len(per_day[line.partner_id.id, line.product_id.id, line._session_day()]) > 1
+            if len(per_day[line.partner_id.id, line.product_id.id, line.session_date]) > 1
         ]
 
     def _check_addon_primary(self, lines):

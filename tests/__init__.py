@@ -24,3 +24,4 @@ from . import test_insurance_claims
 from . import test_x12_837p
 from . import test_era_835
 from . import test_integrity
+from . import test_session_date

@@ -64,8 +64,8 @@ class TherapyClaimExportWizard(models.TransientModel):
         domain = [
             ("state", "=", "attended"),
             ("product_id.therapy_code_kind", "=", "cpt"),
-            ("event_start", ">=", fields.Datetime.to_datetime(self.date_from)),
-            ("event_start", "<", fields.Datetime.to_datetime(self.date_to) + relativedelta(days=1)),
+            ("session_date", ">=", self.date_from),
+            ("session_date", "<=", self.date_to),
         ]
         if self.group_ids:
             domain.append(("group_id", "in", self.group_ids.ids))

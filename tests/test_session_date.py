@@ -1,0 +1,168 @@
+import base64
+import csv
+import io
+from datetime import date, datetime
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import GroupTherapyCommon
+
+# 19:00 in Los Angeles on 15 June 2026 (PDT, UTC-7) is already 16 June in UTC.
+EVENING_START_UTC = datetime(2026, 6, 16, 2, 0)
+LOCAL_DAY = date(2026, 6, 15)
+UTC_DAY = date(2026, 6, 16)
+
+
+@tagged("post_install", "-at_install")
+class TestSessionDate(GroupTherapyCommon):
+    """One session day everywhere: the practice's local day, not UTC's nor the user's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not cls.env["account.journal"].search([("type", "=", "sale")], limit=1):
+            cls.env["account.chart.template"].try_loading(
+                "generic_coa", company=cls.company, install_demo=False
+            )
+        cls.provider.tz = "America/Los_Angeles"
+        cls.group.member_ids.date_start = date(2026, 5, 1)
+        cls.session = cls._make_evening_session()
+        cls.line = cls.session.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == cls.clients[0]
+        )
+
+    @classmethod
+    def _make_evening_session(cls, start=EVENING_START_UTC):
+        return cls.env["calendar.event"].create(
+            {
+                "therapy_group_id": cls.group.id,
+                "start": start,
+                "stop": start.replace(hour=start.hour + 1),
+                "user_id": cls.provider.id,
+            }
+        )
+
+    def test_evening_session_is_the_local_day(self):
+        self.assertEqual(self.session.therapy_session_date, LOCAL_DAY)
+        self.assertEqual(self.line.session_date, LOCAL_DAY)
+        self.assertEqual(
+            self.env["therapy.attendance"].search_count(
+                [("id", "=", self.line.id), ("session_date", "=", LOCAL_DAY)]
+            ),
+            1,
+            "stored, so it can be searched",
+        )
+
+    def test_company_time_zone_when_the_organizer_has_none_then_utc(self):
+        self.provider.tz = False
+        self.company.partner_id.tz = "America/Los_Angeles"
+        self.assertEqual(self.session.therapy_session_date, LOCAL_DAY)
+        self.company.partner_id.tz = False
+        self.assertEqual(self.session.therapy_session_date, UTC_DAY)
+        self.provider.tz = "America/New_York"  # 22:00 in New York: still the 15th
+        self.assertEqual(self.session.therapy_session_date, LOCAL_DAY)
+
+    def test_members_on_the_local_day(self):
+        joins_next_day, left_next_day = self.clients[4:6]
+        self.env["therapy.group.member"].create(
+            [
+                {"group_id": self.group.id, "partner_id": joins_next_day.id, "date_start": UTC_DAY},
+                {
+                    "group_id": self.group.id,
+                    "partner_id": left_next_day.id,
+                    "date_start": date(2026, 5, 1),
+                    "date_end": UTC_DAY,
+                },
+            ]
+        )
+        evening_15 = self._make_evening_session()
+        evening_22 = self._make_evening_session(datetime(2026, 6, 23, 2, 0))
+        self.assertEqual(evening_22.therapy_session_date, date(2026, 6, 22))
+        clients_15 = evening_15.therapy_attendance_ids.partner_id
+        clients_22 = evening_22.therapy_attendance_ids.partner_id
+        self.assertIn(left_next_day, clients_15, "left on the 16th: still a member on the 15th")
+        self.assertNotIn(joins_next_day, clients_15, "joins on the 16th: not yet on the 15th")
+        self.assertNotIn(left_next_day, clients_22)
+        self.assertIn(joins_next_day, clients_22)
+        Member = self.env["therapy.group.member"]
+        on_day = Member.search(
+            [("group_id", "=", self.group.id), *Member._domain_member_on(LOCAL_DAY)]
+        )
+        self.assertIn(left_next_day, on_day.partner_id)
+        self.assertNotIn(joins_next_day, on_day.partner_id)
+        self.assertEqual(
+            on_day, self.group.member_ids.filtered(lambda member: member._is_member_on(LOCAL_DAY))
+        )
+
+    def test_invoice_and_price_dated_on_the_local_day(self):
+        # A price that starts on the UTC day must not apply to the session of the local day.
+        pricelist = self.env["product.pricelist"].create(
+            {
+                "name": "Sliding scale from the 16th",
+                "item_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "applied_on": "0_product_variant",
+                            "product_id": self.cpt_90853.id,
+                            "compute_price": "fixed",
+                            "fixed_price": 1.0,
+                            "date_start": datetime(2026, 6, 16, 0, 0),
+                        },
+                    )
+                ],
+            }
+        )
+        self.clients[0].property_product_pricelist = pricelist
+        self.line.with_user(self.front_desk).write(
+            {"state": "attended", "product_id": self.cpt_90853.id}
+        )
+        invoice = self.line.with_user(self.front_desk).action_invoice()
+        self.assertEqual(invoice.invoice_date, LOCAL_DAY)
+        self.assertGreaterEqual(invoice.invoice_date_due, invoice.invoice_date)
+        self.assertEqual(invoice.therapy_session_date, LOCAL_DAY)
+        self.assertEqual(invoice.invoice_line_ids.price_unit, self.cpt_90853.lst_price)
+        self.assertIn("06/15/2026", invoice.invoice_line_ids.name)
+        # The session's group and provider are stored on the invoice, for accountants' search.
+        self.assertEqual(invoice.therapy_group_id, self.group)
+        self.assertEqual(invoice.therapy_provider_id, self.provider)
+        self.assertEqual(
+            self.env["account.move"].search([("therapy_provider_id", "=", self.provider.id)]),
+            invoice,
+        )
+
+    @freeze_time("2026-03-10 12:00:00")
+    def test_due_date_never_before_the_invoice_date(self):
+        # The practice is a day ahead of the desk: the date of service is "tomorrow" for it.
+        self.provider.tz = "Pacific/Kiritimati"
+        self.front_desk.tz = "Pacific/Honolulu"
+        self.group.member_ids.date_start = date(2026, 3, 1)
+        session = self._make_evening_session(datetime(2026, 3, 10, 11, 0))
+        self.assertEqual(session.therapy_session_date, date(2026, 3, 11))
+        line = session.therapy_attendance_ids[:1]
+        line.write({"state": "absent", "product_id": self.no_show.id})
+        invoice = line.with_user(self.front_desk).with_context(tz="Pacific/Honolulu")
+        invoice = invoice.action_invoice()
+        self.assertEqual(invoice.invoice_date, date(2026, 3, 11))
+        self.assertEqual(invoice.invoice_date_due, date(2026, 3, 11))
+
+    def test_claim_period_and_same_day_rule_use_the_local_day(self):
+        self.session.action_mark_all_attended()
+        Wizard = self.env["therapy.claim.export.wizard"].with_user(self.front_desk)
+        wizard = Wizard.create({"date_from": LOCAL_DAY, "date_to": LOCAL_DAY})
+        wizard.action_export()
+        rows = list(csv.DictReader(io.StringIO(base64.b64decode(wizard.data).decode())))
+        self.assertEqual({row["date_of_service"] for row in rows}, {"2026-06-15"})
+        self.assertEqual(len(rows), 4)
+        # The next morning's session (09:00 local, the same UTC day) is another day of service.
+        morning = self._make_evening_session(datetime(2026, 6, 16, 16, 0))
+        morning.action_mark_all_attended()
+        rule = self.env.ref("group_therapy.therapy_payer_rule_90853_once_per_day")
+        self.assertFalse(rule._check_once_per_day(self.session.therapy_attendance_ids))
+        # The same local day twice is found.
+        late = self._make_evening_session(datetime(2026, 6, 16, 4, 0))  # 21:00 on the 15th
+        late.action_mark_all_attended()
+        self.assertEqual(len(rule._check_once_per_day(self.session.therapy_attendance_ids)), 4)
