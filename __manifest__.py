@@ -10,7 +10,7 @@
     "license": "LGPL-3",
     "development_status": "Alpha",
     "depends": ["calendar", "account", "contacts"],
-    "external_dependencies": {"python": ["pyx12"]},
+    "external_dependencies": {"python": ["pyx12", "simple-icd-10-cm"]},
     "data": [
         "security/group_therapy_security.xml",
         "security/ir.model.access.csv",
@@ -46,9 +46,9 @@
         "data/mail_template_data.xml",
         "data/therapy_chart_template_data.xml",
         "data/therapy_payer_rule_data.xml",
-        "data/therapy_diagnosis_data.xml",
         "data/account_journal_data.xml",
         "data/therapy_claim_data.xml",
+        "data/therapy.diagnosis.csv",
     ],
     "demo": [
         "demo/group_therapy_demo.xml",

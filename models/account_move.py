@@ -37,6 +37,11 @@ class AccountMoveLine(models.Model):
         copy=False,
         ondelete="set null",
     )
+    therapy_modifiers = fields.Char(
+        string="Modifiers",
+        help="CPT modifiers of this service line, e.g. 59 or XE on individual psychotherapy "
+        "billed the same day as a group session.",
+    )
     therapy_code = fields.Char(
         related="product_id.therapy_code", string="CPT Code", store=True, index="btree_not_null"
     )

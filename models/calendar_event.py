@@ -165,6 +165,7 @@ class CalendarEvent(models.Model):
         "therapy_attendance_ids.addon_product_ids",
         "therapy_attendance_ids.place_of_service",
         "therapy_attendance_ids.modifiers",
+        "therapy_attendance_ids.audio_only",
     )
     def _compute_therapy_rule_report(self):
         """What the payer rules find on the session, one line per client and rule."""

@@ -1,10 +1,27 @@
 import re
 
+from stdnum import luhn
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 # A Health Care Provider Taxonomy code: 3 digits, 6 letters/digits, a final X (101YM0800X).
 TAXONOMY_CODE = re.compile(r"^[0-9]{3}[0-9A-Z]{6}X$")
+# CMS: the NPI check digit is the Luhn digit of the number prefixed with 80840 (the card issuer
+# prefix of the health industry), so "80840" + NPI passes the Luhn check.
+NPI_LUHN_PREFIX = "80840"
+
+
+def is_valid_npi(npi):
+    """Ten digits, the last one the Luhn check digit over 80840 + the first nine."""
+    if not npi or len(npi) != 10 or not npi.isdigit():
+        return False
+    try:
+        luhn.validate(NPI_LUHN_PREFIX + npi)
+    except StdnumValidationError:
+        return False
+    return True
 
 
 class ResCompany(models.Model):
@@ -37,6 +54,37 @@ class ResCompany(models.Model):
         help="The bank journal of the insurers' payments from remittances. Empty: the first bank "
         "journal.",
     )
+
+    therapy_no_show_fee_amount = fields.Monetary(
+        string="No-show Fee Policy Amount",
+        currency_field="currency_id",
+        help="The one no-show and late-cancel fee the practice charges every client. Medicare "
+        "allows such fees only under one policy for all patients: a different fee for a "
+        "Medicare client is flagged.",
+    )
+    therapy_sign_in_names = fields.Selection(
+        selection=[("initials", "Initials"), ("names", "Full names")],
+        string="Sign-in Sheet Shows",
+        default="initials",
+        required=True,
+        help="How clients are listed on a session's printed sign-in sheet: initials keep "
+        "members from reading each other's full names.",
+    )
+
+    @api.constrains("therapy_npi")
+    def _check_therapy_npi(self):
+        """The practice's NPI passes CMS's check digit."""
+        for company in self.filtered("therapy_npi"):
+            if not is_valid_npi(company.therapy_npi):
+                raise ValidationError(
+                    self.env._(
+                        "The billing NPI “%(npi)s” of %(company)s is not valid: an NPI has 10 "
+                        "digits and its last digit checks the others. Copy it again from the NPI "
+                        "registry (NPPES).",
+                        npi=company.therapy_npi,
+                        company=company.name,
+                    )
+                )
 
     @api.constrains("therapy_taxonomy_code")
     def _check_therapy_taxonomy_code(self):

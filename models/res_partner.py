@@ -32,20 +32,39 @@ class ResPartner(models.Model):
         help="No-show and late-cancel fees are recorded but never charged to this client "
         "(e.g. the client's payer forbids them).",
     )
+    therapy_diagnosis_line_ids = fields.One2many(
+        "therapy.client.diagnosis",
+        "partner_id",
+        string="Diagnoses",
+        groups=THERAPY_GROUPS,
+        help="The client's ICD-10-CM diagnoses in claim order: the first is the primary; at most "
+        "12. Claim lines point at them by letter (A = primary).",
+    )
     therapy_diagnosis_ids = fields.Many2many(
         "therapy.diagnosis",
-        "therapy_diagnosis_res_partner_rel",
-        "partner_id",
-        "diagnosis_id",
         string="Diagnoses (ICD-10)",
+        compute="_compute_therapy_diagnosis_ids",
+        inverse="_inverse_therapy_diagnosis_ids",
         groups=THERAPY_GROUPS,
-        help="The client's diagnosis codes, in the order they go on claims (the first is primary).",
+        help="The client's diagnosis codes in claim order (the first is primary).",
     )
     therapy_payer_id = fields.Many2one(
         "res.partner",
         string="Payer",
         groups=THERAPY_GROUPS,
         help="The client's insurance or other payer, for the payer rules (e.g. Medicare).",
+    )
+    therapy_payer_type = fields.Selection(
+        selection=[
+            ("medicare", "Medicare"),
+            ("medicaid", "Medicaid"),
+            ("commercial", "Commercial"),
+            ("other", "Other"),
+        ],
+        string="Payer Type",
+        groups=THERAPY_GROUPS,
+        help="On a payer: which payer rules apply to its clients. Medicare: telehealth without "
+        "modifier 95 and one no-show fee policy for all; Medicaid: no no-show or late-cancel fees.",
     )
     therapy_forbids_fees = fields.Boolean(
         string="Forbids No-show Fees",
@@ -104,6 +123,34 @@ class ResPartner(models.Model):
         compute="_compute_therapy_chart_note_count",
         groups="group_therapy.group_therapy_provider",
     )
+
+    @api.depends("therapy_diagnosis_line_ids.sequence", "therapy_diagnosis_line_ids.diagnosis_id")
+    def _compute_therapy_diagnosis_ids(self):
+        """The diagnoses in claim order, primary first."""
+        for partner in self:
+            partner.therapy_diagnosis_ids = partner.therapy_diagnosis_line_ids.sorted(
+                lambda line: (line.sequence, line._origin.id or 0)
+            ).diagnosis_id
+
+    def _inverse_therapy_diagnosis_ids(self):
+        """Setting the codes keeps the order given: the first becomes the primary."""
+        # Read every wanted list first: changing one client's lines recomputes the others.
+        wanted_by_partner = {partner: partner.therapy_diagnosis_ids for partner in self}
+        for partner, wanted in wanted_by_partner.items():
+            lines = partner.therapy_diagnosis_line_ids
+            lines.filtered(lambda line, wanted=wanted: line.diagnosis_id not in wanted).unlink()
+            kept = {line.diagnosis_id: line for line in partner.therapy_diagnosis_line_ids}
+            for position, diagnosis in enumerate(wanted, start=1):
+                if diagnosis in kept:
+                    kept[diagnosis].sequence = position
+                else:
+                    self.env["therapy.client.diagnosis"].create(
+                        {
+                            "partner_id": partner.id,
+                            "diagnosis_id": diagnosis.id,
+                            "sequence": position,
+                        }
+                    )
 
     @api.depends("therapy_member_ids.date_start", "therapy_member_ids.date_end")
     def _compute_therapy_group_count(self):

@@ -1,7 +1,7 @@
-import re
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+
+from .res_company import is_valid_npi
 
 
 class ResUsers(models.Model):
@@ -20,12 +20,14 @@ class ResUsers(models.Model):
 
     @api.constrains("therapy_npi")
     def _check_therapy_npi(self):
-        """An NPI is 10 digits."""
+        """An NPI: 10 digits whose last is the Luhn check digit over prefix 80840 (CMS)."""
         for user in self.filtered("therapy_npi"):
-            if not re.fullmatch(r"\d{10}", user.therapy_npi):
+            if not is_valid_npi(user.therapy_npi):
                 raise ValidationError(
                     self.env._(
-                        "%(user)s's NPI “%(npi)s” is not valid: an NPI has exactly 10 digits.",
+                        "%(user)s's NPI “%(npi)s” is not valid: an NPI has 10 digits and its "
+                        "last digit checks the others. Copy it again from the NPI registry "
+                        "(NPPES).",
                         user=user.name,
                         npi=user.therapy_npi,
                     )

@@ -1,8 +1,11 @@
+import re
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import LockError, UserError, ValidationError
 from odoo.tools import format_date
+
+from .therapy_client_diagnosis import POINTER_LETTERS
 
 # What a signed chart note states about its client's line: frozen once the note is signed.
 SIGNED_LINE_FACTS = (
@@ -93,6 +96,14 @@ class TherapyAttendance(models.Model):
     modifiers = fields.Char(
         help="CPT modifiers for this client's claim line, e.g. 95 (telehealth) or HQ (group). "
         "Separate several with commas.",
+    )
+    audio_only = fields.Boolean(
+        help="Telehealth by audio only (no video): payers want modifier 93 (or FQ) instead of "
+        "the audio-video modifier.",
+    )
+    diagnosis_pointers = fields.Char(
+        help="The client's diagnoses this service treats, by letter (A = primary), at most 4, "
+        "e.g. A or A, C. Empty: the primary diagnosis.",
     )
     units = fields.Integer(
         default=1, readonly=True, help="Claim units: a group session is one unit per client."
@@ -203,7 +214,13 @@ class TherapyAttendance(models.Model):
             line.place_of_service = line.event_id.therapy_place_of_service or "11"
 
     @api.depends(
-        "state", "product_id", "addon_product_ids", "place_of_service", "modifiers", "partner_id"
+        "state",
+        "product_id",
+        "addon_product_ids",
+        "place_of_service",
+        "modifiers",
+        "audio_only",
+        "partner_id",
     )
     def _compute_rule_flags(self):
         """The payer rules' findings, for every line of the same sessions in one pass."""
@@ -494,9 +511,8 @@ class TherapyAttendance(models.Model):
                         "modifiers": line.modifiers or "",
                         "units": line.units,
                         "charge": line._claim_charge(product),
-                        "diagnoses": ",".join(
-                            partner_sudo.therapy_diagnosis_ids.sorted("code").mapped("code")
-                        ),
+                        "diagnoses": ",".join(partner_sudo.therapy_diagnosis_ids.mapped("code")),
+                        "diagnosis_pointers": "".join(line._diagnosis_pointer_letters()),
                         "rendering_provider": provider.name,
                         "rendering_npi": provider.therapy_npi or "",
                         "group": line.group_id.code,
@@ -505,6 +521,30 @@ class TherapyAttendance(models.Model):
                 )
         return rows
 
+    def _claim_blockers(self):
+        """{line: reason} for the services that cannot be claimed: the client's chart note for
+        that session is not signed (a claim is for a documented service)."""
+        notes_sudo = (
+            self.env["therapy.chart.note"]
+            .sudo()
+            .search(
+                [("event_id", "in", self.event_id.ids), ("partner_id", "in", self.partner_id.ids)]
+            )
+        )
+        states = defaultdict(set)
+        for note in notes_sudo:
+            states[note.event_id.id, note.partner_id.id].add(note.state)
+        blockers = {}
+        for line in self:
+            note_states = states[line.event_id.id, line.partner_id.id]
+            if "locked" in note_states:
+                continue
+            if note_states:
+                blockers[line] = self.env._("chart note not signed yet")
+            else:
+                blockers[line] = self.env._("no chart note for this client and session")
+        return blockers
+
     def _claim_charge(self, product):
         """The charge billed for the code: the invoice's, or the list price before invoicing."""
         invoiced = self.invoice_line_ids.filtered(
@@ -512,6 +552,33 @@ class TherapyAttendance(models.Model):
             and invoice_line.move_id == self.invoice_id
         )
         return invoiced[:1].price_unit if invoiced else product.lst_price
+
+    @api.constrains("diagnosis_pointers", "partner_id")
+    def _check_diagnosis_pointers(self):
+        """At most four letters, each pointing at one of the client's diagnoses."""
+        for line in self.filtered("diagnosis_pointers"):
+            letters = line._diagnosis_pointer_letters()
+            count = len(line.partner_id.sudo().therapy_diagnosis_line_ids)
+            valid = POINTER_LETTERS[:count]
+            wrong = [letter for letter in letters if letter not in valid]
+            if wrong or len(letters) > 4 or len(set(letters)) != len(letters):
+                raise ValidationError(
+                    self.env._(
+                        "%(client)s: the diagnosis pointers “%(pointers)s” are not valid. Use up "
+                        "to 4 different letters among %(valid)s, one per diagnosis of the client "
+                        "(A = primary).",
+                        client=line.partner_id.display_name,
+                        pointers=line.diagnosis_pointers,
+                        valid=", ".join(valid) or self.env._("none: add a diagnosis first"),
+                    )
+                )
+
+    def _diagnosis_pointer_letters(self):
+        """The letters of the diagnoses this line treats; the primary (A) when none is set."""
+        self.ensure_one()
+        if self.diagnosis_pointers:
+            return re.findall(r"[A-Za-z]", self.diagnosis_pointers.upper())
+        return ["A"] if self.partner_id.sudo().therapy_diagnosis_line_ids else []
 
     def _session_day(self):
         """The session's local day (see ``calendar.event.therapy_session_date``)."""
@@ -524,6 +591,14 @@ class TherapyAttendance(models.Model):
         kind = self.product_id.therapy_code_kind
         return (self.state == "attended" and kind == "cpt") or (
             self.state == "absent" and kind in ("no_show", "late_cancel")
+        )
+
+    def _is_fee_to_invoice(self):
+        """A no-show or late-cancel fee that will be charged (not waived, not invoiced yet)."""
+        self.ensure_one()
+        return self.billing_status == "to_invoice" and self.product_id.therapy_code_kind in (
+            "no_show",
+            "late_cancel",
         )
 
     def _is_fee_waived(self):
@@ -681,6 +756,7 @@ class TherapyAttendance(models.Model):
             "quantity": 1.0,
             "price_unit": price_unit,
             "therapy_attendance_id": self.id,
+            "therapy_modifiers": self.modifiers if product.therapy_code_kind == "cpt" else False,
         }
 
     def _invoice_partner(self):

@@ -1,15 +1,16 @@
-import re
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-# ICD-10-CM: a letter, two characters, then an optional dot and up to four more (F41.1, F43.10).
-ICD10_CODE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+from . import icd10cm
+
+# The code set shipped as data/therapy.diagnosis.csv, generated from the same pinned package
+# (tools/icd10cm_codes.py): loading it does not need the package's slow import.
+SHIPPED_CODES_FILE = "therapy.diagnosis.csv"
 
 
 class TherapyDiagnosis(models.Model):
     _name = "therapy.diagnosis"
-    _description = "Diagnosis Code (ICD-10)"
+    _description = "Diagnosis Code (ICD-10-CM)"
     _order = "code"
     _rec_names_search = ["code", "name"]
 
@@ -21,15 +22,30 @@ class TherapyDiagnosis(models.Model):
 
     @api.constrains("code")
     def _check_code(self):
-        """An ICD-10-CM code as payers expect it on a claim."""
+        """A billable ICD-10-CM code (a leaf of the code set), as payers accept on a claim."""
+        if (self.env.context.get("install_filename") or "").endswith(SHIPPED_CODES_FILE):
+            return
         for diagnosis in self:
-            if not ICD10_CODE.match(diagnosis.code or ""):
+            code = diagnosis.code
+            if icd10cm.is_billable(code):
+                continue
+            if icd10cm.is_known(code):
+                children = icd10cm.billable_children(code)
                 raise ValidationError(
                     self.env._(
-                        "“%(code)s” is not an ICD-10 code: write it like F41.1 or F43.10.",
-                        code=diagnosis.code,
+                        "%(code)s is a category, not a billable ICD-10-CM code: choose a code "
+                        "under it, e.g. %(examples)s.",
+                        code=code,
+                        examples=", ".join(children[:6]),
                     )
                 )
+            raise ValidationError(
+                self.env._(
+                    "“%(code)s” is not an ICD-10-CM code: look it up by code or words (e.g. F41.1, "
+                    "“generalized anxiety”).",
+                    code=code,
+                )
+            )
 
     @api.depends("code", "name")
     def _compute_display_name(self):
@@ -40,5 +56,20 @@ class TherapyDiagnosis(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if vals.get("code"):
-                vals["code"] = vals["code"].strip().upper()
+                vals["code"] = icd10cm.normalize(vals["code"])
+                if not vals.get("name") and icd10cm.is_known(vals["code"]):
+                    vals["name"] = icd10cm.description(vals["code"])
         return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("code"):
+            vals["code"] = icd10cm.normalize(vals["code"])
+        return super().write(vals)
+
+    @api.model
+    def name_create(self, name):
+        """Typing a code the list does not hold yet (e.g. Z63.0) adds it from the code set."""
+        code = icd10cm.normalize(name.split()[0] if name.strip() else name)
+        known = icd10cm.is_known(code)
+        record = self.create({"code": code, "name": icd10cm.description(code) if known else name})
+        return record.id, record.display_name

@@ -9,6 +9,11 @@ from odoo.exceptions import UserError
 TELEHEALTH_PLACES = ("02", "10")
 
 
+def split_codes(text):
+    """The set of codes or modifiers written in a field ("59, XE" -> {"59", "XE"})."""
+    return {code for code in re.split(r"[\s,;]+", (text or "").upper()) if code}
+
+
 class TherapyPayerRule(models.Model):
     _name = "therapy.payer.rule"
     _description = "Payer Rule"
@@ -25,9 +30,11 @@ class TherapyPayerRule(models.Model):
         selection=[
             ("head_count", "Head count over the code's limit"),
             ("once_per_day", "Code billed twice the same day for a client"),
+            ("same_day_individual", "Group and individual psychotherapy the same day"),
             ("addon_primary", "Add-on code without an allowed primary code"),
             ("fee_payer", "Fee charged to a client whose payer forbids fees"),
-            ("telehealth_modifier", "Telehealth without the payer's modifier"),
+            ("fee_policy", "Fee other than the practice's one policy amount"),
+            ("telehealth_modifier", "Telehealth modifiers of the payer"),
         ],
         string="Checks",
         required=True,
@@ -65,8 +72,34 @@ class TherapyPayerRule(models.Model):
         string="Allowed Primary Codes",
         domain=[("therapy_code_kind", "=", "cpt"), ("therapy_addon_only", "=", False)],
     )
-    max_count = fields.Integer(string="Most Clients", default=12)
-    modifier = fields.Char(help="The modifier the payer requires, e.g. 95 or HQ.")
+    payer_type = fields.Selection(
+        selection=[
+            ("medicare", "Medicare"),
+            ("medicaid", "Medicaid"),
+            ("commercial", "Commercial"),
+            ("other", "Other"),
+        ],
+        help="Only clients whose payer is of this type. A telehealth rule with neither payers nor "
+        "a payer type is the default for every payer that no other telehealth rule names.",
+    )
+    max_count = fields.Integer(string="Most Participants", default=12)
+    modifier = fields.Char(
+        help="Telehealth: the modifier required on audio-video lines (e.g. 95; empty: none). "
+        "Same day: the modifiers that mark the individual code as distinct (e.g. 59, XE).",
+    )
+    forbidden_modifiers = fields.Char(
+        help="Telehealth modifiers the payer refuses on these lines, e.g. 95 for Medicare since "
+        "2024 (place of service 02/10 already says telehealth).",
+    )
+    audio_only_modifiers = fields.Char(
+        string="Audio-only Modifiers",
+        help="One of these must be on a line marked audio-only, e.g. 93 (or FQ).",
+    )
+    conflict_codes = fields.Char(
+        string="Individual Codes",
+        help="Same day: the individual psychotherapy codes that need a distinct-service modifier "
+        "when the client also had the rule's group code that day, e.g. 90832, 90834, 90837.",
+    )
 
     @api.model
     def _find_problems(self, lines):
@@ -130,42 +163,51 @@ class TherapyPayerRule(models.Model):
             )
 
     def _applies_to(self, line):
-        """Whether the rule concerns this client's payer."""
-        return not self.payer_ids or line.partner_id.sudo().therapy_payer_id in self.payer_ids
+        """Whether the rule concerns this client's payer (by name, and by payer type)."""
+        payer = line.partner_id.sudo().therapy_payer_id
+        return (not self.payer_ids or payer in self.payer_ids) and (
+            not self.payer_type or payer.therapy_payer_type == self.payer_type
+        )
 
-    def _check_head_count(self, lines):
-        """More clients billed the rule's code in one session than its limit."""
-        attended = lines.filtered(
-            lambda line: line.state == "attended"
+    def _is_billed_code(self, line):
+        """The line bills one of the rule's codes (any CPT code when the rule names none)."""
+        return (
+            line.state == "attended"
             and line.product_id.therapy_code_kind == "cpt"
             and (not self.product_ids or line.product_id in self.product_ids)
         )
+
+    def _check_head_count(self, lines):
+        """More participants present than the limit, in a session billing the rule's code.
+
+        Medicare's limit is on participants: everyone present counts, "no fee" included.
+        """
         problems = []
-        for session_lines in attended.grouped("event_id").values():
-            if len(session_lines) > self.max_count:
-                for line in session_lines:
-                    problems.append(
-                        (
-                            line,
-                            self,
-                            self.env._(
-                                "%(count)s clients billed %(code)s in one session, more than "
-                                "%(limit)s",
-                                count=len(session_lines),
-                                code=line.product_id.therapy_code,
-                                limit=self.max_count,
-                            ),
-                        )
+        for session, session_lines in lines.grouped("event_id").items():
+            billed = session_lines.filtered(self._is_billed_code)
+            present = session.therapy_attendance_ids.filtered(lambda line: line.state == "attended")
+            if not billed or len(present) <= self.max_count:
+                continue
+            for line in billed:
+                problems.append(
+                    (
+                        line,
+                        self,
+                        self.env._(
+                            "%(count)s participants present in a session billing %(code)s, "
+                            "more than %(limit)s (everyone present counts, no fee included): "
+                            "split the group",
+                            count=len(present),
+                            code=line.product_id.therapy_code,
+                            limit=self.max_count,
+                        ),
                     )
+                )
         return problems
 
     def _check_once_per_day(self, lines):
         """The rule's code billed twice on the same day to the same client."""
-        coded = lines.filtered(
-            lambda line: line.state == "attended"
-            and line.product_id.therapy_code_kind == "cpt"
-            and (not self.product_ids or line.product_id in self.product_ids)
-        )
+        coded = lines.filtered(self._is_billed_code)
         if not coded:
             return []
         same_codes = (
@@ -188,13 +230,90 @@ class TherapyPayerRule(models.Model):
                 line,
                 self,
                 self.env._(
-                    "%(code)s billed more than once on the same day",
+                    "%(code)s billed more than once on the same day: keep one, or answer "
+                    "“No fee” on the other session",
                     code=line.product_id.therapy_code,
                 ),
             )
             for line in coded
             if len(per_day[line.partner_id.id, line.product_id.id, line.session_date]) > 1
         ]
+
+    def _check_same_day_individual(self, lines):
+        """The group code the same day as individual psychotherapy without modifier 59/XE.
+
+        Individual codes are found on the client's other attendance lines of that day (as the
+        code or an add-on, with that line's modifiers) and on customer invoice lines not made by
+        a session (dated by the invoice date, with the invoice line's modifiers).
+        """
+        group_lines = lines.filtered(self._is_billed_code)
+        individual_codes = split_codes(self.conflict_codes)
+        if not group_lines or not individual_codes:
+            return []
+        distinct = split_codes(self.modifier) or {"59", "XE"}
+        days = list(set(group_lines.mapped("session_date")))
+        clients = group_lines.partner_id
+        found = defaultdict(list)  # (client id, day) -> [(code, where, attendance line id)]
+        others_sudo = (
+            self.env["therapy.attendance"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", clients.ids),
+                    ("state", "=", "attended"),
+                    ("session_date", "in", days),
+                ]
+            )
+        )
+        for other in others_sudo:
+            if distinct & split_codes(other.modifiers):
+                continue
+            for product in other.product_id | other.addon_product_ids:
+                if product.therapy_code in individual_codes:
+                    found[other.partner_id.id, other.session_date].append(
+                        (product.therapy_code, other.event_id.display_name, other.id)
+                    )
+        invoice_lines_sudo = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("therapy_code", "in", list(individual_codes)),
+                    ("therapy_attendance_id", "=", False),
+                    ("move_id.move_type", "=", "out_invoice"),
+                    ("move_id.state", "!=", "cancel"),
+                    ("move_id.partner_id", "in", clients.ids),
+                    ("move_id.invoice_date", "in", days),
+                ]
+            )
+        )
+        for invoice_line in invoice_lines_sudo:
+            if distinct & split_codes(invoice_line.therapy_modifiers):
+                continue
+            move = invoice_line.move_id
+            found[move.partner_id.id, move.invoice_date].append(
+                (invoice_line.therapy_code, move.name, False)
+            )
+        problems = []
+        for line in group_lines:
+            for code, where, line_id in found[line.partner_id.id, line.session_date]:
+                if line_id == line._origin.id:
+                    continue
+                problems.append(
+                    (
+                        line,
+                        self,
+                        self.env._(
+                            "%(group_code)s the same day as individual psychotherapy %(code)s "
+                            "(%(where)s): add modifier %(modifiers)s to %(code)s there",
+                            group_code=line.product_id.therapy_code,
+                            code=code,
+                            where=where,
+                            modifiers=self.env._(" or ").join(sorted(distinct)),
+                        ),
+                    )
+                )
+        return problems
 
     def _check_addon_primary(self, lines):
         """An add-on code riding on a primary code the rule does not allow."""
@@ -220,39 +339,112 @@ class TherapyPayerRule(models.Model):
         return problems
 
     def _check_fee_payer(self, lines):
-        """A no-show or late-cancel fee for a client whose payer forbids fees."""
-        return [
-            (
-                line,
-                self,
-                self.env._(
-                    "%(payer)s forbids charging %(fee)s",
-                    payer=line.partner_id.sudo().therapy_payer_id.display_name,
+        """A no-show or late-cancel fee for a client whose payer forbids fees (Medicaid always:
+        42 CFR 447.15, the provider accepts Medicaid's payment as payment in full)."""
+        problems = []
+        for line in lines.filtered(lambda line: line._is_fee_to_invoice()):
+            payer = line.partner_id.sudo().therapy_payer_id
+            if payer.therapy_payer_type == "medicaid":
+                reason = self.env._(
+                    "%(payer)s is Medicaid, which does not allow charging its clients a "
+                    "%(fee)s (42 CFR 447.15): answer “No fee” instead",
+                    payer=payer.display_name,
                     fee=line.product_id.name,
-                ),
-            )
-            for line in lines
-            if line.billing_status == "to_invoice"
-            and line.product_id.therapy_code_kind in ("no_show", "late_cancel")
-            and line.partner_id.sudo().therapy_payer_id.therapy_forbids_fees
-        ]
+                )
+            elif payer.therapy_forbids_fees:
+                reason = self.env._(
+                    "%(payer)s forbids charging %(fee)s: answer “No fee” instead",
+                    payer=payer.display_name,
+                    fee=line.product_id.name,
+                )
+            else:
+                continue
+            problems.append((line, self, reason))
+        return problems
+
+    def _check_fee_policy(self, lines):
+        """A fee that differs from the practice's one policy amount (Medicare's condition)."""
+        fees = lines.filtered(lambda line: line._is_fee_to_invoice())
+        if not fees:
+            return []
+        prices = fees._pricelist_prices()
+        problems = []
+        for line in fees:
+            company = line.company_id or self.env.company
+            policy = company.therapy_no_show_fee_amount
+            price = prices[line][line.product_id]
+            if not policy:
+                reason = self.env._(
+                    "no fee policy amount is set for the practice: set the one amount every "
+                    "client is charged (company settings, Group Therapy tab)",
+                )
+            elif company.currency_id.compare_amounts(price, policy):
+                reason = self.env._(
+                    "%(fee)s of %(price)s differs from the practice's policy amount %(policy)s: "
+                    "charge every client the same amount, or waive the fee",
+                    fee=line.product_id.name,
+                    price=company.currency_id.format(price),
+                    policy=company.currency_id.format(policy),
+                )
+            else:
+                continue
+            problems.append((line, self, reason))
+        return problems
 
     def _check_telehealth_modifier(self, lines):
-        """A telehealth place of service without the payer's modifier."""
-        wanted = (self.modifier or "").strip().upper()
-        return [
-            (
-                line,
-                self,
-                self.env._(
-                    "telehealth (place of service %(place)s) without modifier %(modifier)s",
-                    place=line.place_of_service,
-                    modifier=wanted,
-                ),
-            )
-            for line in lines
-            if wanted
-            and line.state == "attended"
+        """Telehealth lines with the payer's modifiers: required, refused, audio-only."""
+        telehealth = lines.filtered(
+            lambda line: line.state == "attended"
+            and line.product_id.therapy_code_kind == "cpt"
             and line.place_of_service in TELEHEALTH_PLACES
-            and wanted not in re.split(r"[\s,;]+", (line.modifiers or "").upper())
-        ]
+        )
+        if not self.payer_ids and not self.payer_type:
+            # The default rule: for payers that no specific telehealth rule names.
+            specific = self.sudo().search(
+                [
+                    ("rule_type", "=", "telehealth_modifier"),
+                    ("id", "!=", self.id),
+                    "|",
+                    ("payer_ids", "!=", False),
+                    ("payer_type", "!=", False),
+                ]
+            )
+            telehealth = telehealth.filtered(
+                lambda line: not any(rule._applies_to(line) for rule in specific)
+            )
+        required = split_codes(self.modifier)
+        forbidden = split_codes(self.forbidden_modifiers)
+        audio_only = split_codes(self.audio_only_modifiers)
+        problems = []
+        for line in telehealth:
+            modifiers = split_codes(line.modifiers)
+            reasons = []
+            if line.audio_only:
+                if audio_only and not audio_only & modifiers:
+                    reasons.append(
+                        self.env._(
+                            "audio-only telehealth without modifier %(modifier)s: add it to "
+                            "the line's modifiers",
+                            modifier=self.env._(" or ").join(sorted(audio_only)),
+                        )
+                    )
+            elif required and not required & modifiers:
+                reasons.append(
+                    self.env._(
+                        "telehealth (place of service %(place)s) without modifier "
+                        "%(modifier)s: add it to the line's modifiers",
+                        place=line.place_of_service,
+                        modifier=self.env._(" or ").join(sorted(required)),
+                    )
+                )
+            if forbidden & modifiers:
+                reasons.append(
+                    self.env._(
+                        "telehealth with modifier %(modifier)s, which this payer does not want "
+                        "(place of service %(place)s already says telehealth): remove it",
+                        modifier=", ".join(sorted(forbidden & modifiers)),
+                        place=line.place_of_service,
+                    )
+                )
+            problems += [(line, self, reason) for reason in reasons]
+        return problems

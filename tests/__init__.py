@@ -25,3 +25,6 @@ from . import test_x12_837p
 from . import test_era_835
 from . import test_integrity
 from . import test_session_date
+from . import test_payer_rules_per_payer
+from . import test_diagnoses_npi
+from . import test_fees_and_claims

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import GroupTherapyCommon
+from .test_fees_and_claims import sign_session_notes
 
 
 @tagged("post_install", "-at_install")
@@ -34,6 +35,7 @@ class TestClaims(GroupTherapyCommon):
         )
         lines[cls.clients[1]].write({"state": "absent", "product_id": cls.no_show.id})
         cls.lines = cls.session.therapy_attendance_ids
+        sign_session_notes(cls.session, cls.provider)  # claims are for documented services
 
     def test_claim_lines_hold_box_24_and_never_fees(self):
         rows = self.lines._claim_lines()
@@ -44,7 +46,7 @@ class TestClaims(GroupTherapyCommon):
         self.assertEqual(first[0]["place_of_service"], "10")
         self.assertEqual(first[0]["modifiers"], "95")
         self.assertEqual(first[0]["units"], 1)
-        self.assertEqual(first[0]["diagnoses"], "F32.1,F41.1")
+        self.assertEqual(first[0]["diagnoses"], "F41.1,F32.1", "primary first, as entered")
         self.assertEqual(first[0]["rendering_npi"], "1234567893")
         self.assertEqual(first[0]["charge"], self.cpt_90853.lst_price)
 
@@ -90,9 +92,9 @@ class TestClaims(GroupTherapyCommon):
         self.assertNotIn(self.no_show.name, html)
 
     def test_reference_data_refusals(self):
-        with self.assertRefused(ValidationError, "an NPI has exactly 10 digits"):
+        with self.assertRefused(ValidationError, "an NPI has 10 digits"):
             self.provider.therapy_npi = "12345"
-        with self.assertRefused(ValidationError, "is not an ICD-10 code"):
+        with self.assertRefused(ValidationError, "is not an ICD-10-CM code"):
             self.env["therapy.diagnosis"].with_user(self.provider).create(
                 {"code": "anxiety", "name": "Anxiety"}
             )

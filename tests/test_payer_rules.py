@@ -50,7 +50,9 @@ class TestPayerRules(GroupTherapyCommon):
         session = self._make_session(self.group, days=-2)
         session.action_mark_all_attended()
         self.assertEqual(session.therapy_attended_count, 13)
-        self.assertIn("13 clients billed 90853", session.therapy_rule_report)
+        self.assertIn(
+            "13 participants present in a session billing 90853", session.therapy_rule_report
+        )
         self.assertIn("⛔", session.therapy_attendance_ids[0].rule_flags)
         with self.assertRefused(UserError, "Invoicing is stopped by the payer rules"):
             self._invoice_as_front_desk(session)
@@ -61,18 +63,21 @@ class TestPayerRules(GroupTherapyCommon):
         session.with_user(self.manager).therapy_rule_override = True
         self._invoice_as_front_desk(session)
         self.assertEqual(len(self._invoices(session)), 13)
-        self.assertIn("13 clients billed 90853", session.message_ids[:1].body)
+        self.assertIn("13 participants present", session.message_ids[:1].body)
 
     def test_head_count_rule_switched_off(self):
         self.rule_head_count.max_count = 3
         self.session.action_mark_all_attended()
-        with self.assertRefused(UserError, "4 clients billed 90853 in one session, more than 3"):
+        with self.assertRefused(
+            UserError, "4 participants present in a session billing 90853, more than 3"
+        ):
             self._invoice_as_front_desk()
         self.rule_head_count.with_user(self.manager).active = False
         self._invoice_as_front_desk()
         self.assertEqual(len(self._invoices()), 4)
 
     def test_90853_once_per_day(self):
+        self.rule_once.severity = "block"  # a practice whose payer wants it blocking
         self.session.action_mark_all_attended()
         later = self.session.copy(
             {

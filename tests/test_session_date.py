@@ -8,6 +8,7 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 
 from .common import GroupTherapyCommon
+from .test_fees_and_claims import sign_session_notes
 
 # 19:00 in Los Angeles on 15 June 2026 (PDT, UTC-7) is already 16 June in UTC.
 EVENING_START_UTC = datetime(2026, 6, 16, 2, 0)
@@ -151,6 +152,7 @@ class TestSessionDate(GroupTherapyCommon):
 
     def test_claim_period_and_same_day_rule_use_the_local_day(self):
         self.session.action_mark_all_attended()
+        sign_session_notes(self.session, self.provider)
         Wizard = self.env["therapy.claim.export.wizard"].with_user(self.front_desk)
         wizard = Wizard.create({"date_from": LOCAL_DAY, "date_to": LOCAL_DAY})
         wizard.action_export()

@@ -22,6 +22,7 @@ CLAIM_COLUMNS = [
     "units",
     "charge",
     "diagnoses",
+    "diagnosis_pointers",
     "rendering_provider",
     "rendering_npi",
     "group",
@@ -50,6 +51,11 @@ class TherapyClaimExportWizard(models.TransientModel):
         "insurer, checked before download; the claims are then marked submitted.",
     )
     data = fields.Binary(string="File", readonly=True, attachment=False)
+    left_out = fields.Text(
+        readonly=True,
+        help="The services of the period that are not in the file, and why (e.g. the client's "
+        "chart note is not signed yet).",
+    )
     filename = fields.Char(readonly=True)
 
     def action_export(self):
@@ -69,18 +75,40 @@ class TherapyClaimExportWizard(models.TransientModel):
         ]
         if self.group_ids:
             domain.append(("group_id", "in", self.group_ids.ids))
-        rows = self.env["therapy.attendance"].search(domain)._claim_lines()
+        services = self.env["therapy.attendance"].search(domain)
+        left_out_reasons = services._claim_blockers()
+        rows = services.filtered(lambda line: line not in left_out_reasons)._claim_lines()
+        left_out = [
+            {
+                "client": line.partner_id.name,
+                "date_of_service": fields.Date.to_string(line.session_date),
+                "cpt": line.product_id.therapy_code,
+                "group": line.group_id.code,
+                "reason": reason,
+            }
+            for line, reason in left_out_reasons.items()
+        ]
+        left_out_text = "\n".join(
+            f"{item['date_of_service']} {item['client']} ({item['cpt']}, {item['group']}): "
+            f"{item['reason']}"
+            for item in left_out
+        )
         if not rows:
             raise UserError(
                 self.env._(
-                    "No service to claim between %(start)s and %(end)s: no client attended a "
-                    "session with a CPT code in that period.",
+                    "No service to claim between %(start)s and %(end)s.%(left_out)s",
                     start=self.date_from,
                     end=self.date_to,
+                    left_out=(
+                        "\n" + self.env._("Left out:") + "\n" + left_out_text
+                        if left_out
+                        else " "
+                        + self.env._("No client attended a session with a CPT code in that period.")
+                    ),
                 )
             )
         if self.file_format == "json":
-            content = json.dumps({"claim_lines": rows}, indent=2).encode()
+            content = json.dumps({"claim_lines": rows, "left_out": left_out}, indent=2).encode()
         else:
             buffer = io.StringIO()
             writer = csv.DictWriter(buffer, fieldnames=CLAIM_COLUMNS)
@@ -91,6 +119,7 @@ class TherapyClaimExportWizard(models.TransientModel):
             {
                 "data": base64.b64encode(content),
                 "filename": f"claim_lines_{self.date_from}_{self.date_to}.{self.file_format}",
+                "left_out": left_out_text or False,
             }
         )
         return self._action_reopen()
