@@ -193,6 +193,11 @@ class ResPartner(models.Model):
         action["context"] = {"default_partner_id": self.id}
         return action
 
+    def action_print_therapy_superbill(self):
+        """The client's superbill: their services of the last twelve months."""
+        self.ensure_one()
+        return self.env.ref("group_therapy.therapy_superbill_report_client").report_action(self)
+
     def action_open_therapy_groups(self):
         """The groups the client belongs to (current and past)."""
         self.ensure_one()

@@ -245,15 +245,17 @@ class TherapyAttendance(models.Model):
         "invoice_line_ids.move_id.state",
         "invoice_line_ids.move_id.payment_state",
         "invoice_line_ids.move_id.therapy_claim_id",
+        "invoice_line_ids.move_id.reversal_move_ids.state",
     )
     def _compute_invoice_id(self):
-        """The client's live invoice: cancelled ones, ones reversed by a credit note and the
-        insurer's invoice of a claim do not count."""
+        """The client's live invoice: cancelled ones, ones credited by a posted credit note
+        (reversed, or paid and credited) and the insurer's invoice of a claim do not count."""
         for line in self:
             line.invoice_id = line.invoice_line_ids.move_id.filtered(
                 lambda move: move.state != "cancel"
                 and move.payment_state != "reversed"
                 and not move.therapy_claim_id
+                and "posted" not in move.reversal_move_ids.mapped("state")
             )[:1]
 
     @api.depends("state", "product_id", "invoice_id", "therapy_claim_ids")
@@ -418,6 +420,55 @@ class TherapyAttendance(models.Model):
         action["context"] = {**action.get("context", {}), "dont_redirect_to_payments": True}
         return self._therapy_payment_dialog(action)
 
+    def action_open_correction(self):
+        """Correct an invoiced line in one step (credit, change, invoice again)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Correct %(client)s's attendance", client=self.partner_id.name),
+            "res_model": "therapy.attendance.correction.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_attendance_id": self.id},
+        }
+
+    def _correct_billed(self, vals):
+        """Credit the client's invoice, write the corrected answer and code, invoice again.
+
+        One transaction: if the new code is refused (a payer rule, a signed note), nothing is
+        credited either. The credit note is dated today (when the correction is booked); the new
+        invoice, like every session invoice, on the date of service.
+        """
+        self.ensure_one()
+        self._lock_for_invoicing()
+        invoice = self.invoice_id
+        if invoice.state == "posted":
+            today = fields.Date.context_today(self)
+            # A paid invoice keeps its payment: the credit note stays open as the client's
+            # credit instead of cancelling the invoice.
+            paid = invoice.payment_state != "not_paid"
+            credit_note = invoice._reverse_moves(
+                [
+                    {
+                        "ref": self.env._(
+                            "Correction of %(invoice)s: %(client)s's attendance",
+                            invoice=invoice.name,
+                            client=self.partner_id.name,
+                        ),
+                        "date": today,
+                        "invoice_date": today,
+                    }
+                ],
+                cancel=not paid,
+            )
+            if credit_note.state == "draft":
+                credit_note.action_post()
+            self.invalidate_recordset(["invoice_id"])
+        self.write(vals)
+        if self.billing_status == "to_invoice":
+            self.action_invoice()
+        return True
+
     def action_open_invoice(self):
         self.ensure_one()
         return {
@@ -460,7 +511,9 @@ class TherapyAttendance(models.Model):
         history = defaultdict(list)
         for other in history_sudo:
             history[other.group_id, other.partner_id].append(other)
-        todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        follow_up = self.env.ref(
+            "group_therapy.mail_activity_type_no_show_follow_up", raise_if_not_found=False
+        ) or self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
         by_client = alerting.grouped(lambda line: (line.group_id, line.partner_id))
         for (group, partner), lines in by_client.items():
             group_sudo = group.sudo()
@@ -479,7 +532,7 @@ class TherapyAttendance(models.Model):
             if group_sudo.activity_ids.filtered(lambda activity, s=summary: activity.summary == s):
                 continue
             group_sudo.activity_schedule(
-                activity_type_id=todo.id if todo else False,
+                activity_type_id=follow_up.id if follow_up else False,
                 summary=summary,
                 user_id=group_sudo.provider_id.id,
                 note=self.env._(
@@ -547,7 +600,8 @@ class TherapyAttendance(models.Model):
 
     def _claim_charge(self, product):
         """The charge billed for the code: the invoice's, or the list price before invoicing."""
-        invoiced = self.invoice_line_ids.filtered(
+        # Front desk prints superbills without reading journal items: only the price is read.
+        invoiced = self.sudo().invoice_line_ids.filtered(
             lambda invoice_line: invoice_line.product_id == product
             and invoice_line.move_id == self.invoice_id
         )
@@ -724,9 +778,15 @@ class TherapyAttendance(models.Model):
             "partner_id": partner.id,
             "invoice_date": self.session_date,
             "company_id": self.company_id.id,
-            "invoice_user_id": self.group_id.provider_id.id,
+            # No "Salesperson" on a client's invoice: the provider is the rendering provider.
+            "invoice_user_id": False,
             "therapy_event_id": self.event_id.id,
-            "invoice_origin": self.event_id.display_name,
+            # Not the calendar's name: it carries attendance marks (✓) meant for staff.
+            "invoice_origin": self.env._(
+                "%(group)s group session of %(date)s",
+                group=self.group_id.code or self.group_id.name,
+                date=format_date(self.env, self.session_date),
+            ),
         }
         if not partner.with_company(self.company_id).property_payment_term_id:
             # Without payment terms Odoo makes the invoice due "today" (the user's): never

@@ -14,7 +14,8 @@ class TherapyClientDiagnosis(models.Model):
         "res.partner", string="Client", required=True, index=True, ondelete="cascade"
     )
     sequence = fields.Integer(default=10)
-    diagnosis_id = fields.Many2one("therapy.diagnosis", required=True, ondelete="restrict")
+    # cascade, as the former many2many did: uninstalling drops the shipped codes first.
+    diagnosis_id = fields.Many2one("therapy.diagnosis", required=True, ondelete="cascade")
     code = fields.Char(related="diagnosis_id.code")
     pointer = fields.Char(
         compute="_compute_pointer",

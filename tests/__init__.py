@@ -28,3 +28,5 @@ from . import test_session_date
 from . import test_payer_rules_per_payer
 from . import test_diagnoses_npi
 from . import test_fees_and_claims
+from . import test_paperwork
+from . import test_billing_correction

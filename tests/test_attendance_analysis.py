@@ -33,6 +33,11 @@ class TestNoShowAlertAndAnalysis(GroupTherapyCommon):
         self.assertEqual(len(alert), 1)
         self.assertEqual(alert.user_id, self.provider)
         self.assertIn(client.name, alert.summary)
+        self.assertEqual(
+            alert.activity_type_id,
+            self.env.ref("group_therapy.mail_activity_type_no_show_follow_up"),
+            "its own activity type, which the practice can plan and report on",
+        )
         # Correcting and re-answering does not pile up alerts.
         self._no_show(self.sessions[2], client)
         self.assertEqual(len(self._alerts()), 1)

@@ -4,3 +4,4 @@ from . import therapy_claim_export_wizard
 from . import therapy_era_import_wizard
 from . import base_partner_merge_automatic_wizard
 from . import account_payment_register
+from . import therapy_attendance_correction_wizard

@@ -1,0 +1,61 @@
+from odoo import Command, api, fields, models
+from odoo.tools.misc import clean_context
+
+from ..models.therapy_attendance import KINDS_BY_STATE
+
+
+class TherapyAttendanceCorrectionWizard(models.TransientModel):
+    _name = "therapy.attendance.correction.wizard"
+    _description = "Correct Billed Attendance"
+
+    attendance_id = fields.Many2one("therapy.attendance", required=True, ondelete="cascade")
+    partner_id = fields.Many2one(related="attendance_id.partner_id", string="Client")
+    invoice_id = fields.Many2one(related="attendance_id.invoice_id", string="Invoice")
+    state = fields.Selection(
+        selection=[("attended", "Attended"), ("absent", "Did not attend")],
+        string="Attended?",
+        required=True,
+    )
+    product_id = fields.Many2one(
+        "product.product",
+        string="Code",
+        required=True,
+        domain=[("therapy_code_kind", "!=", False), ("therapy_addon_only", "=", False)],
+    )
+    addon_product_ids = fields.Many2many(
+        "product.product",
+        string="Add-on Codes",
+        domain=[("therapy_code_kind", "=", "cpt"), ("therapy_addon_only", "=", True)],
+    )
+
+    @api.model
+    def default_get(self, fields_list):
+        """Start from the line's current answer and codes."""
+        values = super().default_get(fields_list)
+        line = self.env["therapy.attendance"].browse(values.get("attendance_id"))
+        if line:
+            values.setdefault("state", line.state)
+            values.setdefault("product_id", line.product_id.id)
+            values.setdefault("addon_product_ids", [Command.set(line.addon_product_ids.ids)])
+        return values
+
+    @api.onchange("state")
+    def _onchange_state(self):
+        """A code that no longer fits the answer is cleared."""
+        if self.product_id.therapy_code_kind not in KINDS_BY_STATE.get(self.state, ()):
+            self.product_id = False
+        if self.state != "attended":
+            self.addon_product_ids = False
+
+    def action_apply(self):
+        """Credit the invoice, record the right answer and code, invoice again: all or none."""
+        self.ensure_one()
+        # The wizard's default_* keys must not reach the credit note and the new invoice.
+        self.attendance_id.with_context(clean_context(self.env.context))._correct_billed(
+            {
+                "state": self.state,
+                "product_id": self.product_id.id,
+                "addon_product_ids": [Command.set(self.addon_product_ids.ids)],
+            }
+        )
+        return {"type": "ir.actions.act_window_close"}
