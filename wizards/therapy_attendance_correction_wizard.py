@@ -51,7 +51,9 @@ class TherapyAttendanceCorrectionWizard(models.TransientModel):
         """Credit the invoice, record the right answer and code, invoice again: all or none."""
         self.ensure_one()
         # The wizard's default_* keys must not reach the credit note and the new invoice.
-        self.attendance_id.with_context(clean_context(self.env.context))._correct_billed(
+        self.attendance_id.with_env(
+            self.env(context=clean_context(self.env.context))
+        )._correct_billed(
             {
                 "state": self.state,
                 "product_id": self.product_id.id,
