@@ -206,8 +206,16 @@ registry.category("web_tour.tours").add("group_therapy_share_tour", {
         { trigger: ".modal .o_field_widget[name=therapy_show_all_groups] input:checked" },
         ...pickInMany2one("therapy_group_id", "AAG", "Adult Anxiety Group", ".modal"),
         { trigger: ".modal .alert-info:contains(belongs to Provider Pat):contains(shares the group with Other Olga)" },
-        { trigger: ".modal .modal-title", run: "click" },
-        { trigger: "body:not(:has(.o-autocomplete--dropdown-menu))" },
+        // Wait for the picked group in the field, then close any suggestion list before the picture.
+        { trigger: ".modal .o_field_widget[name=therapy_group_id] input:value([AAG] Adult Anxiety Group)" },
+        {
+            trigger: ".modal .modal-title",
+            run() {
+                if (document.querySelector(".o-autocomplete--dropdown-menu")) {
+                    this.anchor.click();
+                }
+            },
+        },
         ...screenshot("share_quick_create", ".modal .alert-info:contains(Other Olga)"),
         // More Options keeps every choice.
         { trigger: ".modal button:contains(More Options)", run: "click" },
