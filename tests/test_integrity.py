@@ -170,7 +170,8 @@ class TestSigning(ChartingCommon):
     def test_note_form_sign_runs_the_blocking_payer_rules(self):
         self._chart()
         note = self._note(self.clients[0]).with_user(self.provider)
-        # The same client billed 90853 twice on one day: a blocking rule.
+        # The same client billed 90853 twice on one day: a warning by default, blocking here.
+        self.env.ref("group_therapy.therapy_payer_rule_90853_once_per_day").severity = "block"
         second = self._make_session(self.group, hours=0.5)
         second.write({"start": self.session.stop, "stop": self.session.stop})
         self._answer(second, self.clients[0], "attended", self.cpt_90853)

@@ -22,7 +22,9 @@ class TestPayerFindingsPrivacy(GroupTherapyCommon):
         self.env.invalidate_all()
         logged = session.message_ids.filtered(lambda m: "payer rule" in (m.body or ""))
         self.assertEqual(len(logged), 1)
-        self.assertIn("without modifier 95 (2 clients)", logged.body)
+        self.assertIn(
+            "without modifier 95: add it to the line's modifiers (2 clients)", logged.body
+        )
         self.assertTrue(logged.subtype_id.internal, "an internal note, not mailed to clients")
         self.assertFalse(logged.partner_ids)
         for client in self.clients:
