@@ -386,7 +386,9 @@ class TherapyClaim(models.Model):
         attendance = self.attendance_id
         provider = attendance.rendering_provider_id.sudo()
         diagnoses = self._x12_diagnoses()
-        pointers = list(range(1, min(len(diagnoses), 4) + 1))
+        # The line's own diagnosis pointers (A = primary), as SV107 numbers into the HI list.
+        letters = attendance._diagnosis_pointer_letters()
+        pointers = [ord(letter) - ord("A") + 1 for letter in letters][:4] or [1]
         modifiers = [
             modifier.strip().upper()
             for modifier in (attendance.modifiers or "").split(",")

@@ -158,3 +158,26 @@ class Test837P(X12Common):
         self.assertIn(
             f"CLM*{claim.name}*75***11:B:7*Y*A*Y*Y~\nREF*F8*AET-2026-0001~", interchanges[0]
         )
+
+
+@tagged("post_install", "-at_install")
+class Test837PDiagnoses(X12Common):
+    def test_diagnoses_in_claim_order_and_each_line_points_at_its_own(self):
+        ptsd = self.env.ref("group_therapy.therapy_diagnosis_f43_10")
+        self.ann.therapy_diagnosis_line_ids = [
+            (5, 0, 0),
+            (0, 0, {"diagnosis_id": ptsd.id, "sequence": 1}),
+            (0, 0, {"diagnosis_id": self.diagnosis.id, "sequence": 2}),
+        ]
+        ann_line = self.session.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == self.ann
+        )
+        ann_line.diagnosis_pointers = "B"
+        blue = next(
+            interchange
+            for interchange in self._interchanges(self._export())
+            if "*PI*94036~" in interchange and "*LEE*ANN*" in interchange
+        )
+        self.assertIn("HI*ABK:F4310*ABF:F411~", blue, "primary first, then the others")
+        self.assertIn("SV1*HC:90853*75*UN*1***2~", blue, "Ann's session line points at B")
+        self.assertEqual(x12.validate(blue), [])
