@@ -424,8 +424,8 @@ class TherapyChartNote(models.Model):
 
     @api.model
     def _render_body(self, attendance, template, group_note, client_note, sections=()):
-        """The note of one client: the session facts, the template and its filled sections,
-        the group notes and the client's own note."""
+        """The note of one client: the session facts, the template's sections the provider
+        filled, the group notes and the client's own note; never the template's guidance."""
         event = attendance.event_id
         group = event.therapy_group_id
         codes = attendance.product_id | attendance.addon_product_ids
@@ -465,8 +465,8 @@ class TherapyChartNote(models.Model):
             Markup('<table class="table table-sm o_therapy_chart_facts"><tbody>%s</tbody></table>')
             % rows
         ]
-        if template and not is_html_empty(template.body):
-            sections_html.append(Markup("<div>%s</div>") % template.body)
+        # The template's text is guidance for the provider while charting (e.g. "Risk: safety
+        # concerns assessed"): signed into the note it would read as findings nobody made.
         for title, content in sections:
             if not is_html_empty(content):
                 sections_html.append(Markup("<h3>%s</h3><div>%s</div>") % (title, content))

@@ -24,10 +24,10 @@ class TherapyChartTemplate(models.Model):
         "templates are for individual appointments.",
     )
     body = fields.Html(
-        string="Template",
+        string="Guidance",
         sanitize_style=True,
-        help="The sections every chart note written with this template starts with. It is "
-        "edited here only: the charting screen adds the group and client notes after it.",
+        help="Shown to the provider beside the notes while charting (what to cover, e.g. the "
+        "risk assessment). Never part of a chart note: only what the provider writes is signed.",
     )
     require_diagnosis = fields.Boolean(
         string="Diagnosis Required",
@@ -54,5 +54,9 @@ class TherapyChartTemplateSection(models.Model):
     )
     sequence = fields.Integer(default=10)
     name = fields.Char(string="Section", required=True, translate=True)
-    hint = fields.Char(translate=True, help="Shown in the empty section while charting.")
+    hint = fields.Char(
+        string="Guidance",
+        translate=True,
+        help="Shown beside the section while charting; never part of the chart note.",
+    )
     required = fields.Boolean(help="The notes are signed only once this section is filled.")

@@ -76,7 +76,7 @@ class TestChartingWizard(ChartingCommon):
         self.assertEqual(wizard.note_ids, notes)
         for note in notes:
             self.assertIn("distress tolerance", note.body, "group notes go into every note")
-            self.assertIn("Interventions", note.body, "the template's sections")
+            self.assertNotIn("Interventions", note.body, "the template's guidance is not signed")
             self.assertEqual(note.template_id, self.template)
             self.assertEqual(note.provider_id, self.provider)
             self.assertEqual(note.group_id, self.group)

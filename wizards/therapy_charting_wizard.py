@@ -22,7 +22,11 @@ class TherapyChartingWizard(models.TransientModel):
         help="Only custom templates chart group sessions. The template's text is edited in "
         "Configuration; add session details to the group notes.",
     )
-    template_body = fields.Html(related="template_id.body", string="Template Text")
+    template_body = fields.Html(
+        related="template_id.body",
+        string="Guidance",
+        help="What the template asks the provider to cover; never copied into the notes.",
+    )
     group_note = fields.Html(
         string="Group Notes",
         help="Written once: part of the chart note of every client who attended. Do not name "
