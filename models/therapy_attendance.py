@@ -52,6 +52,10 @@ class TherapyAttendance(models.Model):
         related="event_id.therapy_group_id", string="Group", store=True, index=True
     )
     company_id = fields.Many2one(related="group_id.company_id", store=True, index=True)
+    # Stored so that reports leave cancelled sessions out without a search through sessions.
+    session_cancelled = fields.Boolean(
+        related="event_id.therapy_cancelled", string="Session Cancelled", store=True
+    )
     partner_id = fields.Many2one(
         "res.partner", string="Client", required=True, index=True, ondelete="restrict"
     )

@@ -87,6 +87,26 @@ class TestPracticeDay(GroupTherapyCommon):
         [(rate,)] = self.env["therapy.attendance"]._read_group(domain, [], ["attended_percent:avg"])
         self.assertEqual(rate, 100.0)
 
+    def test_attendance_analysis_opens_on_the_last_12_months(self):
+        self.group.member_ids.date_start = datetime.now().date() - timedelta(days=500)
+        last_year = self._make_session(self.group, days=-400)
+        last_year.action_mark_all_attended()
+        this_week = self._make_session(self.group, days=-2)
+        this_week.action_mark_all_attended()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "group_therapy.therapy_attendance_action_analysis"
+        )
+        self.assertTrue(safe_eval(action["context"]).get("search_default_filter_last_12_months"))
+        views = self.env["therapy.attendance"].with_user(self.provider).get_views([(False, "search")])
+        [period] = etree.fromstring(views["views"]["search"]["arch"]).xpath(
+            "//filter[@name='filter_last_12_months']"
+        )
+        domain = [*safe_eval(action["domain"]), ("group_id", "=", self.group.id)]
+        lines = self.env["therapy.attendance"].with_user(self.provider).search(domain)
+        self.assertEqual(lines.event_id, last_year | this_week, "without the filter: all time")
+        lines = lines.search([*domain, *safe_eval(period.get("domain"))])
+        self.assertEqual(lines.event_id, this_week)
+
     def test_cancelled_sessions_are_marked_in_the_list(self):
         arch = etree.fromstring(self.env.ref("group_therapy.calendar_event_view_list_session").arch)
         self.assertEqual(arch.get("decoration-muted"), "therapy_cancelled")

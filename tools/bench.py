@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
 
 SIZES = (3, 12, 50)
 REPEAT = 3  # each figure is the best of REPEAT runs, after one warm-up run
@@ -247,18 +248,34 @@ def open_notes():
 
 
 def attendance_report():
-    """The Attendance Analysis graph: the attendance rate per group, as the provider sees it."""
+    """The Attendance Analysis graph as it opens: the attendance rate per group over the last
+    12 months (the menu's default filter), as the provider sees it."""
+    action = env.ref("group_therapy.therapy_attendance_action_analysis")
+    domain = [*safe_eval(action.domain), ("session_date", ">=", "today -12m")]
     env["therapy.attendance"].with_user(provider).formatted_read_group(
-        [("state", "!=", False)], ["group_id"], ["attended_percent:avg", "__count"]
+        domain, ["group_id"], ["attended_percent:avg", "__count"]
     )
 
 
-def best_open():
-    return min(measure(open_session_and_notes) for _ in range(5))
+def attendance_report_all():
+    """The same graph with the period filter removed: every line in the database."""
+    action = env.ref("group_therapy.therapy_attendance_action_analysis")
+    env["therapy.attendance"].with_user(provider).formatted_read_group(
+        safe_eval(action.domain), ["group_id"], ["attended_percent:avg", "__count"]
+    )
 
 
-def best_of(func, runs=5):
+def best_of(func, runs=15, warmup=3):
+    """The best of `runs` timings after `warmup` runs that fill Odoo's caches (access rules,
+    views): a path's own cost, not the first request's cache misses nor another process's load
+    on the shared machine."""
+    for _ in range(warmup):
+        measure(func)
     return min(measure(func) for _ in range(runs))
+
+
+def best_open():
+    return best_of(open_session_and_notes)
 
 
 def figures():
@@ -266,7 +283,12 @@ def figures():
     return {name: best_of(func) for name, func in PATHS}
 
 
-PATHS = (("session", open_session), ("notes", open_notes), ("report", attendance_report))
+PATHS = (
+    ("session", open_session),
+    ("notes", open_notes),
+    ("report", attendance_report),
+    ("report_all", attendance_report_all),
+)
 empty_ms, empty_queries = best_open()
 empty_figures = figures()
 
@@ -278,11 +300,12 @@ def load(sessions, clients_per_session, days_back=0):
         SQL(
             """
             INSERT INTO calendar_event (name, start, stop, user_id, therapy_group_id, active,
-                privacy, show_as, duration, allday, therapy_place_of_service, create_uid,
-                create_date, write_uid, write_date)
+                privacy, show_as, duration, allday, therapy_place_of_service,
+                therapy_session_date, create_uid, create_date, write_uid, write_date)
             SELECT name, start - make_interval(days => n), stop - make_interval(days => n),
                 user_id, therapy_group_id, true, privacy, show_as, duration, allday,
-                therapy_place_of_service, create_uid, now(), write_uid, now()
+                therapy_place_of_service, therapy_session_date - n, create_uid, now(), write_uid,
+                now()
               FROM calendar_event, generate_series(%(first)s, %(first)s + %(sessions)s - 1) AS n
              WHERE id = %(session)s
             RETURNING id
@@ -296,11 +319,12 @@ def load(sessions, clients_per_session, days_back=0):
     cr.execute(
         SQL(
             """
-            INSERT INTO therapy_attendance (event_id, event_start, group_id, company_id,
-                partner_id, partner_name, state, product_id, attendance_status,
+            INSERT INTO therapy_attendance (event_id, event_start, session_date, group_id,
+                company_id, partner_id, partner_name, state, product_id, attendance_status,
                 place_of_service, amount, attended_percent, create_uid, create_date, write_uid,
                 write_date)
-            SELECT e.id, e.start, e.therapy_group_id, %(company)s, p.id, p.name, 'attended',
+            SELECT e.id, e.start, e.therapy_session_date, e.therapy_group_id, %(company)s, p.id,
+                p.name, 'attended',
                 %(product)s, 'attended', '11', 75, 100, %(uid)s, now(), %(uid)s, now()
               FROM calendar_event e CROSS JOIN res_partner p
              WHERE e.id IN %(events)s AND p.id IN %(partners)s
