@@ -97,7 +97,9 @@ class TestPracticeDay(GroupTherapyCommon):
             "group_therapy.therapy_attendance_action_analysis"
         )
         self.assertTrue(safe_eval(action["context"]).get("search_default_filter_last_12_months"))
-        views = self.env["therapy.attendance"].with_user(self.provider).get_views([(False, "search")])
+        views = (
+            self.env["therapy.attendance"].with_user(self.provider).get_views([(False, "search")])
+        )
         [period] = etree.fromstring(views["views"]["search"]["arch"]).xpath(
             "//filter[@name='filter_last_12_months']"
         )
