@@ -119,7 +119,12 @@ class CalendarEvent(models.Model):
         groups="group_therapy.group_therapy_provider",
     )
     therapy_chart_state = fields.Selection(
-        selection=[("todo", "To chart"), ("draft", "Drafts"), ("locked", "Signed")],
+        selection=[
+            ("todo", "To chart"),
+            ("draft", "Drafts"),
+            ("late", "Late entry to write"),
+            ("locked", "Signed"),
+        ],
         string="Charting",
         compute="_compute_therapy_chart_state",
         groups="group_therapy.group_therapy_provider",
@@ -179,17 +184,26 @@ class CalendarEvent(models.Model):
         for event in self:
             event.therapy_rule_report = "\n".join(by_session[event._origin.id]) or False
 
-    @api.depends("therapy_group_id", "therapy_chart_note_ids.state")
+    @api.depends(
+        "therapy_group_id",
+        "therapy_chart_note_ids.state",
+        "therapy_attendance_ids.state",
+    )
     def _compute_therapy_chart_state(self):
-        """Signed once every note is locked; drafts while any is being written."""
+        """Signed once every note is locked; drafts while any is being written; a late entry
+        to write when a client found to have attended after signing has no note yet."""
         for event in self:
             states = set(event.therapy_chart_note_ids.mapped("state"))
             if not event.therapy_group_id:
                 event.therapy_chart_state = False
             elif not states:
                 event.therapy_chart_state = "todo"
+            elif "draft" in states:
+                event.therapy_chart_state = "draft"
+            elif event._therapy_late_entry_lines():
+                event.therapy_chart_state = "late"
             else:
-                event.therapy_chart_state = "draft" if "draft" in states else "locked"
+                event.therapy_chart_state = "locked"
 
     @api.depends("therapy_group_id")
     def _compute_user_can_edit(self):
@@ -620,6 +634,17 @@ class CalendarEvent(models.Model):
         """The attendance lines of the clients who attended: the ones who get a chart note."""
         return self.therapy_attendance_ids.filtered(lambda line: line.state == "attended")
 
+    def _therapy_late_entry_lines(self):
+        """Attending clients still without a note once the session's notes were signed (their
+        attendance was corrected afterwards): each gets a late entry of their own."""
+        self.ensure_one()
+        signed = self.therapy_chart_note_ids.filtered(lambda note: note.state == "locked")
+        if not signed:
+            return self.env["therapy.attendance"]
+        return self._therapy_attended_lines().filtered(
+            lambda line: line.partner_id not in self.therapy_chart_note_ids.partner_id
+        )
+
     def _therapy_check_chartable(self):
         """Refuse, with what to do, a session that cannot be charted (or charted again)."""
         self.ensure_one()
@@ -629,7 +654,10 @@ class CalendarEvent(models.Model):
             )
         # Providers chart the groups they run or share; others are stopped here, clearly.
         self.therapy_group_id.check_access("write")
-        if self.therapy_chart_note_ids.filtered(lambda note: note.state == "locked"):
+        signed = self.therapy_chart_note_ids.filtered(lambda note: note.state == "locked")
+        if signed and not self._therapy_attended_lines().filtered(
+            lambda line: line.partner_id not in signed.partner_id
+        ):
             raise UserError(
                 self.env._(
                     "The chart notes of %(session)s are signed and locked. To add to a note, "

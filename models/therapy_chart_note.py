@@ -35,6 +35,8 @@ class TherapyChartNote(models.Model):
         "client_note",
         "section_contents",
         "body",
+        "late_entry",
+        "late_entry_on",
         "state",
         "signed_by_id",
         "signed_by_name",
@@ -95,6 +97,18 @@ class TherapyChartNote(models.Model):
         readonly=True,
         help="The whole chart note as it is signed: session facts, template, group and client "
         "notes.",
+    )
+    late_entry = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Written after the session's other notes were signed (the client's attendance was "
+        "corrected later): the note says so, with the date it was written.",
+    )
+    late_entry_on = fields.Datetime(
+        string="Late Entry Written On",
+        readonly=True,
+        copy=False,
+        help="When the late entry was written: its last review, then its signature.",
     )
     # signature
     state = fields.Selection(
@@ -260,6 +274,8 @@ class TherapyChartNote(models.Model):
             event._therapy_check_presign(session_notes)
         user = self.env.user
         now = fields.Datetime.now()
+        # A late entry is dated when it is signed, in its text too.
+        notes.filtered("late_entry")._therapy_server_write({"late_entry_on": now})
         for note in notes:
             note._therapy_server_write(
                 {
@@ -352,7 +368,12 @@ class TherapyChartNote(models.Model):
             for section in self.template_id.section_ids.sorted("sequence")
         ]
         return self._render_body(
-            self.attendance_id, self.template_id, self.group_note, self.client_note, sections
+            self.attendance_id,
+            self.template_id,
+            self.group_note,
+            self.client_note,
+            sections,
+            late_entry_on=self.late_entry_on,
         )
 
     def _message_locked(self):
@@ -367,8 +388,11 @@ class TherapyChartNote(models.Model):
 
     @api.model
     def _write_session_drafts(self, event, template, group_note, client_notes, section_contents):
-        """Create or update the draft note of every client who attended ``event``; drop drafts
-        of clients who no longer attended. The only way notes come to be.
+        """Create or update the draft note of every client who attended ``event`` and has no
+        signed note; drop drafts of clients who no longer attended. The only way notes come to be.
+
+        Once some of the session's notes are signed, a client found to have attended later gets
+        a late entry of their own; the signed notes are left as they are.
 
         ``client_notes`` is {partner: html}; ``section_contents`` {str(section id): html}.
         """
@@ -377,7 +401,11 @@ class TherapyChartNote(models.Model):
             raise UserError(
                 self.env._("Choose a Chart Entry Style (a custom template) for the notes.")
             )
-        attended = event._therapy_attended_lines()
+        notes = event.therapy_chart_note_ids
+        signed = notes.filtered(lambda note: note.state == "locked")
+        attended = event._therapy_attended_lines().filtered(
+            lambda line: line.partner_id not in signed.partner_id
+        )
         section_contents = {
             key: value
             for key, value in (section_contents or {}).items()
@@ -389,8 +417,8 @@ class TherapyChartNote(models.Model):
         ]
         # The same access a provider needs to chart, checked once; the writes are then
         # made in one batch instead of one access check per client.
-        drafts = event.therapy_chart_note_ids
-        drafts.check_access("write")
+        notes.check_access("write")
+        drafts = notes - signed
         self.check_access("create")
         drafts_sudo = drafts.sudo()
         by_partner = {note.partner_id: note for note in drafts_sudo}
@@ -399,16 +427,28 @@ class TherapyChartNote(models.Model):
         create_vals = []
         for line in attended:
             client_note = client_notes.get(line.partner_id) or False
+            draft = by_partner.get(line.partner_id)
+            # A note is late when it is first written after others of the session were signed.
+            late_entry = draft.late_entry if draft else bool(signed)
+            late_entry_on = fields.Datetime.now() if late_entry else False
             vals = {
                 "template_id": template.id,
                 "group_note": group_note,
                 "client_note": client_note,
                 "provider_id": provider.id,
                 "section_contents": section_contents,
-                "body": self._render_body(line, template, group_note, client_note, sections),
+                "body": self._render_body(
+                    line,
+                    template,
+                    group_note,
+                    client_note,
+                    sections,
+                    late_entry_on=late_entry_on,
+                ),
+                "late_entry_on": late_entry_on,
             }
-            if line.partner_id in by_partner:
-                by_partner[line.partner_id]._therapy_server_write(vals)
+            if draft:
+                draft._therapy_server_write(vals)
             else:
                 create_vals.append(
                     {
@@ -416,6 +456,7 @@ class TherapyChartNote(models.Model):
                         "event_id": event.id,
                         "partner_id": line.partner_id.id,
                         "attendance_id": line.id,
+                        "late_entry": late_entry,
                     }
                 )
         stale_sudo.unlink()
@@ -423,9 +464,12 @@ class TherapyChartNote(models.Model):
         return notes.sudo(False)
 
     @api.model
-    def _render_body(self, attendance, template, group_note, client_note, sections=()):
+    def _render_body(
+        self, attendance, template, group_note, client_note, sections=(), late_entry_on=False
+    ):
         """The note of one client: the session facts, the template's sections the provider
-        filled, the group notes and the client's own note; never the template's guidance."""
+        filled, the group notes and the client's own note; never the template's guidance.
+        A late entry starts by saying so, with when it was written."""
         event = attendance.event_id
         group = event.therapy_group_id
         codes = attendance.product_id | attendance.addon_product_ids
@@ -465,6 +509,20 @@ class TherapyChartNote(models.Model):
             Markup('<table class="table table-sm o_therapy_chart_facts"><tbody>%s</tbody></table>')
             % rows
         ]
+        if late_entry_on:
+            sections_html.insert(
+                0,
+                Markup('<p class="o_therapy_late_entry"><strong>%s</strong> %s</p>')
+                % (
+                    self.env._("Late entry"),
+                    self.env._(
+                        "written on %(written)s for the session of %(session)s, after the "
+                        "session's other notes were signed.",
+                        written=format_datetime(self.env, late_entry_on, dt_format="short"),
+                        session=format_datetime(self.env, event.start, dt_format="short"),
+                    ),
+                ),
+            )
         # The template's text is guidance for the provider while charting (e.g. "Risk: safety
         # concerns assessed"): signed into the note it would read as findings nobody made.
         for title, content in sections:

@@ -31,3 +31,4 @@ from . import test_fees_and_claims
 from . import test_paperwork
 from . import test_billing_correction
 from . import test_chart_guidance
+from . import test_late_entry

@@ -1,5 +1,5 @@
 from odoo import Command, api, fields, models
-from odoo.tools.misc import clean_context
+from odoo.tools.misc import clean_context, format_date
 
 from ..models.therapy_attendance import KINDS_BY_STATE
 
@@ -60,4 +60,33 @@ class TherapyAttendanceCorrectionWizard(models.TransientModel):
                 "addon_product_ids": [Command.set(self.addon_product_ids.ids)],
             }
         )
+        self._ask_for_late_entry()
         return {"type": "ir.actions.act_window_close"}
+
+    def _ask_for_late_entry(self):
+        """A client found to have attended after the session's notes were signed has no note:
+        the provider is asked to chart a late entry (the signed notes stay as they are)."""
+        line = self.attendance_id
+        event = line.event_id
+        others_signed = (event.therapy_attendance_ids - line).filtered("note_signed")
+        if line.state != "attended" or line.note_signed or not others_signed:
+            return
+        # Front desk corrects billing without access to the provider's activities; sessions
+        # carry none, so the group does (as for the no-show follow-up).
+        event_sudo = event.sudo()
+        event_sudo.therapy_group_id.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._(
+                "Late entry: chart %(client)s (%(date)s)",
+                client=line.partner_id.name,
+                date=format_date(self.env, event_sudo.therapy_session_date),
+            ),
+            note=self.env._(
+                "%(client)s's attendance was corrected to attended after the notes of the "
+                "session of %(date)s were signed. Open that session and click Chart to write "
+                "and sign a late-entry note for %(client)s.",
+                client=line.partner_id.name,
+                date=format_date(self.env, event_sudo.therapy_session_date),
+            ),
+            user_id=(event_sudo.user_id or event_sudo.therapy_group_id.provider_id).id,
+        )

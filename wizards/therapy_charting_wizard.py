@@ -50,6 +50,11 @@ class TherapyChartingWizard(models.TransientModel):
     step = fields.Selection(
         selection=[("write", "Write"), ("review", "Review")], default="write", required=True
     )
+    late_entry = fields.Boolean(
+        readonly=True,
+        help="The session's notes are signed: the clients listed here attended but were "
+        "recorded later, and each gets a late-entry note, signed separately.",
+    )
 
     @api.depends("group_note", "line_ids.note", "template_id", "event_id")
     def _compute_presign_report(self):
@@ -95,10 +100,17 @@ class TherapyChartingWizard(models.TransientModel):
 
     @api.model
     def _prepare_for_event(self, event):
-        """Values that open the wizard on a session: its drafts if any, else a blank page."""
-        drafts = event.therapy_chart_note_ids
+        """Values that open the wizard on a session: its drafts if any, else a blank page.
+
+        On a signed session, only the clients without a note (a late entry each); the group
+        notes start from the signed ones, for the provider to review before signing again.
+        """
+        notes = event.therapy_chart_note_ids
+        signed = notes.filtered(lambda note: note.state == "locked")
+        drafts = notes - signed
         notes_by_partner = {note.partner_id: note for note in drafts}
-        template = drafts[:1].template_id or self.env["therapy.chart.template"].search(
+        written = drafts[:1] or signed[:1]
+        template = written.template_id or self.env["therapy.chart.template"].search(
             [
                 ("template_type", "=", "custom"),
                 ("company_id", "in", [event.therapy_group_id.company_id.id, False]),
@@ -107,10 +119,11 @@ class TherapyChartingWizard(models.TransientModel):
         )
         return {
             "event_id": event.id,
+            "late_entry": bool(signed),
             "template_id": template.id,
-            "group_note": drafts[:1].group_note or False,
+            "group_note": written.group_note or False,
             "section_line_ids": self._section_line_commands(
-                template, drafts[:1].section_contents or {}
+                template, written.section_contents or {}
             ),
             "line_ids": [
                 Command.create(
@@ -123,6 +136,7 @@ class TherapyChartingWizard(models.TransientModel):
                     }
                 )
                 for line in event._therapy_attended_lines()
+                if line.partner_id not in signed.partner_id
             ],
         }
 
@@ -203,6 +217,8 @@ class TherapyChartingWizard(models.TransientModel):
             self.group_note,
             {line.partner_id: line.note for line in self.line_ids},
             {str(line.section_id.id): line.content for line in self.section_line_ids},
+            # A late entry is signed on its own: the signed notes are not checked again.
+            partners=self.line_ids.partner_id if self.late_entry else None,
         )
 
     def _write_drafts(self):
