@@ -638,6 +638,16 @@ class TherapyAttendance(models.Model):
             return re.findall(r"[A-Za-z]", self.diagnosis_pointers.upper())
         return ["A"] if self.partner_id.sudo().therapy_diagnosis_line_ids else []
 
+    def _invoice_origin(self):
+        """The session as an invoice's source says it, to the client and to the payer: group
+        and date of service. Never the calendar's name, whose marks (✓) are meant for staff."""
+        self.ensure_one()
+        return self.env._(
+            "%(group)s, session of %(date)s",
+            group=self.group_id.name,
+            date=format_date(self.env, self.session_date),
+        )
+
     def _session_day(self):
         """The session's local day (see ``calendar.event.therapy_session_date``)."""
         self.ensure_one()
@@ -785,12 +795,7 @@ class TherapyAttendance(models.Model):
             # No "Salesperson" on a client's invoice: the provider is the rendering provider.
             "invoice_user_id": False,
             "therapy_event_id": self.event_id.id,
-            # Not the calendar's name: it carries attendance marks (✓) meant for staff.
-            "invoice_origin": self.env._(
-                "%(group)s group session of %(date)s",
-                group=self.group_id.code or self.group_id.name,
-                date=format_date(self.env, self.session_date),
-            ),
+            "invoice_origin": self._invoice_origin(),
         }
         if not partner.with_company(self.company_id).property_payment_term_id:
             # Without payment terms Odoo makes the invoice due "today" (the user's): never

@@ -191,11 +191,13 @@ class TherapyClaim(models.Model):
                 "move_type": "out_invoice",
                 "invoice_date": session_day,
                 "company_id": line.company_id.id,
-                "invoice_user_id": line.group_id.provider_id.id,
+                # No "Salesperson" on the payer's or the client's copay invoice: the rendering
+                # provider is therapy_provider_id.
+                "invoice_user_id": False,
                 "therapy_event_id": line.event_id.id,
                 "therapy_group_id": line.group_id.id,
                 "therapy_provider_id": line.rendering_provider_id.id,
-                "invoice_origin": line.event_id.display_name,
+                "invoice_origin": line._invoice_origin(),
                 "therapy_claim_id": claim.id,
             }
             day = format_date(self.env, session_day)

@@ -32,3 +32,4 @@ from . import test_paperwork
 from . import test_billing_correction
 from . import test_chart_guidance
 from . import test_late_entry
+from . import test_invoice_paperwork
