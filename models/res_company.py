@@ -27,8 +27,8 @@ def is_valid_npi(npi):
 class ResCompany(models.Model):
     _inherit = "res.company"
 
-    # The practice's billing NPI (type 2), contract name from DOMAIN.md. Claims need it; the
-    # billing work (issue 14) owns its validation (check digit) and may move it.
+    # The practice's billing NPI (type 2), contract name from DOMAIN.md: the one field claims,
+    # superbills and the 835 payee check all read (its check digit is validated below).
     therapy_npi = fields.Char(
         string="Billing NPI",
         help="The practice's organization NPI (type 2), the billing provider on claims.",

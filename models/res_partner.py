@@ -108,6 +108,12 @@ class ResPartner(models.Model):
         help="On an insurance company: the kind of plan, sent on claims (SBR09). Empty: "
         "commercial insurance.",
     )
+    therapy_line_rendering = fields.Boolean(
+        string="Rendering Provider on Each Line",
+        help="On an insurance company that asks for it: its claims name the rendering provider "
+        "on every service line (837P loop 2420A) as well as on the claim. Otherwise a line "
+        "names one only when it differs from the claim's.",
+    )
     therapy_group_count = fields.Integer(
         string="Therapy Groups", compute="_compute_therapy_group_count", groups=THERAPY_GROUPS
     )

@@ -387,6 +387,7 @@ class TherapyClaim(models.Model):
         client = self.partner_id.sudo()
         attendance = self.attendance_id
         provider = attendance.rendering_provider_id.sudo()
+        rendering = {**_x12_name(provider.name), "npi": provider.therapy_npi}
         diagnoses = self._x12_diagnoses()
         # The line's own diagnosis pointers (A = primary), as SV107 numbers into the HI list.
         letters = attendance._diagnosis_pointer_letters()
@@ -404,6 +405,8 @@ class TherapyClaim(models.Model):
                 "units": 1,
                 "pointers": pointers,
                 "date": self.date_of_service,
+                # Every code of the line is the session's service, by its provider.
+                "rendering": rendering,
             }
             for line in self.invoice_id.invoice_line_ids.filtered("product_id")
         ]
@@ -421,7 +424,7 @@ class TherapyClaim(models.Model):
             "frequency": self.frequency_code,
             "original_ref": self.payer_claim_ref or "",
             "diagnoses": diagnoses,
-            "rendering": {**_x12_name(provider.name), "npi": provider.therapy_npi},
+            "rendering": rendering,
             "services": services,
         }
 

@@ -181,3 +181,83 @@ class Test837PDiagnoses(X12Common):
         self.assertIn("HI*ABK:F4310*ABF:F411~", blue, "primary first, then the others")
         self.assertIn("SV1*HC:90853*75*UN*1***2~", blue, "Ann's session line points at B")
         self.assertEqual(x12.validate(blue), [])
+
+
+@tagged("post_install", "-at_install")
+class Test837PRenderingProvider(X12Common):
+    """Loop 2420A: a line names its rendering provider when it is not the claim's, or on every
+    line for an insurer that asks for it."""
+
+    @staticmethod
+    def _segments(interchange):
+        return [line.rstrip("~") for line in interchange.split("\n") if line]
+
+    def test_claim_level_only_by_default(self):
+        for interchange in self._interchanges(self._export()):
+            self.assertEqual(x12.validate(interchange), [])
+            segments = self._segments(interchange)
+            rendering = [seg for seg in segments if seg.startswith("NM1*82*")]
+            self.assertEqual(len(rendering), interchange.count("CLM*"), "once per claim (2310B)")
+            for index, seg in enumerate(segments):
+                if seg.startswith("DTP*472*"):
+                    following = segments[index + 1] if index + 1 < len(segments) else ""
+                    self.assertFalse(following.startswith("NM1*82"), "no 2420A by default")
+
+    def test_every_line_for_an_insurer_that_asks(self):
+        self.aetna.with_user(self.manager).therapy_line_rendering = True
+        interchanges = self._interchanges(self._export())
+        aetna = next(i for i in interchanges if "*PI*60054~" in i)
+        blue = next(i for i in interchanges if "*PI*94036~" in i)
+        self.assertEqual(x12.validate(aetna), [], "pyx12 accepts the 2420A loops")
+        segments = self._segments(aetna)
+        lines = [index for index, seg in enumerate(segments) if seg.startswith("DTP*472*")]
+        self.assertEqual(len(lines), aetna.count("SV1*"))
+        for index in lines:
+            self.assertEqual(segments[index + 1], "NM1*82*1*PAT*PROVIDER****XX*1234567893")
+        self.assertEqual(
+            aetna.count("NM1*82*"), aetna.count("CLM*") + aetna.count("SV1*"), "2310B and 2420A"
+        )
+        self.assertEqual(blue.count("NM1*82*"), blue.count("CLM*"), "other insurers unchanged")
+
+    def test_a_line_by_another_provider(self):
+        """A covering provider on one line (e.g. the add-on code): only that line says so."""
+        claim = self._claim(self.session, self.ann)
+        values = claim._x12_claim_values()
+        covering = {"last": "Sam", "first": "Shared", "npi": "1003000001"}
+        extra = {**values["services"][0], "code": "90785", "charge": 20.0, "rendering": covering}
+        values["services"].append(extra)
+        values["charge"] += 20.0
+        header = {
+            "created": self.session.start,
+            "control_number": 7,
+            "batch_ref": "GT7",
+            "sender_id": self.company.therapy_npi,
+            "receiver_id": "94036",
+            "billing": {
+                "name": self.company.name,
+                "contact": "Biller",
+                "phone": "5105550100",
+                "taxonomy": self.company.therapy_taxonomy_code,
+                "npi": self.company.therapy_npi,
+                "street": self.company.street,
+                "city": self.company.city,
+                "state": "CA",
+                "zip": "946121234",
+                "tin": "941234567",
+            },
+            "payer": {"name": "Blue Shield of California"},
+        }
+        content, owners = x12.build_837p(header, [values])
+        self.assertEqual(x12.validate(content), [], "pyx12 accepts the differing 2420A")
+        segments = self._segments(content)
+        self.assertEqual(
+            [seg for seg in segments if seg.startswith("NM1*82*")],
+            [
+                "NM1*82*1*PAT*PROVIDER****XX*1234567893",
+                "NM1*82*1*SAM*SHARED****XX*1003000001",
+            ],
+            "the claim's provider once (2310B), the covering one on its line only (2420A)",
+        )
+        last_line = max(i for i, seg in enumerate(segments) if seg.startswith("LX*"))
+        self.assertEqual(segments[last_line + 3], "NM1*82*1*SAM*SHARED****XX*1003000001")
+        self.assertEqual(len(owners), len(segments) - 4, "every segment has its owner")

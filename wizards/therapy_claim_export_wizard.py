@@ -186,7 +186,7 @@ class TherapyClaimExportWizard(models.TransientModel):
                     "zip": re.sub(r"\D", "", company.zip or ""),
                     "tin": re.sub(r"\D", "", company.vat or ""),
                 },
-                "payer": {"name": payer.name},
+                "payer": {"name": payer.name, "line_rendering": payer.therapy_line_rendering},
             }
             values = [claim._x12_claim_values() for claim in payer_claims]
             content, owners = x12.build_837p(header, values)

@@ -96,22 +96,26 @@ RELATIONSHIP_CODES = {"spouse": "01", "child": "19", "other": "G8"}
 SEX_CODES = {"female": "F", "male": "M", "unknown": "U"}
 
 
-def _person_segments(entity, qualifier, person, ident_qualifier=None, ident=None):
+def _person_name(qualifier, person, ident_qualifier="", ident=""):
+    """The NM1 of a person (entity type 1): last and first name, then the identifier if any.
+    Every person of a claim is named this way: subscriber, patient, rendering provider."""
+    return segment(
+        "NM1",
+        qualifier,
+        "1",
+        clean(person["last"], 60),
+        clean(person["first"], 35),
+        "",
+        "",
+        "",
+        ident_qualifier if ident else "",
+        clean(ident, 80) if ident else "",
+    )
+
+
+def _person_segments(qualifier, person, ident_qualifier="", ident=""):
     """NM1 (+ N3/N4 when the address is known, DMG when the birth date is) for a person."""
-    rows = [
-        segment(
-            "NM1",
-            qualifier,
-            "1",
-            clean(person["last"], 60),
-            clean(person["first"], 35),
-            "",
-            "",
-            "",
-            ident_qualifier or "",
-            clean(ident, 80) if ident else "",
-        )
-    ]
+    rows = [_person_name(qualifier, person, ident_qualifier, ident)]
     if person.get("street"):
         rows.append(segment("N3", clean(person["street"], 55)))
         rows.append(segment("N4", clean(person["city"], 30), person["state"], person["zip"]))
@@ -122,8 +126,31 @@ def _person_segments(entity, qualifier, person, ident_qualifier=None, ident=None
     return rows
 
 
+def _rendering_segments(provider):
+    """A rendering provider (loops 2310B and 2420A): name and NPI, and taxonomy when known."""
+    rows = [_person_name("82", provider, "XX", provider["npi"])]
+    if provider.get("taxonomy"):
+        rows.append(segment("PRV", "PE", "PXC", clean(provider["taxonomy"], 50)))
+    return rows
+
+
+def _line_rendering(claim, service, always):
+    """The service line's rendering provider (loop 2420A) when it is not the claim's, or on
+    every line for a payer that asks for it; else none (the claim's 2310B applies)."""
+    provider = service.get("rendering")
+    if not provider:
+        return []
+    if always or provider["npi"] != claim["rendering"]["npi"]:
+        return _rendering_segments(provider)
+    return []
+
+
 def build_837p(header, claims):
     """One 837P 005010X222A1 interchange to one payer.
+
+    A claim's ``rendering`` provider (last, first, npi, optional taxonomy) is its loop 2310B;
+    a service's own ``rendering`` becomes loop 2420A when it differs, or on every line when
+    ``header["payer"]["line_rendering"]`` is set.
 
     Returns (content, owners): owners[i] is the index in `claims` of the claim that segment
     i + 1 of the transaction set (ST = 1) belongs to, or None for the envelope and headers, so
@@ -210,9 +237,7 @@ def build_837p(header, claims):
                 claim["filing_code"],
             )
         )
-        rows += _person_segments(
-            "subscriber", "IL", claim["subscriber"], "MI", claim["member_ident"]
-        )
+        rows += _person_segments("IL", claim["subscriber"], "MI", claim["member_ident"])
         rows.append(
             segment("NM1", "PR", "2", clean(payer["name"], 60), "", "", "", "", "PI", receiver)
         )
@@ -220,7 +245,7 @@ def build_837p(header, claims):
             hl += 1
             rows.append(segment("HL", str(hl), str(subscriber_hl), "23", "0"))
             rows.append(segment("PAT", RELATIONSHIP_CODES[claim["relationship"]]))
-            rows += _person_segments("patient", "QC", claim["client"])
+            rows += _person_segments("QC", claim["client"])
         # 2300 claim
         rows.append(
             segment(
@@ -248,21 +273,7 @@ def build_837p(header, claims):
             )
         )
         # 2310B rendering provider (the billing provider is the practice, not a person)
-        rendering = claim["rendering"]
-        rows.append(
-            segment(
-                "NM1",
-                "82",
-                "1",
-                clean(rendering["last"], 60),
-                clean(rendering["first"], 35),
-                "",
-                "",
-                "",
-                "XX",
-                rendering["npi"],
-            )
-        )
+        rows += _rendering_segments(claim["rendering"])
         # 2400 service lines
         for number, service in enumerate(claim["services"], start=1):
             procedure = COMPONENT.join(["HC", service["code"], *service["modifiers"][:4]])
@@ -280,6 +291,8 @@ def build_837p(header, claims):
                 )
             )
             rows.append(segment("DTP", "472", "D8", service["date"].strftime("%Y%m%d")))
+            # 2420A rendering provider of the line
+            rows += _line_rendering(claim, service, payer.get("line_rendering"))
         body += rows
         owners += [index] * len(rows)
     body.append(segment("SE", str(len(body) + 1), "0001"))
