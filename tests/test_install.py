@@ -20,3 +20,12 @@ class TestInstall(TransactionCase):
             self.env.ref("group_therapy.group_therapy_front_desk"),
         )
         self.assertIn(self.env.ref("base.user_admin"), manager.all_user_ids)
+
+    def test_apps_page_describes_the_module_with_its_screenshots(self):
+        """Odoo's Apps page shows static/description/index.html, not the README rendered as
+        reStructuredText (which it is not)."""
+        module = self.env["ir.module.module"].search([("name", "=", "group_therapy")])
+        page = module.description_html
+        self.assertIn("Group charting, signed and locked", page)
+        self.assertIn('src="/group_therapy/static/description/screenshot_charting.png"', page)
+        self.assertNotIn("Unexpected indentation", page)
