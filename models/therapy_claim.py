@@ -525,6 +525,62 @@ class TherapyClaim(models.Model):
             ).reconcile()
         return payer_invoices
 
+    def _reverse_remittance(self, era):
+        """Undo what earlier remittances posted for this claim (the insurer reverses its
+        payment, CLP02 = 22), with Odoo's own reversals: the write-off and the patient share
+        are reversed (each reconciled with its reversal), and the insurer's payment is
+        unmatched from the claim's invoice, which is open again for the insurer.
+
+        Returns the insurer's payment lines this frees: the money the insurer now nets from
+        the remittance's payment, to match against the other claims it pays."""
+        self.ensure_one()
+        receivable = self._receivable_lines(self.invoice_id)
+        posted = self.env["account.move"].search(
+            [
+                ("therapy_claim_id", "=", self.id),
+                ("id", "!=", self.invoice_id.id),
+                ("state", "=", "posted"),
+                ("reversed_entry_id", "=", False),
+                ("reversal_move_ids", "=", False),
+            ]
+        )
+        # The invoice to the insurer for a copay above the patient responsibility is the
+        # claim's too: its payment is freed with the invoice's.
+        receivable |= self._receivable_lines(
+            posted.filtered(
+                lambda move: move.move_type == "out_invoice" and move.partner_id == self.payer_id
+            )
+        )
+        partials = receivable.matched_credit_ids.filtered(
+            lambda partial: partial.credit_move_id.move_id.origin_payment_id
+        )
+        freed = partials.credit_move_id
+        partials.unlink()
+        if posted:
+            posted._reverse_moves(
+                [
+                    {
+                        "date": era.payment_date,
+                        "invoice_date": era.payment_date,
+                        "ref": self.env._(
+                            "Reversal of %(move)s: %(era)s reverses claim %(claim)s",
+                            move=move.name,
+                            era=era.name,
+                            claim=self.name,
+                        ),
+                    }
+                    for move in posted
+                ],
+                cancel=True,
+            )
+        return freed
+
+    @staticmethod
+    def _receivable_lines(moves):
+        return moves.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        )
+
 
 def _x12_name(name):
     """A person's name split as claims want it: the last word is the last name."""

@@ -8,9 +8,8 @@ from ..wizards import x12
 from .test_x12_837p import X12Common
 
 
-@tagged("post_install", "-at_install")
-class TestEra835(X12Common):
-    """Remittances posted through Odoo Accounting: paid, partially paid, denied, twice."""
+class Era835Common(X12Common):
+    """Signed, invoiced and submitted claims, and 835 files as the insurers send them."""
 
     @classmethod
     def setUpClass(cls):
@@ -29,11 +28,13 @@ class TestEra835(X12Common):
         claims = []
         for claim, status, paid, adjustments, remarks in entries:
             name = (claim.partner_id.name if claim else "Nobody Known").split()
+            # A reversal (status 22) takes the claim back: its amounts are negative.
+            charge = -75.0 if status == "22" else 75.0
             claims.append(
                 {
                     "ref": claim.name if claim else "GTC9999999",
                     "status": status,
-                    "charge": 75.0,
+                    "charge": charge,
                     "paid": paid,
                     "patient": sum(m for g, _c, m in adjustments if g == "PR"),
                     "payer_ref": f"PCN-{claim.name if claim else 'X'}",
@@ -41,7 +42,7 @@ class TestEra835(X12Common):
                     "remarks": remarks,
                     "client": {"last": name[-1], "first": name[0]},
                     "member_ident": "M1",
-                    "services": [("90853", 75.0, paid, self.today)],
+                    "services": [("90853", charge, paid, self.today)],
                 }
             )
         header = {
@@ -88,6 +89,11 @@ class TestEra835(X12Common):
             [("account_id", "=", self.writeoff_account.id), ("parent_state", "=", "posted")]
         )
         return round(sum(lines.mapped("balance")), 2)
+
+
+@tagged("post_install", "-at_install")
+class TestEra835(Era835Common):
+    """Remittances posted through Odoo Accounting: paid, partially paid, denied, twice."""
 
     def test_paid_in_full_with_contractual_adjustment(self):
         aetna_before = self._receivable(self.aetna)
@@ -185,3 +191,128 @@ class TestEra835(X12Common):
         self.assertEqual(self.env["account.payment"].search_count([]), payments_before)
         self.assertEqual(self.ann_claim.state, "submitted")
         self.assertFalse(self.env["therapy.era"].search([]))
+
+
+@tagged("post_install", "-at_install")
+class TestEra835Reversal(Era835Common):
+    """CLP02 = 22: the insurer takes back a payment it posted, usually to pay the claim anew."""
+
+    ANN_REVERSED = [("CO", "45", -10.0), ("PR", "1", -5.0), ("PR", "3", -20.0)]
+
+    def setUp(self):
+        super().setUp()
+        self.blue_before = self._receivable(self.blue_shield)
+        self.ann_before = self._receivable(self.ann)
+        # The first remittance: Ann partially paid (40 paid, 10 written off, 5 deductible).
+        self.first_era = self._import(self._blue_shield_file()).era_id
+        self.first_refund = self.env["account.move"].search(
+            [
+                ("therapy_claim_id", "=", self.ann_claim.id),
+                ("move_type", "=", "out_refund"),
+                ("partner_id", "=", self.blue_shield.id),
+            ]
+        )
+        self.deductible_invoice = self.env["account.move"].search(
+            [("therapy_claim_id", "=", self.ann_claim.id), ("partner_id", "=", self.ann.id)]
+        )
+
+    def _open_payer_credit(self):
+        """The insurer's payment money not matched to any invoice."""
+        lines = self.env["account.move.line"].search(
+            [
+                ("partner_id", "=", self.blue_shield.id),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("move_id.origin_payment_id", "!=", False),
+            ]
+        )
+        return round(sum(lines.mapped("amount_residual")), 2)
+
+    def test_reversal_and_correction_in_one_file(self):
+        self.assertEqual(self.ann_claim.state, "partial")
+        self.assertEqual(self._receivable(self.ann), self.ann_before + 5.0)
+        self.assertEqual(self._written_off(), 10.0)
+        # The insurer takes back the 40 and pays 45 instead: the deductible did not apply.
+        content = self._835(
+            self.blue_shield,
+            "EFT-1002",
+            [
+                (self.ann_claim, "22", -40.0, self.ANN_REVERSED, []),
+                (self.ann_claim, "1", 45.0, [("CO", "45", 10.0), ("PR", "3", 20.0)], []),
+            ],
+        )
+        wizard = self._import(content)
+        era = wizard.era_id
+        self.assertEqual(era.amount, 5.0, "the net of the two")
+        self.assertEqual(era.payment_id.amount, 5.0)
+        # The first remittance's write-off and the deductible moved to Ann are reversed by
+        # Odoo's reversals; the claim is paid again as the insurer now says.
+        for move in (self.first_refund, self.deductible_invoice):
+            reversal = move.reversal_move_ids
+            self.assertEqual(reversal.state, "posted", f"{move.name} is reversed")
+            self.assertEqual((move.amount_residual, reversal.amount_residual), (0.0, 0.0))
+        self.assertEqual(self.ann_claim.state, "paid")
+        self.assertEqual(
+            (self.ann_claim.amount_paid, self.ann_claim.amount_contractual), (45.0, 10.0)
+        )
+        self.assertEqual(self.ann_claim.amount_residual, 0.0)
+        self.assertEqual(self._receivable(self.ann), self.ann_before, "only her copays")
+        self.assertEqual(self._receivable(self.blue_shield), self.blue_before - 55.0)
+        self.assertEqual(self._open_payer_credit(), 0.0, "40 + 5 settle the 45")
+        self.assertEqual(self._written_off(), 10.0)
+        self.assertEqual(
+            era.line_ids.mapped("status"),
+            ["reversal of a previous payment", "processed as primary"],
+        )
+        self.assertEqual(era.line_ids[0].amount_paid, -40.0)
+        # The same file again changes nothing.
+        self.assertIn("already posted", self._import(content).result)
+        self.assertEqual(self._receivable(self.blue_shield), self.blue_before - 55.0)
+
+    def test_reversal_netted_from_another_claims_payment(self):
+        evening_claim = self._claim(self.evening, self.ann)
+        self.assertEqual(evening_claim.state, "submitted")
+        blue_after_first = self._receivable(self.blue_shield)
+        content = self._835(
+            self.blue_shield,
+            "EFT-1003",
+            [
+                (self.ann_claim, "22", -40.0, self.ANN_REVERSED, []),
+                (evening_claim, "1", 55.0, [("PR", "3", 20.0)], []),
+            ],
+        )
+        era = self._import(content).era_id
+        self.assertEqual(era.payment_id.amount, 15.0, "55 paid less the 40 taken back")
+        # Ann's first claim waits for the insurer again, its invoice open for the 55.
+        self.assertEqual(self.ann_claim.state, "submitted")
+        self.assertEqual(self.ann_claim.amount_paid, 0.0)
+        self.assertEqual(self.ann_claim.amount_residual, 55.0)
+        self.assertEqual(evening_claim.state, "paid")
+        self.assertEqual(evening_claim.amount_residual, 0.0, "15 paid + the 40 taken back")
+        self.assertEqual(self._open_payer_credit(), 0.0)
+        self.assertEqual(self._receivable(self.blue_shield), blue_after_first)
+        self.assertEqual(self._written_off(), 0.0, "the write-off is reversed")
+        self.assertEqual(self._receivable(self.ann), self.ann_before, "the deductible too")
+
+    def test_reversal_of_what_was_not_posted_is_refused(self):
+        moves_before = self.env["account.move"].search_count([])
+        never_paid = self._835(
+            self.aetna,
+            "CHK-9",
+            [(self.bob_claim, "22", 0.0, [("CO", "45", -75.0)], [])],
+        )
+        with self.assertRefused(UserError, "reverses a payment, but none was posted"):
+            self._import(never_paid)
+        wrong_amount = self._835(
+            self.blue_shield,
+            "EFT-1004",
+            [
+                (self.ann_claim, "22", -30.0, [("CO", "45", -20.0), ("PR", "3", -25.0)], []),
+                (self.ann_claim, "1", 30.0, [("CO", "45", 20.0), ("PR", "3", 25.0)], []),
+            ],
+        )
+        with self.assertRefused(UserError, "takes back 30.0, but 40.0 was posted"):
+            self._import(wrong_amount)
+        self.assertEqual(self.env["account.move"].search_count([]), moves_before)
+        self.assertEqual(self.ann_claim.state, "partial")
+        self.assertFalse(self.first_refund.reversal_move_ids)

@@ -12,6 +12,10 @@ from . import x12
 # Adjustment groups written off to the contractual adjustment account; PR moves to the client.
 WRITE_OFF_GROUPS = ("CO", "OA", "PI")
 PROCESSED = ("1", "2", "3", "19", "20", "21")
+DENIED = "4"
+# The insurer takes back what it paid on the claim (usually followed by the claim again,
+# adjudicated anew, in the same remittance).
+REVERSAL = "22"
 
 
 class TherapyEraImportWizard(models.TransientModel):
@@ -155,6 +159,9 @@ class TherapyEraImportWizard(models.TransientModel):
                 )
             )
         refs = [claim["ref"] for claim in remittance["claims"]]
+        # Each claim's state as the file's entries, in their order, take it (a reversal first
+        # makes the claim wait for its payment again).
+        states = {}
         claims = {
             claim.name: claim
             for claim in self.env["therapy.claim"].search(
@@ -178,17 +185,22 @@ class TherapyEraImportWizard(models.TransientModel):
                         payer=payer.name,
                     )
                 )
-            if claim.state != "submitted":
+            state = states.get(claim, claim.state)
+            state_words = dict(claim._fields["state"]._description_selection(self.env))
+            if entry["status"] == REVERSAL:
+                problems += self._check_reversal(entry, claim, state, where)
+                states[claim] = "submitted"
+            elif state != "submitted":
                 problems.append(
                     self.env._(
                         "%(where)s: the claim is %(state)s, not waiting for a payment.",
                         where=where,
-                        state=dict(claim._fields["state"]._description_selection(self.env))[
-                            claim.state
-                        ],
+                        state=state_words[state],
                     )
                 )
-            if entry["status"] not in (*PROCESSED, "4"):
+            else:
+                states[claim] = "denied" if entry["status"] == DENIED else "paid"
+            if entry["status"] not in (*PROCESSED, DENIED, REVERSAL):
                 problems.append(
                     self.env._(
                         "%(where)s: status %(status)s (%(words)s) is not posted automatically.",
@@ -212,7 +224,11 @@ class TherapyEraImportWizard(models.TransientModel):
                         adjusted=round(adjusted, 2),
                     )
                 )
-            elif float_compare(entry["charge"], claim.amount_charge, precision_digits=2):
+            elif float_compare(
+                -entry["charge"] if entry["status"] == REVERSAL else entry["charge"],
+                claim.amount_charge,
+                precision_digits=2,
+            ):
                 problems.append(
                     self.env._(
                         "%(where)s: the insurer answers for a charge of %(charge)s, the claim "
@@ -223,7 +239,11 @@ class TherapyEraImportWizard(models.TransientModel):
                     )
                 )
             writes_off = any(group in WRITE_OFF_GROUPS for group, *_ in entry["adjustments"])
-            if writes_off and entry["status"] != "4" and not company.therapy_writeoff_account_id:
+            if (
+                writes_off
+                and entry["status"] not in (DENIED, REVERSAL)
+                and not company.therapy_writeoff_account_id
+            ):
                 problems.append(
                     self.env._(
                         "Set the Contractual Adjustments account on the company %(company)s "
@@ -241,6 +261,30 @@ class TherapyEraImportWizard(models.TransientModel):
                 )
             )
         return claims
+
+    def _check_reversal(self, entry, claim, state, where):
+        """A reversal takes back exactly what was posted for the claim, and only that."""
+        if state not in ("paid", "partial", "denied"):
+            return [
+                self.env._(
+                    "%(where)s reverses a payment, but none was posted for the claim (it is "
+                    "%(state)s).",
+                    where=where,
+                    state=dict(claim._fields["state"]._description_selection(self.env))[state],
+                )
+            ]
+        posted = claim.amount_paid if state != "denied" else 0.0
+        if entry["paid"] is not None and float_compare(-entry["paid"], posted, precision_digits=2):
+            return [
+                self.env._(
+                    "%(where)s: the insurer takes back %(taken)s, but %(paid)s was posted for "
+                    "the claim.",
+                    where=where,
+                    taken=-entry["paid"],
+                    paid=posted,
+                )
+            ]
+        return []
 
     def _post(self, remittance, payer, company, claims, content):
         """Write-offs, patient shares and the insurer's payment, reconciled claim by claim."""
@@ -271,6 +315,7 @@ class TherapyEraImportWizard(models.TransientModel):
             }
         )
         to_pay = self.env["account.move"]
+        freed = self.env["account.move.line"]
         line_vals = []
         for entry in remittance["claims"]:
             claim = claims[entry["ref"]]
@@ -284,7 +329,16 @@ class TherapyEraImportWizard(models.TransientModel):
             ]
             reasons += [x12.remark_in_words(code) for code in entry["remarks"]]
             claim_values = {"payer_claim_ref": entry["payer_ref"] or claim.payer_claim_ref}
-            if entry["status"] == "4":
+            if entry["status"] == REVERSAL:
+                freed |= claim._reverse_remittance(era)
+                claim_values.update(
+                    state="submitted",
+                    amount_paid=0.0,
+                    amount_contractual=0.0,
+                    amount_patient=0.0,
+                    denial_reason=False,
+                )
+            elif entry["status"] == DENIED:
                 # A denial posts nothing: the biller corrects and resubmits, or bills the client.
                 claim_values.update(
                     state="denied",
@@ -308,18 +362,26 @@ class TherapyEraImportWizard(models.TransientModel):
                     "status": x12.CLAIM_STATUS.get(entry["status"], entry["status"]),
                     "amount_charge": entry["charge"],
                     "amount_paid": entry["paid"],
-                    "amount_contractual": write_off if entry["status"] != "4" else 0.0,
+                    "amount_contractual": write_off if entry["status"] != DENIED else 0.0,
                     "amount_patient": patient,
                     "reasons": "\n".join(reasons),
                 }
             )
         self.env["therapy.era.line"].create(line_vals)
+        payment_lines = freed
         if not float_is_zero(era.amount, precision_digits=2):
-            era.payment_id = self._pay(era, to_pay)
+            era.payment_id = self._pay(era)
+            payment_lines |= era.payment_id.move_id.line_ids
+        # The payment, and what reversed claims free of earlier ones, settle the claims paid.
+        receivable = (payment_lines | to_pay.line_ids).filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
+        if receivable.filtered("debit") and receivable.filtered("credit"):
+            receivable.reconcile()
         return era
 
-    def _pay(self, era, invoices):
-        """The insurer's one payment for the remittance, matched to each claim's balance."""
+    def _pay(self, era):
+        """The insurer's one payment for the remittance."""
         journal = era.company_id.therapy_era_journal_id or self.env["account.journal"].search(
             # The chart of accounts' own bank journal comes first (card and check ones later).
             [("type", "=", "bank"), ("company_id", "=", era.company_id.id)],
@@ -348,8 +410,4 @@ class TherapyEraImportWizard(models.TransientModel):
             )
         )
         payment.action_post()
-        receivable = (payment.move_id.line_ids | invoices.line_ids).filtered(
-            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
-        )
-        receivable.reconcile()
         return payment
