@@ -353,6 +353,10 @@ class CalendarEvent(models.Model):
     def write(self, vals):
         self._therapy_check_signed_facts(vals)
         result = super().write(vals)
+        if {"start", "allday", "start_date"} & vals.keys():
+            # Read as superuser: a line hidden from the caller still states what happened.
+            lines_sudo = self.sudo()._therapy_future().therapy_attendance_ids
+            lines_sudo._therapy_answered_after_start().event_id._therapy_check_started("move")
         if vals.get("active") is False:
             # Archived sessions (cancelled ones, or occurrences a recurrence detached) keep
             # the attendance that was recorded, nothing else.
@@ -654,6 +658,7 @@ class CalendarEvent(models.Model):
             )
         # Providers chart the groups they run or share; others are stopped here, clearly.
         self.therapy_group_id.check_access("write")
+        self._therapy_check_started("chart")
         signed = self.therapy_chart_note_ids.filtered(lambda note: note.state == "locked")
         if signed and not self._therapy_attended_lines().filtered(
             lambda line: line.partner_id not in signed.partner_id
@@ -740,6 +745,7 @@ class CalendarEvent(models.Model):
         """Refuse to sign ``notes`` of this session while the pre-sign check or a blocking payer
         rule finds a problem: the same check whichever button signs."""
         self.ensure_one()
+        self._therapy_check_started("sign")
         first = notes[:1]
         problems = self._therapy_presign_problems(
             first.template_id,
@@ -790,9 +796,53 @@ class CalendarEvent(models.Model):
             )
 
     def _therapy_future(self):
-        """Sessions that have not started: the only ones membership changes may touch."""
+        """Sessions that have not started: the only ones membership changes may touch, and
+        none of which is attended, invoiced, charted or signed yet."""
         now = fields.Datetime.now()
         return self.filtered(lambda event: event.start and event.start > now)
+
+    def _therapy_check_started(self, action):
+        """Refuse ``action`` (attend, move, invoice, chart, sign) on a session that has not
+        started: these record what happened, so they wait for the session to happen."""
+        session = self._therapy_future()[:1]
+        if not session:
+            return
+        params = {
+            "session": session.display_name,
+            "start": format_datetime(self.env, session.start, dt_format="short"),
+        }
+        if action == "attend":
+            message = self.env._(
+                "%(session)s starts on %(start)s: a client is marked as attended, or as a "
+                "no-show, once the session has started. Ahead of time, record a late cancel or "
+                "cancel the session.",
+                **params,
+            )
+        elif action == "move":
+            message = self.env._(
+                "%(session)s has clients marked as attended or as no-shows: it cannot move to "
+                "%(start)s, which is still to come. Clear those answers first if the session "
+                "did not take place.",
+                **params,
+            )
+        elif action == "invoice":
+            message = self.env._(
+                "%(session)s starts on %(start)s: its attendance is invoiced once the session "
+                "has taken place.",
+                **params,
+            )
+        elif action == "chart":
+            message = self.env._(
+                "%(session)s starts on %(start)s: it is charted once it has taken place.",
+                **params,
+            )
+        else:
+            message = self.env._(
+                "%(session)s starts on %(start)s: its chart notes are signed once it has taken "
+                "place.",
+                **params,
+            )
+        raise UserError(message)
 
     def _therapy_practice_tz(self):
         """The practice's time zone for this session: the organizer's, else the company's."""

@@ -355,6 +355,12 @@ class TherapyAttendance(models.Model):
             elif kind in ("no_show", "late_cancel"):
                 line.state = "absent"
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._therapy_answered_after_start().event_id._therapy_check_started("attend")
+        return lines
+
     def write(self, vals):
         if {"state", "product_id", "addon_product_ids", "partner_id"} & vals.keys():
             self._check_not_invoiced()
@@ -363,6 +369,8 @@ class TherapyAttendance(models.Model):
             self._lock_for_attendance_change()
             self.filtered("note_signed")._check_not_charted(vals)
         result = super().write(vals)
+        if {"state", "product_id", "event_id"} & vals.keys():
+            self._therapy_answered_after_start().event_id._therapy_check_started("attend")
         if {"state", "product_id"} & vals.keys():
             self.filtered(
                 lambda line: line.attendance_status == "no_show"
@@ -380,6 +388,7 @@ class TherapyAttendance(models.Model):
         to_invoice = lines.filtered(lambda line: line.billing_status == "to_invoice")
         if not to_invoice:
             return self.env["account.move"]
+        to_invoice.event_id._therapy_check_started("invoice")
         self.env["therapy.payer.rule"]._check_lines(
             to_invoice.event_id.therapy_attendance_ids, self.env._("Invoicing")
         )
@@ -646,6 +655,13 @@ class TherapyAttendance(models.Model):
             "%(group)s, session of %(date)s",
             group=self.group_id.name,
             date=format_date(self.env, self.session_date),
+        )
+
+    def _therapy_answered_after_start(self):
+        """The lines that say what happened at the session (attended, no-show): recorded only
+        once it has started. A late cancel or a cancellation (no fee) can come ahead of time."""
+        return self.filtered(
+            lambda line: line.state == "attended" or line.product_id.therapy_code_kind == "no_show"
         )
 
     def _session_day(self):

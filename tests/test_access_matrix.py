@@ -313,8 +313,9 @@ class TestAccessMatrix(ChartingCommon):
         """The recorded-attendance guard reads every line (sudo after the unlink check)."""
         session = self.future_session
         line = session.therapy_attendance_ids[:1]
+        # Ahead of time, a late cancel is what can be recorded (not a no-show).
         line.state = "absent"
-        line.product_id = self.no_show
+        line.product_id = self.late_cancel
         with self.assertRefused(UserError, "has recorded attendance"):
             session.with_user(self.front_desk).unlink()
         self.assertTrue(session.exists())

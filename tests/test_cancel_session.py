@@ -15,8 +15,9 @@ class TestCancelSession(GroupTherapyCommon):
 
     def test_cancel_a_whole_session(self):
         session = self._make_session(self.group, days=1)
+        # Ahead of time, one client already called in a late cancel.
         session.therapy_attendance_ids[:1].write(
-            {"state": "attended", "product_id": self.cpt_90853.id}
+            {"state": "absent", "product_id": self.late_cancel.id}
         )
         session.with_user(self.front_desk).action_cancel_session()
         lines = session.therapy_attendance_ids

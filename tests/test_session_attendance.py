@@ -173,7 +173,9 @@ class TestSessionScheduling(GroupTherapyCommon):
         self.assertIn(self.other_provider, self.group.shared_provider_ids)
 
     def test_session_with_recorded_attendance_cannot_be_deleted(self):
-        session = self._schedule(datetime.now() + timedelta(days=1))
+        # Attendance is taken once the session has started: yesterday's, of members since then.
+        self.group.member_ids.date_start = datetime.now().date() - timedelta(days=30)
+        session = self._schedule(datetime.now() - timedelta(days=1))
         session.action_mark_all_attended()
         with self.assertRefused(UserError, "has recorded attendance"):
             session.unlink()
@@ -193,10 +195,14 @@ class TestSessionScheduling(GroupTherapyCommon):
 
 @tagged("post_install", "-at_install")
 class TestAttendance(GroupTherapyCommon):
+    """Yesterday's session of members who joined a month ago: attendance is taken once a session
+    has started (see test_session_time)."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        start = datetime.now() + timedelta(days=1)
+        cls.group.member_ids.date_start = datetime.now().date() - timedelta(days=30)
+        start = datetime.now() - timedelta(days=1)
         cls.session = cls.env["calendar.event"].create(
             {
                 "therapy_group_id": cls.group.id,
@@ -359,11 +365,15 @@ class TestAttendance(GroupTherapyCommon):
                 "provider_id": self.provider.id,
             }
         )
+        joined = datetime.now().date() - timedelta(days=30)
         self.env["therapy.group.member"].create(
-            [{"group_id": big_group.id, "partner_id": c.id} for c in clients]
-            + [{"group_id": small_group.id, "partner_id": c.id} for c in clients[:3]]
+            [{"group_id": big_group.id, "partner_id": c.id, "date_start": joined} for c in clients]
+            + [
+                {"group_id": small_group.id, "partner_id": c.id, "date_start": joined}
+                for c in clients[:3]
+            ]
         )
-        start = datetime.now() + timedelta(days=5)
+        start = datetime.now() - timedelta(days=5)
         small, big = self.env["calendar.event"].create(
             [
                 {

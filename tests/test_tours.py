@@ -3,6 +3,7 @@ import shutil
 import subprocess
 from datetime import datetime, timedelta
 
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
@@ -46,6 +47,11 @@ class TestTours(HttpCase, GroupTherapyCommon):
         self.assertIn(client, self.group.member_partner_ids)
 
     def test_front_desk_schedules_takes_attendance_and_payment(self):
+        # Attendance is taken once the session has started: the new session's form proposes
+        # one that began an hour ago (Odoo's own default is the next half hour).
+        start = datetime.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+        for fname, value in (("start", start), ("stop", start + timedelta(hours=1))):
+            self.env["ir.default"].set("calendar.event", fname, fields.Datetime.to_string(value))
         self.start_tour(
             "/odoo/action-group_therapy.calendar_event_action_session/new",
             "group_therapy_session_tour",

@@ -199,6 +199,7 @@ class TherapyChartingWizard(models.TransientModel):
     def _sign(self):
         """Sign and lock every attending client's note at once, or none; returns the notes."""
         self.ensure_one()
+        self.event_id._therapy_check_started("sign")
         problems = self._presign_problems()
         if problems:
             raise UserError(
