@@ -46,6 +46,14 @@ class ResCompany(models.Model):
         help="Where the insurers' contractual adjustments (CO) of imported remittances are "
         "written off.",
     )
+    therapy_plb_account_id = fields.Many2one(
+        "account.account",
+        string="Provider Adjustments Account",
+        check_company=True,
+        help="Where the provider-level adjustments (PLB) of imported remittances are booked: "
+        "amounts the insurer withholds from its payment (e.g. an overpayment recovery) or adds "
+        "to it (interest).",
+    )
     therapy_era_journal_id = fields.Many2one(
         "account.journal",
         string="Insurance Payments Journal",

@@ -19,6 +19,18 @@ class TherapyEra(models.Model):
     payment_date = fields.Date(readonly=True)
     amount = fields.Monetary(string="Amount Paid", readonly=True)
     payment_id = fields.Many2one("account.payment", readonly=True)
+    amount_provider_adjustments = fields.Monetary(
+        string="Provider Adjustments",
+        readonly=True,
+        help="Withheld from the payment (positive) or added to it (negative, e.g. interest) by "
+        "the insurer, not for one claim (PLB).",
+    )
+    provider_adjustments = fields.Text(
+        string="Provider Adjustment Reasons", readonly=True, help="The PLB reasons, in words."
+    )
+    provider_adjustment_move_id = fields.Many2one(
+        "account.move", string="Provider Adjustments Entry", readonly=True
+    )
     attachment_id = fields.Many2one("ir.attachment", string="835 File", readonly=True)
     line_ids = fields.One2many("therapy.era.line", "era_id", string="Claims", readonly=True)
     claim_count = fields.Integer(compute="_compute_claim_count")

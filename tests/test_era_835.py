@@ -23,7 +23,9 @@ class Era835Common(X12Common):
         cls.dan_claim = cls._claim(cls.session, cls.dan)
         cls.bob_claim = cls._claim(cls.session, cls.bob)
 
-    def _835(self, payer, trace, entries, amount=None, payee_npi="1245319599"):
+    def _835(
+        self, payer, trace, entries, amount=None, payee_npi="1245319599", provider_adjustments=()
+    ):
         """An 835 as the insurer sends it; entries: (claim, status, paid, adjustments, remarks)."""
         claims = []
         for claim, status, paid, adjustments, remarks in entries:
@@ -51,7 +53,11 @@ class Era835Common(X12Common):
             "trace": trace,
             "payer": {"name": payer.name, "code": payer.therapy_payer_code},
             "payee": {"name": "Sunrise Counseling", "npi": payee_npi},
-            "amount": sum(claim["paid"] for claim in claims) if amount is None else amount,
+            "amount": sum(claim["paid"] for claim in claims)
+            - sum(money for _reason, _ref, money in provider_adjustments)
+            if amount is None
+            else amount,
+            "provider_adjustments": list(provider_adjustments),
         }
         content = x12.build_835(header, claims)
         self.assertEqual(x12.validate(content), [], "the test's own 835 is valid")
@@ -316,3 +322,69 @@ class TestEra835Reversal(Era835Common):
         self.assertEqual(self.env["account.move"].search_count([]), moves_before)
         self.assertEqual(self.ann_claim.state, "partial")
         self.assertFalse(self.first_refund.reversal_move_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestEra835ProviderAdjustments(Era835Common):
+    """PLB: what the insurer withholds from its payment, or adds to it, for no one claim."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.plb_account = cls.env["account.account"].create(
+            {"name": "Insurer Adjustments", "code": "499200", "account_type": "expense"}
+        )
+
+    def _plb_balance(self):
+        lines = self.env["account.move.line"].search(
+            [("account_id", "=", self.plb_account.id), ("parent_state", "=", "posted")]
+        )
+        return round(sum(lines.mapped("balance")), 2)
+
+    def _bob_paid(self, trace, provider_adjustments):
+        return self._835(
+            self.aetna,
+            trace,
+            [(self.bob_claim, "1", 60.0, [("CO", "45", 15.0)], [])],
+            provider_adjustments=provider_adjustments,
+        )
+
+    def test_overpayment_recovery_is_withheld(self):
+        self.company.therapy_plb_account_id = self.plb_account
+        aetna_before = self._receivable(self.aetna)
+        era = self._import(self._bob_paid("CHK-700", [("WO", "PCN-OLD-1", 10.0)])).era_id
+        self.assertEqual(era.payment_id.amount, 50.0, "60 paid less the 10 recovered")
+        self.assertEqual(era.amount_provider_adjustments, 10.0)
+        self.assertIn("WO: Overpayment recovery (ref PCN-OLD-1): 10.00", era.provider_adjustments)
+        self.assertEqual(era.provider_adjustment_move_id.state, "posted")
+        self.assertEqual(self.bob_claim.state, "paid")
+        self.assertEqual(self.bob_claim.amount_residual, 0.0, "50 paid + 10 withheld + 15 CO")
+        self.assertEqual(self._receivable(self.aetna), aetna_before - 75.0)
+        self.assertEqual(self._plb_balance(), 10.0)
+        self.assertEqual(self._written_off(), 15.0)
+
+    def test_interest_is_added(self):
+        self.company.therapy_plb_account_id = self.plb_account
+        aetna_before = self._receivable(self.aetna)
+        era = self._import(self._bob_paid("CHK-701", [("L6", "", -1.25)])).era_id
+        self.assertEqual(era.payment_id.amount, 61.25)
+        self.assertEqual(self.bob_claim.amount_residual, 0.0)
+        self.assertEqual(self._receivable(self.aetna), aetna_before - 75.0, "no open credit")
+        self.assertEqual(self._plb_balance(), -1.25, "the interest is earned")
+
+    def test_refused_without_an_account_or_when_it_does_not_add_up(self):
+        moves_before = self.env["account.move"].search_count([])
+        with self.assertRefused(UserError, "Set the Provider Adjustments account"):
+            self._import(self._bob_paid("CHK-702", [("WO", "X", 10.0)]))
+        self.company.therapy_plb_account_id = self.plb_account
+        wrong_total = self._835(
+            self.aetna,
+            "CHK-703",
+            [(self.bob_claim, "1", 60.0, [("CO", "45", 15.0)], [])],
+            amount=60.0,
+            provider_adjustments=[("WO", "X", 10.0)],
+        )
+        with self.assertRefused(UserError, "less 10.0 of provider adjustments"):
+            self._import(wrong_total)
+        self.assertEqual(self.env["account.move"].search_count([]), moves_before)
+        self.assertEqual(self.bob_claim.state, "submitted")

@@ -3,7 +3,7 @@ import binascii
 from collections import defaultdict
 from datetime import datetime
 
-from odoo import fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
@@ -140,18 +140,37 @@ class TherapyEraImportWizard(models.TransientModel):
                     company=company.name,
                 )
             )
-        if remittance["provider_adjustments"]:
+        provider_adjustments = round(remittance["provider_adjustments"], 2)
+        if provider_adjustments and not company.therapy_plb_account_id:
             problems.append(
                 self.env._(
-                    "The remittance has provider-level adjustments (PLB) of %(amount)s: post "
-                    "this one by hand.",
-                    amount=remittance["provider_adjustments"],
+                    "Set the Provider Adjustments account on the company %(company)s first: the "
+                    "remittance has provider-level adjustments (PLB) of %(amount)s.",
+                    company=company.name,
+                    amount=provider_adjustments,
+                )
+            )
+        if provider_adjustments and not self._general_journal(company):
+            problems.append(
+                self.env._(
+                    "Create a miscellaneous journal first: the provider-level adjustments are "
+                    "booked in it."
                 )
             )
         paid_total = round(sum(claim["paid"] or 0.0 for claim in remittance["claims"]), 2)
-        if float_compare(payment.get("amount") or 0.0, paid_total, precision_digits=2):
+        if float_compare(
+            payment.get("amount") or 0.0, paid_total - provider_adjustments, precision_digits=2
+        ):
             problems.append(
                 self.env._(
+                    "The remittance does not balance: the payment is %(payment)s but the claims "
+                    "add up to %(claims)s, less %(adjustments)s of provider adjustments.",
+                    payment=payment.get("amount"),
+                    claims=paid_total,
+                    adjustments=provider_adjustments,
+                )
+                if provider_adjustments
+                else self.env._(
                     "The remittance does not balance: the payment is %(payment)s but the claims "
                     "add up to %(claims)s.",
                     payment=payment.get("amount"),
@@ -372,6 +391,11 @@ class TherapyEraImportWizard(models.TransientModel):
         if not float_is_zero(era.amount, precision_digits=2):
             era.payment_id = self._pay(era)
             payment_lines |= era.payment_id.move_id.line_ids
+        if remittance["provider_adjustment_lines"]:
+            era.provider_adjustment_move_id = self._post_provider_adjustments(
+                era, remittance["provider_adjustment_lines"]
+            )
+            payment_lines |= era.provider_adjustment_move_id.line_ids
         # The payment, and what reversed claims free of earlier ones, settle the claims paid.
         receivable = (payment_lines | to_pay.line_ids).filtered(
             lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
@@ -379,6 +403,66 @@ class TherapyEraImportWizard(models.TransientModel):
         if receivable.filtered("debit") and receivable.filtered("credit"):
             receivable.reconcile()
         return era
+
+    @api.model
+    def _general_journal(self, company):
+        return self.env["account.journal"].search(
+            [("type", "=", "general"), ("company_id", "=", company.id)], order="id", limit=1
+        )
+
+    def _post_provider_adjustments(self, era, adjustments):
+        """The insurer's adjustments that are for no claim (PLB), in one entry: what it
+        withholds from the payment still settles the claims it pays (credited to the insurer's
+        receivable) and is booked to the provider adjustments account; what it adds (interest)
+        the other way round."""
+        company = era.company_id
+        receivable = era.payer_id.with_company(company).property_account_receivable_id
+        lines = []
+        for reason, reference, money in adjustments:
+            label = self.env._(
+                "%(era)s, %(reason)s",
+                era=era.name,
+                reason=x12.provider_adjustment_in_words(reason, reference),
+            )
+            lines += [
+                Command.create(
+                    {
+                        "name": label,
+                        "account_id": receivable.id,
+                        "partner_id": era.payer_id.id,
+                        "balance": -money,
+                    }
+                ),
+                Command.create(
+                    {
+                        "name": label,
+                        "account_id": company.therapy_plb_account_id.id,
+                        "partner_id": era.payer_id.id,
+                        "balance": money,
+                    }
+                ),
+            ]
+        era.write(
+            {
+                "amount_provider_adjustments": round(sum(m for _r, _ref, m in adjustments), 2),
+                "provider_adjustments": "\n".join(
+                    f"{x12.provider_adjustment_in_words(reason, reference)}: {money:.2f}"
+                    for reason, reference, money in adjustments
+                ),
+            }
+        )
+        move = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "journal_id": self._general_journal(company).id,
+                "company_id": company.id,
+                "date": era.payment_date,
+                "ref": self.env._("Provider adjustments of %(era)s", era=era.name),
+                "line_ids": lines,
+            }
+        )
+        move.action_post()
+        return move
 
     def _pay(self, era):
         """The insurer's one payment for the remittance."""

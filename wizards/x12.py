@@ -352,6 +352,44 @@ ADJUSTMENT_GROUPS = {
     "PI": "Payer-initiated reduction",
     "CR": "Correction or reversal",
 }
+# Provider-level adjustment reasons (PLB03-1) met most, in words.
+PROVIDER_ADJUSTMENTS = {
+    "72": "Authorized return (refund to the insurer)",
+    "90": "Early payment allowance",
+    "AP": "Acceleration of benefits",
+    "B2": "Rebate",
+    "B3": "Recovery allowance",
+    "BD": "Bad debt adjustment",
+    "BN": "Bonus",
+    "C5": "Temporary allowance",
+    "CS": "Adjustment",
+    "CV": "Capital passthru",
+    "CW": "Certified registered nurse anesthetist passthru",
+    "DM": "Direct medical education passthru",
+    "E3": "Withholding",
+    "FB": "Forwarding balance (carried to or from another remittance)",
+    "FC": "Fund allocation",
+    "GO": "Graduate medical education passthru",
+    "HM": "Hemophilia clotting factor supplement",
+    "IP": "Incentive premium payment",
+    "IR": "Internal Revenue Service withholding",
+    "IS": "Interim settlement",
+    "J1": "Nonreimbursable",
+    "L3": "Penalty",
+    "L6": "Interest owed",
+    "LE": "Levy",
+    "LS": "Lump sum",
+    "OA": "Organ acquisition passthru",
+    "OB": "Offset for affiliated providers",
+    "PI": "Periodic interim payment",
+    "PL": "Payment final",
+    "RA": "Retro-activity adjustment",
+    "RE": "Return on equity",
+    "SL": "Student loan repayment",
+    "TL": "Third party liability",
+    "WO": "Overpayment recovery",
+    "WU": "Unspecified recovery",
+}
 CLAIM_STATUS = {
     "1": "processed as primary",
     "2": "processed as secondary",
@@ -371,6 +409,12 @@ def reason_in_words(group, code):
     return f"{group}-{code}: {words}"
 
 
+def provider_adjustment_in_words(reason, reference):
+    """'WO: Overpayment recovery (ref 12345)' for a PLB adjustment."""
+    words = PROVIDER_ADJUSTMENTS.get(reason, f"adjustment code {reason}")
+    return f"{reason}: {words}" + (f" (ref {reference})" if reference else "")
+
+
 def remark_in_words(code):
     return f"{code}: {RARC.get(code, 'remark code ' + code)}"
 
@@ -386,7 +430,8 @@ def parse_835(content):
     """An 835 remittance as plain data.
 
     Returns {"payment": {amount, method, date, trace}, "payer": {name, code},
-    "payee": {name, npi, tin}, "claims": [...], "provider_adjustments": total}, each claim
+    "payee": {name, npi, tin}, "claims": [...], "provider_adjustments": total,
+    "provider_adjustment_lines": [(reason, reference, amount)]}, each claim
     {line, ref, status, charge, paid, patient, payer_ref, adjustments: [(group, code, amount)],
     remarks: [code]}; `line` is the CLP's segment number, for reports.
     """
@@ -397,6 +442,7 @@ def parse_835(content):
         "payee": {},
         "claims": [],
         "provider_adjustments": 0.0,
+        "provider_adjustment_lines": [],
         "transaction": "",
     }
     entity, claim = None, None
@@ -455,10 +501,13 @@ def parse_835(content):
                     code for code in elements[3:] if re.fullmatch(r"[A-Z]{1,2}\d+", code)
                 ]
         elif tag == "PLB":
+            # Positive amounts are withheld from the payment, negative ones added (interest).
             for position in range(3, len(elements), 2):
                 money = _money(value(position + 1))
                 if money:
+                    reason, _sep, reference = value(position).partition(component)
                     data["provider_adjustments"] += money
+                    data["provider_adjustment_lines"].append((reason, reference, money))
         elif tag in ("SE", "GE", "IEA"):
             claim = None
     data["component"] = component
@@ -470,7 +519,8 @@ def build_835(header, claims):
 
     header: created, control_number, trace, payer {name, code}, payee {name, npi}, amount;
     claims: ref, status, charge, paid, patient, payer_ref, adjustments [(group, code, amount)],
-    remarks [code], client {last, first}, member_ident, services [(code, charge, paid, date)].
+    remarks [code], client {last, first}, member_ident, services [(code, charge, paid, date)];
+    header["provider_adjustments"] (optional): PLB [(reason, reference, amount)].
     """
     created = header["created"]
     control = f"{header['control_number']:09d}"
@@ -584,6 +634,12 @@ def build_835(header, claims):
             body.append(segment("DTM", "472", date.strftime("%Y%m%d")))
         for remark in claim.get("remarks", []):
             body.append(segment("LQ", "HE", remark))
+    adjustments = header.get("provider_adjustments") or []
+    if adjustments:
+        elements = []
+        for reason, reference, money in adjustments[:6]:
+            elements += [COMPONENT.join(filter(None, (reason, reference))), amount(money)]
+        body.append(segment("PLB", payee["npi"], created.strftime("%Y") + "1231", *elements))
     body.append(segment("SE", str(len(body) + 1), "0001"))
     rows += body
     rows += [segment("GE", "1", str(header["control_number"])), segment("IEA", "1", control)]
