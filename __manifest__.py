@@ -33,6 +33,7 @@
         "views/res_company_views.xml",
         "views/therapy_claim_views.xml",
         "views/therapy_era_views.xml",
+        "views/therapy_access_log_views.xml",
         "wizards/therapy_charting_wizard_views.xml",
         "wizards/therapy_group_addendum_wizard_views.xml",
         "wizards/therapy_claim_export_wizard_views.xml",

@@ -1,4 +1,6 @@
 from . import therapy_server_owned_mixin
+from . import therapy_access_log
+from . import therapy_access_logged_mixin
 from . import product_template
 from . import product_product
 from . import therapy_group
@@ -21,3 +23,4 @@ from . import account_chart_template
 from . import therapy_coverage
 from . import therapy_claim
 from . import therapy_era
+from . import ir_actions_report

@@ -17,7 +17,7 @@ NOTE_LINK_FIELDS = ("partner_id", "event_id", "attendance_id")
 class TherapyChartNote(models.Model):
     _name = "therapy.chart.note"
     _description = "Chart Note"
-    _inherit = ["mail.thread", "therapy.server.owned.mixin"]
+    _inherit = ["mail.thread", "therapy.server.owned.mixin", "therapy.access.logged.mixin"]
     _order = "session_start desc, partner_name, id"
     _check_company_auto = True
     _rec_names_search = ["partner_id.name", "group_id.name", "group_id.code"]
@@ -43,6 +43,8 @@ class TherapyChartNote(models.Model):
         "signed_by_credentials",
         "signed_on",
     )
+    # Reading or exporting these is on the clinical access log.
+    _therapy_clinical_fields = ("body", "group_note", "client_note", "section_contents")
 
     # whose note, of which session
     partner_id = fields.Many2one(

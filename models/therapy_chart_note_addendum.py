@@ -6,8 +6,11 @@ from odoo.tools import is_html_empty
 class TherapyChartNoteAddendum(models.Model):
     _name = "therapy.chart.note.addendum"
     _description = "Chart Note Addendum"
+    _inherit = ["therapy.access.logged.mixin"]
     _order = "date, id"
     _check_company_auto = True
+    # Reading or exporting the text is on the clinical access log.
+    _therapy_clinical_fields = ("body",)
 
     note_id = fields.Many2one(
         "therapy.chart.note", string="Chart Note", required=True, index=True, ondelete="cascade"

@@ -77,7 +77,8 @@ class TherapyClaimExportWizard(models.TransientModel):
             domain.append(("group_id", "in", self.group_ids.ids))
         services = self.env["therapy.attendance"].search(domain)
         left_out_reasons = services._claim_blockers()
-        rows = services.filtered(lambda line: line not in left_out_reasons)._claim_lines()
+        exported = services.filtered(lambda line: line not in left_out_reasons)
+        rows = exported._claim_lines()
         left_out = [
             {
                 "client": line.partner_id.name,
@@ -122,6 +123,7 @@ class TherapyClaimExportWizard(models.TransientModel):
                 "left_out": left_out_text or False,
             }
         )
+        self.env["therapy.access.log"]._log(exported, "export", detail=self.filename)
         return self._action_reopen()
 
     def _action_reopen(self):
@@ -244,4 +246,5 @@ class TherapyClaimExportWizard(models.TransientModel):
                 "filename": f"claims_837p_{self.date_from}_{self.date_to}.x12",
             }
         )
+        self.env["therapy.access.log"]._log(claims, "export", detail=self.filename)
         return self._action_reopen()

@@ -1,0 +1,79 @@
+from odoo import api, models
+from odoo.exceptions import AccessError
+from odoo.models import parse_read_group_spec
+
+
+class TherapyAccessLoggedMixin(models.AbstractModel):
+    """Clinical records: whoever reads or exports their clinical text is on the access log.
+
+    Every way a client reads records ends in ``_read_format`` (``read``, ``search_read``, and
+    ``web_read`` through ``read``) or in ``export_data``; printing is logged by the reports
+    (see ``ir.actions.report``). Inheriting models name their clinical fields and have a
+    ``partner_id`` (the client).
+    """
+
+    _name = "therapy.access.logged.mixin"
+    _description = "Clinical Record (access logged)"
+
+    # The fields whose reading is an access to clinical content.
+    _therapy_clinical_fields = ()
+
+    def _read_format(self, fnames, load="_classic_read"):
+        values_list = super()._read_format(fnames, load=load)
+        clinical = [fname for fname in fnames if fname in self._therapy_clinical_fields]
+        if clinical and values_list:
+            # The records actually returned (a record deleted meanwhile is left out).
+            read = self.browse([values["id"] for values in values_list])
+            self.env["therapy.access.log"]._log(read, "read", detail=", ".join(clinical))
+        return values_list
+
+    @api.readonly
+    def web_read(self, specification):
+        # A form reads the record, then its one2many lines (a note's addenda) with web_read of
+        # their own: one INSERT for all of them.
+        with self.env["therapy.access.log"]._batch():
+            return super().web_read(specification)
+
+    def export_data(self, fields_to_export):
+        result = super().export_data(fields_to_export)
+        clinical = [path for path in fields_to_export if self._therapy_is_clinical_path(path)]
+        if clinical and self:
+            self.env["therapy.access.log"]._log(self, "export", detail=", ".join(clinical))
+        return result
+
+    def _read_group_select(self, aggregate_spec, query):
+        # ``body:array_agg`` would hand out the text of every note of a group, unlogged: clinical
+        # text is read record by record (and logged), never aggregated. Counting is harmless.
+        if aggregate_spec != "__count":
+            fname, _property, func = parse_read_group_spec(aggregate_spec)
+            if fname in self._therapy_clinical_fields and func not in ("count", "count_distinct"):
+                raise AccessError(self._therapy_message_no_grouping(fname))
+        return super()._read_group_select(aggregate_spec, query)
+
+    def _read_group_groupby(self, alias, groupby_spec, query):
+        fname = parse_read_group_spec(groupby_spec)[0]
+        if fname in self._therapy_clinical_fields:
+            raise AccessError(self._therapy_message_no_grouping(fname))
+        return super()._read_group_groupby(alias, groupby_spec, query)
+
+    def _therapy_message_no_grouping(self, fname):
+        return self.env._(
+            "“%(field)s” is clinical text: open the records to read it (every reading is on the "
+            "access log); it cannot be grouped or aggregated.",
+            field=self._fields[fname].string,
+        )
+
+    @api.model
+    def _therapy_is_clinical_path(self, path):
+        """Whether an export path (``body``, ``addendum_ids/body``) reaches clinical text."""
+        model = self
+        for fname in path.split("/"):
+            field = model._fields.get(fname)
+            if field is None:
+                return False
+            if fname in getattr(model, "_therapy_clinical_fields", ()):
+                return True
+            if not field.relational:
+                return False
+            model = self.env[field.comodel_name]
+        return False
