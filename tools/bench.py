@@ -393,6 +393,46 @@ def print_figures(label, lines, measured):
 
 print_figures("paths-empty", 50, empty_figures)
 print_figures("paths-100k", total_lines, figures())
+
+
+# --- The clinical access log: the provider reads the text of 500 notes, logged or not -------
+from odoo.addons.group_therapy.models.therapy_access_log import TherapyAccessLog  # noqa: E402
+
+ACCESS_LOG_NOTES = 500
+note_ids = (
+    env["therapy.chart.note"].search([("group_id", "=", group.id)], limit=ACCESS_LOG_NOTES).ids
+)
+NOTE_FORM_SPEC = {**NOTES_SPEC, "body": {}, "addendum_ids": {"fields": {"body": {}}}}
+
+
+def search_read_notes():
+    """An RPC client's search_read of the notes with their text."""
+    env["therapy.chart.note"].with_user(provider).search_read(
+        [("id", "in", note_ids)], ["partner_id", "session_start", "state", "body"]
+    )
+
+
+def web_read_notes():
+    """What the web client reads to show the notes' text (with their addenda)."""
+    env["therapy.chart.note"].with_user(provider).browse(note_ids).web_read(NOTE_FORM_SPEC)
+
+
+def log_lines():
+    return env["therapy.access.log"].search_count([])
+
+
+for name, func in (("search_read", search_read_notes), ("web_read", web_read_notes)):
+    lines_before = log_lines()
+    logged_ms, logged_queries = best_of(func)
+    lines_per_read = (log_lines() - lines_before) // 5
+    with patch.object(TherapyAccessLog, "_log", lambda self, *args, **kwargs: None):
+        plain_ms, plain_queries = best_of(func)
+    print(
+        f"bench access_log path={name} notes={len(note_ids)} lines_per_read={lines_per_read} "
+        f"logged_ms={logged_ms:.1f} logged_queries={logged_queries} "
+        f"unlogged_ms={plain_ms:.1f} unlogged_queries={plain_queries} "
+        f"overhead_ms={logged_ms - plain_ms:.1f} overhead_queries={logged_queries - plain_queries}"
+    )
 if MILLION_SESSIONS:
     started = time.perf_counter()
     load(MILLION_SESSIONS - LOAD_SESSIONS, LOAD_CLIENTS, days_back=LOAD_SESSIONS)
