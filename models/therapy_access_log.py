@@ -94,7 +94,7 @@ class TherapyAccessLog(models.Model):
         # Only the ids of the client and company are taken, whatever the user may read of them.
         records_sudo = records.sudo()
         has_company = "company_id" in records._fields
-        date = self.env.cr.now()
+        date = fields.Datetime.now()
         ip_address = request.httprequest.remote_addr if request else None
         lines = [
             (
