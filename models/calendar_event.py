@@ -532,22 +532,11 @@ class CalendarEvent(models.Model):
                     invoice=invoiced[0].invoice_id.name,
                 )
             )
-        if (
-            self.env["therapy.chart.note"]
-            .sudo()
-            .search_count([("event_id", "in", sessions.ids), ("state", "=", "locked")], limit=1)
-        ):
-            raise UserError(
-                self.env._(
-                    "A session with signed chart notes took place and cannot be cancelled; add "
-                    "an addendum to the notes instead."
-                )
-            )
+        sessions._therapy_check_no_chart_notes()
         no_fee = self.env.ref("group_therapy.product_product_no_fee")
         lines.write(
             {"state": "absent", "product_id": no_fee.id, "addon_product_ids": [Command.clear()]}
         )
-        self.env["therapy.chart.note"].sudo().search([("event_id", "in", sessions.ids)]).unlink()
         sessions._therapy_server_write({"therapy_cancelled": True, "show_as": "free"})
         # Each client is told alone (no .ics: there is nothing left to put in a calendar).
         clients = sessions.attendee_ids._therapy_clients()
@@ -565,6 +554,40 @@ class CalendarEvent(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         return True
+
+    def _therapy_check_no_chart_notes(self):
+        """Refuse to cancel sessions that have chart notes: a signed note says the session took
+        place; a draft is a provider's work, which cancelling must not silently discard.
+
+        Front desk cannot read notes: they are searched as superuser, and the message names
+        only the session and the providers, never what the notes say.
+        """
+        notes_sudo = self.env["therapy.chart.note"].sudo().search([("event_id", "in", self.ids)])
+        signed_sudo = notes_sudo.filtered(lambda note: note.state != "draft")
+        if signed_sudo:
+            raise UserError(
+                self.env._(
+                    "%(session)s has signed chart notes: it took place and cannot be cancelled. "
+                    "Record what changed as an addendum to the notes; for billing, correct the "
+                    "clients' attendance (Correct, which credits the invoice).",
+                    session=signed_sudo[0].event_id.sudo(False).display_name,
+                )
+            )
+        if notes_sudo:
+            session_sudo = notes_sudo[0].event_id
+            drafts_sudo = notes_sudo.filtered(lambda note: note.event_id == session_sudo)
+            authors = (drafts_sudo.create_uid | drafts_sudo.write_uid).filtered(
+                lambda user: not user._is_superuser()
+            ) or drafts_sudo.provider_id
+            raise UserError(
+                self.env._(
+                    "%(session)s has draft chart notes written by %(providers)s: cancelling it "
+                    "would discard them. Ask %(providers)s to sign the notes if the session took "
+                    "place, or to delete the drafts (Chart Notes), then cancel the session.",
+                    session=session_sudo.sudo(False).display_name,
+                    providers=", ".join(authors.mapped("name")),
+                )
+            )
 
     def action_open_charting(self):
         """The group charting wizard: one page of group notes, a note per attending client."""

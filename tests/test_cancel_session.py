@@ -55,12 +55,45 @@ class TestCancelSession(GroupTherapyCommon):
         wizard = self.env[action["res_model"]].with_user(self.provider).browse(action["res_id"])
         wizard.group_note = "<p>Worked on grounding skills.</p>"
         wizard._sign()
-        with self.assertRefused(UserError, "signed chart notes took place and cannot be cancelled"):
+        with self.assertRefused(UserError, "has signed chart notes: it took place") as refusal:
             charted.with_user(self.front_desk).action_cancel_session()
+        self.assertIn("addendum", str(refusal.exception))
+        self.assertIn("credits the invoice", str(refusal.exception))
         self.assertFalse(charted.therapy_cancelled)
         self.assertEqual(set(charted.therapy_attendance_ids.mapped("state")), {"attended"})
+        self.assertEqual(set(charted.therapy_chart_note_ids.mapped("state")), {"locked"})
         appointment = self.env["calendar.event"].create(
             {"name": "Intake", "start": datetime.now(), "stop": datetime.now() + timedelta(hours=1)}
         )
         with self.assertRefused(UserError, "Only group sessions are cancelled here"):
             appointment.with_user(self.front_desk).action_cancel_session()
+
+    def test_cancel_refused_while_a_provider_has_draft_notes(self):
+        """Cancelling used to delete the provider's drafts silently: now it names who wrote them."""
+        session = self._make_session(self.group, days=-1)
+        session.action_mark_all_attended()
+        action = session.with_user(self.shared_provider).action_open_charting()
+        wizard = self.env[action["res_model"]].with_user(self.shared_provider)
+        wizard = wizard.browse(action["res_id"])
+        wizard.group_note = "<p>Worked on grounding skills.</p>"
+        wizard.action_review()
+        drafts = session.therapy_chart_note_ids
+        self.assertEqual(len(drafts), 4)
+        desk = session.with_user(self.front_desk)
+        with self.assertRefused(
+            UserError, "has draft chart notes written by Shared Sam"
+        ) as refusal:
+            desk.action_cancel_session()
+        self.assertIn("Ask Shared Sam to sign the notes", str(refusal.exception))
+        self.assertNotIn("grounding", str(refusal.exception), "no clinical text for the desk")
+        self.assertFalse(session.therapy_cancelled)
+        self.assertEqual(drafts.exists(), drafts)
+        self.assertEqual(set(drafts.mapped("state")), {"draft"})
+        self.assertEqual(set(session.therapy_attendance_ids.mapped("state")), {"attended"})
+        # The provider deletes the drafts (the session did not take place): front desk cancels.
+        drafts.with_user(self.shared_provider).unlink()
+        desk.action_cancel_session()
+        self.assertTrue(session.therapy_cancelled)
+        self.assertEqual(
+            set(session.therapy_attendance_ids.mapped("attendance_status")), {"no_fee"}
+        )
