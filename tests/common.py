@@ -98,6 +98,18 @@ class GroupTherapyCommon(TransactionCase):
         )
 
     @classmethod
+    def _ensure_chart_of_accounts(cls, company=None):
+        """A company without a chart of accounts gets Odoo's generic one (its sale journal, its
+        payment journals), as a practice does when it starts invoicing."""
+        company = company or cls.company
+        if not cls.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+        ):
+            cls.env["account.chart.template"].try_loading(
+                "generic_coa", company=company, install_demo=False
+            )
+
+    @classmethod
     def _make_session(cls, group, days=-1, hours=1.0):
         """A session of the group at 10:00, `days` from today, on its provider's calendar."""
         start = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(

@@ -12,12 +12,7 @@ class TestBilling(GroupTherapyCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if not cls.env["account.journal"].search([("type", "=", "sale")], limit=1):
-            # A database without a chart of accounts: load Odoo's generic one, as a practice
-            # would when it starts invoicing.
-            cls.env["account.chart.template"].try_loading(
-                "generic_coa", company=cls.company, install_demo=False
-            )
+        cls._ensure_chart_of_accounts()
         # Clients who joined a month ago, for sessions of the last days.
         cls.group.member_ids.date_start = datetime.now().date() - timedelta(days=30)
         cls.session = cls._make_session(cls.group, days=-1)

@@ -29,10 +29,7 @@ class TestFeesAndClaims(GroupTherapyCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if not cls.env["account.journal"].search([("type", "=", "sale")], limit=1):
-            cls.env["account.chart.template"].try_loading(
-                "generic_coa", company=cls.company, install_demo=False
-            )
+        cls._ensure_chart_of_accounts()
         cls.group.member_ids.date_start = datetime.now().date() - timedelta(days=30)
         cls.session = cls._make_session(cls.group, days=-1)
         cls.session.action_mark_all_attended()

@@ -13,12 +13,7 @@ class ClaimsCommon(GroupTherapyCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if not cls.env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", cls.company.id)], limit=1
-        ):
-            cls.env["account.chart.template"].try_loading(
-                "generic_coa", company=cls.company, install_demo=False
-            )
+        cls._ensure_chart_of_accounts()
         california = cls.env.ref("base.state_us_5")
         usa = cls.env.ref("base.us")
         company_values = {

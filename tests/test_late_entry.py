@@ -13,10 +13,7 @@ class TestLateEntry(ChartingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if not cls.env["account.journal"].search([("type", "=", "sale")], limit=1):
-            cls.env["account.chart.template"].try_loading(
-                "generic_coa", company=cls.company, install_demo=False
-            )
+        cls._ensure_chart_of_accounts()
         cls.session.therapy_attendance_ids.with_user(cls.front_desk).action_invoice()
         cls._chart()._sign()
         cls.late_client = cls.clients[2]

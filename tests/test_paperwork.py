@@ -15,10 +15,7 @@ class TestPaperwork(HttpCase, GroupTherapyCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if not cls.env["account.journal"].search([("type", "=", "sale")], limit=1):
-            cls.env["account.chart.template"].try_loading(
-                "generic_coa", company=cls.company, install_demo=False
-            )
+        cls._ensure_chart_of_accounts()
         cls.company.write(
             {"name": "Harbor Counseling", "vat": "12-3456789", "therapy_npi": "1245319599"}
         )

@@ -121,10 +121,7 @@ class TestPracticeDay(GroupTherapyCommon):
         self.assertFalse(arch.xpath("//page[@autofocus and @name!='therapy_group_membership']"))
 
     def test_invoice_list_from_a_session_shows_the_customer(self):
-        if not self.env["account.journal"].search([("type", "=", "sale")], limit=1):
-            self.env["account.chart.template"].try_loading(
-                "generic_coa", company=self.company, install_demo=False
-            )
+        self._ensure_chart_of_accounts()
         session = self._make_session(self.group, days=-1)
         session.action_mark_all_attended()
         action = session.with_user(self.front_desk).action_invoice_attendance()

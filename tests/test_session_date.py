@@ -23,10 +23,7 @@ class TestSessionDate(GroupTherapyCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if not cls.env["account.journal"].search([("type", "=", "sale")], limit=1):
-            cls.env["account.chart.template"].try_loading(
-                "generic_coa", company=cls.company, install_demo=False
-            )
+        cls._ensure_chart_of_accounts()
         cls.provider.tz = "America/Los_Angeles"
         cls.group.member_ids.date_start = date(2026, 5, 1)
         cls.session = cls._make_evening_session()

@@ -91,10 +91,7 @@ class TestPracticeDayTours(HttpCase, GroupTherapyCommon):
 
     def test_roster_and_payment_at_the_desk_and_on_a_phone(self):
         """One row per client at 1440 px, cards at 390 px; the payment dialog says who pays."""
-        if not self.env["account.journal"].search([("type", "=", "sale")], limit=1):
-            self.env["account.chart.template"].try_loading(
-                "generic_coa", company=self.company, install_demo=False
-            )
+        self._ensure_chart_of_accounts()
         session = self._make_session(self.group, days=-1)
         session.action_mark_all_attended()
         lines = {line.partner_id: line for line in session.therapy_attendance_ids}
