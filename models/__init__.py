@@ -17,6 +17,7 @@ from . import therapy_payer_rule
 from . import therapy_group_waitlist
 from . import therapy_diagnosis
 from . import therapy_client_diagnosis
+from . import therapy_client_profile
 from . import res_users
 from . import res_company
 from . import account_chart_template

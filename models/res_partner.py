@@ -1,8 +1,16 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.fields import Domain
 
 THERAPY_GROUPS = "group_therapy.group_therapy_user"
-# Who bills: the therapy roles and Odoo's invoicing users (the practice's accountant).
-THERAPY_BILLING_GROUPS = f"{THERAPY_GROUPS},account.group_account_invoice"
+# The client's fields kept on therapy.client.profile, by field of that model.
+PROFILE_FIELDS = {
+    "therapy_billing_partner_id": "billing_partner_id",
+    "therapy_fee_exempt": "fee_exempt",
+    "therapy_payer_id": "payer_id",
+    "therapy_birthdate": "birthdate",
+    "therapy_sex": "sex",
+}
 
 
 class ResPartner(models.Model):
@@ -19,15 +27,33 @@ class ResPartner(models.Model):
         string="Group Membership",
         groups=THERAPY_GROUPS,
     )
+    # Clinical and billing facts of a client: stored on therapy.client.profile under record
+    # rules that follow the client's groups; these fields read and write it as the user.
+    therapy_profile_ids = fields.One2many(
+        "therapy.client.profile", "partner_id", string="Clinical Profile", groups=THERAPY_GROUPS
+    )
+    therapy_clinical_access = fields.Boolean(
+        string="Serves This Client",
+        compute="_compute_therapy_clinical_access",
+        groups=THERAPY_GROUPS,
+        help="The user sees and changes this client's clinical fields: front desk, "
+        "administrators, and the providers of the client's groups.",
+    )
     therapy_billing_partner_id = fields.Many2one(
         "res.partner",
         string="Bill Group Sessions To",
+        compute="_compute_therapy_profile_values",
+        inverse="_inverse_therapy_billing_partner_id",
+        search="_search_therapy_billing_partner_id",
         groups=THERAPY_GROUPS,
         help="The contact who receives this client's invoices (e.g. a parent or guardian). "
         "Empty: the client.",
     )
     therapy_fee_exempt = fields.Boolean(
         string="Exempt From No-show Fees",
+        compute="_compute_therapy_profile_values",
+        inverse="_inverse_therapy_fee_exempt",
+        search="_search_therapy_fee_exempt",
         groups=THERAPY_GROUPS,
         help="No-show and late-cancel fees are recorded but never charged to this client "
         "(e.g. the client's payer forbids them).",
@@ -51,6 +77,9 @@ class ResPartner(models.Model):
     therapy_payer_id = fields.Many2one(
         "res.partner",
         string="Payer",
+        compute="_compute_therapy_profile_values",
+        inverse="_inverse_therapy_payer_id",
+        search="_search_therapy_payer_id",
         groups=THERAPY_GROUPS,
         help="The client's insurance or other payer, for the payer rules (e.g. Medicare).",
     )
@@ -74,19 +103,27 @@ class ResPartner(models.Model):
     )
     # insurance (claims)
     therapy_birthdate = fields.Date(
-        string="Date of Birth", groups=THERAPY_BILLING_GROUPS, help="Required on insurance claims."
+        string="Date of Birth",
+        compute="_compute_therapy_profile_values",
+        inverse="_inverse_therapy_birthdate",
+        search="_search_therapy_birthdate",
+        groups=THERAPY_GROUPS,
+        help="Required on insurance claims.",
     )
     therapy_sex = fields.Selection(
         selection=[("female", "Female"), ("male", "Male"), ("unknown", "Unknown")],
         string="Administrative Sex",
-        groups=THERAPY_BILLING_GROUPS,
+        compute="_compute_therapy_profile_values",
+        inverse="_inverse_therapy_sex",
+        search="_search_therapy_sex",
+        groups=THERAPY_GROUPS,
         help="As the insurer has it on file; required on insurance claims.",
     )
     therapy_coverage_ids = fields.One2many(
         "therapy.coverage",
         "partner_id",
         string="Insurance Coverage",
-        groups=THERAPY_BILLING_GROUPS,
+        groups=THERAPY_GROUPS,
         help="No coverage: the client pays for the sessions (self-pay).",
     )
     therapy_payer_code = fields.Char(
@@ -130,9 +167,62 @@ class ResPartner(models.Model):
         groups="group_therapy.group_therapy_provider",
     )
 
+    @api.depends("therapy_member_ids")
+    @api.depends_context("uid")
+    def _compute_therapy_clinical_access(self):
+        """Whether the user serves the client (see ``_therapy_served``)."""
+        served = self._therapy_served()
+        for partner in self:
+            partner.therapy_clinical_access = partner in served
+
+    @api.depends(*(f"therapy_profile_ids.{name}" for name in PROFILE_FIELDS.values()))
+    @api.depends_context("uid")
+    def _compute_therapy_profile_values(self):
+        """The client's profile as the user may read it: empty for a client they do not serve
+        (the profile's record rules decide, in one query for all the records)."""
+        profiles = self.env["therapy.client.profile"].search(
+            [("partner_id", "in", self._origin.ids)]
+        )
+        by_partner = {profile.partner_id.id: profile for profile in profiles}
+        for partner in self:
+            profile = by_partner.get(partner._origin.id, profiles.browse())
+            for name, profile_name in PROFILE_FIELDS.items():
+                partner[name] = profile[profile_name]
+
+    def _inverse_therapy_billing_partner_id(self):
+        self._therapy_write_profile("therapy_billing_partner_id")
+
+    def _inverse_therapy_fee_exempt(self):
+        self._therapy_write_profile("therapy_fee_exempt")
+
+    def _inverse_therapy_payer_id(self):
+        self._therapy_write_profile("therapy_payer_id")
+
+    def _inverse_therapy_birthdate(self):
+        self._therapy_write_profile("therapy_birthdate")
+
+    def _inverse_therapy_sex(self):
+        self._therapy_write_profile("therapy_sex")
+
+    def _search_therapy_billing_partner_id(self, operator, value):
+        return self._therapy_search_profile("therapy_billing_partner_id", operator, value)
+
+    def _search_therapy_fee_exempt(self, operator, value):
+        return self._therapy_search_profile("therapy_fee_exempt", operator, value)
+
+    def _search_therapy_payer_id(self, operator, value):
+        return self._therapy_search_profile("therapy_payer_id", operator, value)
+
+    def _search_therapy_birthdate(self, operator, value):
+        return self._therapy_search_profile("therapy_birthdate", operator, value)
+
+    def _search_therapy_sex(self, operator, value):
+        return self._therapy_search_profile("therapy_sex", operator, value)
+
     @api.depends("therapy_diagnosis_line_ids.sequence", "therapy_diagnosis_line_ids.diagnosis_id")
+    @api.depends_context("uid")
     def _compute_therapy_diagnosis_ids(self):
-        """The diagnoses in claim order, primary first."""
+        """The diagnoses in claim order, primary first, as the user may read them."""
         for partner in self:
             partner.therapy_diagnosis_ids = partner.therapy_diagnosis_line_ids.sorted(
                 lambda line: (line.sequence, line._origin.id or 0)
@@ -140,6 +230,8 @@ class ResPartner(models.Model):
 
     def _inverse_therapy_diagnosis_ids(self):
         """Setting the codes keeps the order given: the first becomes the primary."""
+        # The lines the user cannot read would be left as they are: refuse instead.
+        self._therapy_check_clinical_access()
         # Read every wanted list first: changing one client's lines recomputes the others.
         wanted_by_partner = {partner: partner.therapy_diagnosis_ids for partner in self}
         for partner, wanted in wanted_by_partner.items():
@@ -215,3 +307,62 @@ class ResPartner(models.Model):
             "domain": [("member_ids.partner_id", "=", self.id)],
             "context": {"active_test": False},
         }
+
+    def _therapy_served(self):
+        """The clients among these whose clinical fields the user reads and changes: every
+        contact for front desk and administrators; for a provider, the current and past
+        members of the groups they run or share (the membership's record rules decide)."""
+        user = self.env.user
+        if self.env.su or user.has_group("group_therapy.group_therapy_front_desk"):
+            return self
+        if not user.has_group("group_therapy.group_therapy_provider"):
+            return self.browse()
+        members = self.env["therapy.group.member"].search([("partner_id", "in", self._origin.ids)])
+        served_ids = set(members.partner_id.ids)
+        return self.filtered(
+            lambda partner: partner._origin.id in served_ids
+            # a client in a form being added to one of the user's groups (pickable groups are
+            # the user's own): served once saved
+            or partner.therapy_member_ids.filtered(lambda member: not member._origin).group_id
+        )
+
+    def _therapy_check_clinical_access(self):
+        """Refuse, naming the clients, unless the user serves every one of them. Billing code
+        calls it before reading these clients' clinical fields as superuser."""
+        unserved = self - self._therapy_served()
+        if unserved:
+            raise AccessError(
+                self.env._(
+                    "A client's diagnoses, payer, insurance coverage, birth date and fee "
+                    "exemption are for the front desk, the providers of the client's groups and "
+                    "administrators of Group Therapy only. You do not serve: %(clients)s. Ask "
+                    "the front desk, or an administrator for a Group Therapy role.",
+                    clients=", ".join(sorted(unserved.mapped("display_name"))),
+                )
+            )
+
+    def _therapy_write_profile(self, field_name):
+        """Store the field's new value on each client's profile, as the user (the profile's
+        record rules apply), creating the profile on first use."""
+        self._therapy_check_clinical_access()
+        profile_field = PROFILE_FIELDS[field_name]
+        field = self._fields[field_name]
+        profiles = self.env["therapy.client.profile"].search([("partner_id", "in", self.ids)])
+        by_partner = {profile.partner_id: profile for profile in profiles}
+        to_create = []
+        for partner in self:
+            value = field.convert_to_write(partner[field_name], partner)
+            if partner in by_partner:
+                by_partner[partner][profile_field] = value
+            elif value:
+                to_create.append({"partner_id": partner.id, profile_field: value})
+        self.env["therapy.client.profile"].create(to_create)
+
+    def _therapy_search_profile(self, field_name, operator, value):
+        """Clients whose profile, as the user may read it, matches the condition. A client the
+        user does not serve reads as an empty profile, so it matches only what that would."""
+        condition = Domain(PROFILE_FIELDS[field_name], operator, value)
+        domain = Domain("therapy_profile_ids", "any", condition)
+        if self.env["therapy.client.profile"].new({}).filtered_domain(condition):
+            domain |= Domain("therapy_profile_ids", "not any", Domain.TRUE)
+        return domain

@@ -19,6 +19,9 @@ class ReportSuperbill(models.AbstractModel):
     def _get_report_values(self, docids, data=None):
         lines = self._get_services(docids)
         lines.check_access("read")
+        # The superbill carries the clients' diagnoses, payer and birth date, read as
+        # superuser below: only for those who serve every client on it.
+        lines.partner_id._therapy_check_clinical_access()
         services = lines.filtered(
             lambda line: line.state == "attended" and line.product_id.therapy_code_kind == "cpt"
         )

@@ -53,10 +53,13 @@ class TestCoverage(GroupTherapyCommon):
             (self.front_desk, "write", allowed),
             (self.front_desk, "unlink", denied),
             (self.provider, "read", allowed),
+            (self.shared_provider, "read", allowed),
+            (self.other_provider, "read", denied),  # not a client of their groups
             (self.provider, "write", denied),
             (self.provider, "create", denied),
-            (self.accountant, "read", allowed),
-            (self.accountant, "write", allowed),
+            # clinical data: not for an accountant without a Group Therapy role
+            (self.accountant, "read", denied),
+            (self.accountant, "write", denied),
             (self.accountant, "unlink", denied),
             (self.portal_user, "read", denied),
             (self.manager, "unlink", allowed),

@@ -76,6 +76,8 @@ class TherapyClaimExportWizard(models.TransientModel):
         if self.group_ids:
             domain.append(("group_id", "in", self.group_ids.ids))
         services = self.env["therapy.attendance"].search(domain)
+        # Claim lines carry the clients' diagnoses and payer, read as superuser.
+        services.partner_id._therapy_check_clinical_access()
         left_out_reasons = services._claim_blockers()
         exported = services.filtered(lambda line: line not in left_out_reasons)
         rows = exported._claim_lines()
@@ -155,6 +157,8 @@ class TherapyClaimExportWizard(models.TransientModel):
                     end=self.date_to,
                 )
             )
+        # The file carries the clients' diagnoses, birth dates and coverage, read as superuser.
+        claims.partner_id._therapy_check_clinical_access()
         problems = claims._x12_problems()
         if problems:
             raise UserError(
