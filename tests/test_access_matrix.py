@@ -1,4 +1,7 @@
-from odoo import Command
+from contextlib import contextmanager
+from datetime import timedelta
+
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
@@ -485,3 +488,339 @@ class TestGroupAccess(GroupTherapyCommon):
                 {"group_id": self.group.id, "partner_id": foreign_client.id}
             )
         self.assertNotIn(foreign_client, self.group.member_ids.partner_id)
+
+
+# A client's clinical fields on res.partner (issue 12, part 3).
+CLINICAL_FIELDS = [
+    "therapy_fee_exempt",
+    "therapy_payer_id",
+    "therapy_birthdate",
+    "therapy_sex",
+    "therapy_billing_partner_id",
+    "therapy_diagnosis_line_ids",
+    "therapy_diagnosis_ids",
+    "therapy_coverage_ids",
+]
+SEES, HIDDEN, REFUSED = "sees", "hidden", "refused"
+
+
+@tagged("post_install", "-at_install")
+class TestClinicalFieldAccess(GroupTherapyCommon):
+    """A client's diagnoses, payer, coverage, birth date, sex, fee exemption and billing contact:
+    read, searched, grouped, exported and written by every role, each run as that user over the
+    ORM (the methods RPC calls). Those who serve the client see them; a provider who does not
+    reads them empty and cannot change them; a role outside Group Therapy is refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.staff = new_test_user(
+            cls.env, "gt_clinical_staff", groups="base.group_user", name="Staff Stu"
+        )
+        cls.portal_client = new_test_user(
+            cls.env,
+            "gt_clinical_portal",
+            groups="base.group_portal",
+            partner_id=cls.clients[1].id,
+        )
+        Partner = cls.env["res.partner"]
+        cls.insurer = Partner.create(
+            {"name": "Blue Shield", "is_company": True, "therapy_payer_code": "94036"}
+        )
+        cls.guardian = Partner.create({"name": "Gail Guardian"})
+        cls.depression = cls.env.ref("group_therapy.therapy_diagnosis_f32_1")
+        cls.adjustment = cls.env.ref("group_therapy.therapy_diagnosis_f43_10")
+        # clients[0]: member of the shared group; clients[4]: of Other Olga's group alone;
+        # clients[5]: of no group.
+        cls.own, cls.others, cls.nobodys = cls.clients[0], cls.clients[4], cls.clients[5]
+        for client in cls.own | cls.others | cls.nobodys:
+            client.write(
+                {
+                    "therapy_birthdate": "1984-05-06",
+                    "therapy_sex": "female",
+                    "therapy_payer_id": cls.insurer.id,
+                    "therapy_fee_exempt": True,
+                    "therapy_billing_partner_id": cls.guardian.id,
+                    "therapy_diagnosis_ids": [Command.link(cls.depression.id)],
+                }
+            )
+            cls.env["therapy.coverage"].create(
+                {
+                    "partner_id": client.id,
+                    "payer_id": cls.insurer.id,
+                    "member_ident": f"M-{client.id}",
+                }
+            )
+        export_group = cls.env.ref("base.group_allow_export")
+        for user in (
+            cls.provider,
+            cls.shared_provider,
+            cls.other_provider,
+            cls.front_desk,
+            cls.manager,
+            cls.accountant,
+            cls.staff,
+        ):
+            user.group_ids = [Command.link(export_group.id)]
+
+    def _rows(self):
+        P, S, OTHER = self.provider, self.shared_provider, self.other_provider
+        FD, M, ACC = self.front_desk, self.manager, self.accountant
+        STAFF, PORTAL = self.staff, self.portal_client
+        own, others, nobodys = self.own, self.others, self.nobodys
+        return [
+            # those who serve the client: front desk, administrators, the group's providers
+            (P, own, SEES),
+            (S, own, SEES),
+            (FD, own, SEES),
+            (M, own, SEES),
+            (FD, nobodys, SEES),
+            (OTHER, others, SEES),
+            # a provider of another, unshared group: empty, unchangeable
+            (OTHER, own, HIDDEN),
+            (P, others, HIDDEN),
+            (S, others, HIDDEN),
+            (P, nobodys, HIDDEN),
+            # no Group Therapy role: refused outright
+            (STAFF, own, REFUSED),
+            (ACC, own, REFUSED),
+            (ACC, others, REFUSED),
+            (PORTAL, own, REFUSED),
+            (PORTAL, self.clients[1], REFUSED),  # the portal client's own contact
+        ]
+
+    def _searches(self, client):
+        """One domain per clinical field, each matching this client's true values."""
+        return [
+            [("therapy_fee_exempt", "=", True)],
+            [("therapy_payer_id", "=", self.insurer.id)],
+            [("therapy_payer_id.name", "ilike", "Blue")],
+            [("therapy_birthdate", "=", "1984-05-06")],
+            [("therapy_sex", "in", ["female"])],
+            [("therapy_billing_partner_id", "=", self.guardian.id)],
+            [("therapy_diagnosis_line_ids.diagnosis_id", "=", self.depression.id)],
+            [("therapy_diagnosis_line_ids.code", "=", "F32.1")],
+            [("therapy_coverage_ids.member_ident", "=", f"M-{client.id}")],
+        ]
+
+    @contextmanager
+    def assertRefusedAccess(self):
+        """The block raises AccessError (Odoo's assertRaises rolls it back)."""
+        with (
+            self.assertRaises(AccessError) as catcher,
+            mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+        ):
+            yield catcher
+
+    def test_clinical_fields_matrix(self):
+        """Every role x read, search_read, web_read, search on each field, read_group, export,
+        write: as the README's role table says."""
+        truth = {
+            client: client.read(CLINICAL_FIELDS)[0]
+            for client in self.own | self.others | self.nobodys | self.clients[1]
+        }
+        for client, values in truth.items():
+            if client != self.clients[1]:
+                self.assertTrue(all(values[name] for name in CLINICAL_FIELDS), values)
+        for user, client, expected in self._rows():
+            with self.subTest(user=user.login, client=client.name):
+                self.env.invalidate_all()
+                self._check_read(user, client, expected, truth[client])
+                self._check_search(user, client, expected)
+                self._check_read_group(user, client, expected)
+                self._check_export(user, client, expected)
+                self._check_write(user, client, expected)
+
+    def _check_read(self, user, client, expected, truth):
+        record = client.with_user(user)
+        Partner = self.env["res.partner"].with_user(user)
+        if expected == REFUSED:
+            for field in CLINICAL_FIELDS:
+                with self.assertRefusedAccess():
+                    record.read([field])
+            with self.assertRefusedAccess():
+                Partner.search_read([("id", "=", client.id)], ["therapy_birthdate"])
+            with self.assertRefusedAccess():
+                record.web_read({"therapy_diagnosis_line_ids": {"fields": {"code": {}}}})
+            return
+        values = record.read(CLINICAL_FIELDS)[0]
+        (listed,) = Partner.search_read([("id", "=", client.id)], CLINICAL_FIELDS)
+        (form,) = record.web_read(
+            {
+                "therapy_birthdate": {},
+                "therapy_diagnosis_line_ids": {"fields": {"code": {}}},
+                "therapy_coverage_ids": {"fields": {"member_ident": {}}},
+            }
+        )
+        if expected == SEES:
+            self.assertEqual(values, truth)
+            self.assertEqual(listed, truth)
+            self.assertEqual(form["therapy_birthdate"], truth["therapy_birthdate"])
+            self.assertIn("F32.1", str(form["therapy_diagnosis_line_ids"]))
+            self.assertIn(f"M-{client.id}", str(form["therapy_coverage_ids"]))
+        else:
+            self.assertFalse([name for name in CLINICAL_FIELDS if values[name]], values)
+            self.assertFalse([name for name in CLINICAL_FIELDS if listed[name]], listed)
+            self.assertFalse(form["therapy_birthdate"])
+            self.assertFalse(form["therapy_diagnosis_line_ids"])
+            self.assertFalse(form["therapy_coverage_ids"])
+            # nor by the records themselves
+            for model in ("therapy.client.diagnosis", "therapy.coverage", "therapy.client.profile"):
+                records = self.env[model].search([("partner_id", "=", client.id)])
+                self.assertTrue(records)
+                with self.assertRefusedAccess():
+                    records.with_user(user).read(["partner_id"])
+
+    def _check_search(self, user, client, expected):
+        Partner = self.env["res.partner"].with_user(user)
+        for domain in self._searches(client):
+            full = [("id", "=", client.id), *domain]
+            if expected == REFUSED:
+                with self.assertRefusedAccess():
+                    Partner.search(full)
+            else:
+                self.assertEqual(
+                    Partner.search(full) == client, expected == SEES, f"searching {domain}"
+                )
+
+    def _check_read_group(self, user, client, expected):
+        Partner = self.env["res.partner"].with_user(user)
+        Line = self.env["therapy.client.diagnosis"].with_user(user)
+        Coverage = self.env["therapy.coverage"].with_user(user)
+        by_diagnosis = [
+            ("id", "=", client.id),
+            ("therapy_diagnosis_line_ids.diagnosis_id", "=", self.depression.id),
+        ]
+        if expected == REFUSED:
+            with self.assertRefusedAccess():
+                Partner.formatted_read_group(by_diagnosis, [], ["__count"])
+            with self.assertRefusedAccess():
+                Line.formatted_read_group([("partner_id", "=", client.id)], ["diagnosis_id"])
+            with self.assertRefusedAccess():
+                Coverage.formatted_read_group([("partner_id", "=", client.id)], ["payer_id"])
+            return
+        sees = expected == SEES
+        (total,) = Partner.formatted_read_group(by_diagnosis, [], ["__count"])
+        self.assertEqual(total["__count"], int(sees))
+        diagnoses = Line.formatted_read_group(
+            [("partner_id", "=", client.id)], ["diagnosis_id"], ["__count"]
+        )
+        self.assertEqual(
+            bool([group for group in diagnoses if "F32.1" in str(group["diagnosis_id"])]), sees
+        )
+        payers = Coverage.formatted_read_group(
+            [("partner_id", "=", client.id)], ["payer_id"], ["__count"]
+        )
+        self.assertEqual(bool(payers), sees)
+
+    def _check_export(self, user, client, expected):
+        if not user.has_group("base.group_allow_export"):
+            return  # portal: no export at all (read is refused above)
+        record = client.with_user(user)
+        fields_to_export = [
+            "name",
+            "therapy_birthdate",
+            "therapy_payer_id",
+            "therapy_diagnosis_line_ids/code",
+            "therapy_coverage_ids/member_ident",
+        ]
+        if expected == REFUSED:
+            with self.assertRefusedAccess():
+                record.export_data(fields_to_export)
+            return
+        exported = str(record.export_data(fields_to_export)["datas"])
+        for secret in ("1984", "Blue Shield", "F32.1", f"M-{client.id}"):
+            self.assertEqual(secret in exported, expected == SEES, f"{secret} in {exported}")
+
+    def _check_write(self, user, client, expected):
+        record = client.with_user(user)
+        writes = [
+            {"therapy_birthdate": "1990-01-02"},
+            {"therapy_fee_exempt": False},
+            {"therapy_payer_id": False},
+            {"therapy_sex": "unknown"},
+            {"therapy_billing_partner_id": False},
+            {"therapy_diagnosis_ids": [Command.set([])]},
+            {
+                "therapy_diagnosis_line_ids": [
+                    Command.create({"diagnosis_id": self.adjustment.id, "sequence": 1})
+                ]
+            },
+        ]
+        for values in writes:
+            with self.env.cr.savepoint(flush=True) as savepoint:
+                before = client.read(list(values))[0]
+                if expected == SEES:
+                    record.write(values)
+                    self.env.invalidate_all()
+                    self.assertNotEqual(client.read(list(values))[0], before, values)
+                else:
+                    with self.assertRefusedAccess():
+                        record.write(values)
+                    self.env.invalidate_all()
+                    self.assertEqual(client.read(list(values))[0], before, values)
+                savepoint.rollback()
+            self.env.invalidate_all()
+
+    def test_clinical_access_flag_per_role(self):
+        """The form shows the clinical fields to those who serve the client only."""
+        for user, client, expected in self._rows():
+            if expected == REFUSED:
+                continue
+            with self.subTest(user=user.login, client=client.name):
+                self.env.invalidate_all()
+                self.assertEqual(client.with_user(user).therapy_clinical_access, expected == SEES)
+
+    def test_provider_registers_a_client_of_their_group_in_one_save(self):
+        """The client form of a provider: name, membership and clinical fields in one save."""
+        Partner = self.env["res.partner"].with_user(self.provider)
+        client = Partner.create(
+            {
+                "name": "New Client",
+                "therapy_member_ids": [Command.create({"group_id": self.group.id})],
+                "therapy_birthdate": "2001-02-03",
+                "therapy_diagnosis_ids": [Command.link(self.depression.id)],
+            }
+        )
+        self.env.invalidate_all()
+        self.assertEqual(str(client.with_user(self.provider).therapy_birthdate), "2001-02-03")
+        self.assertEqual(client.with_user(self.shared_provider).therapy_diagnosis_ids.code, "F32.1")
+        self.env.invalidate_all()
+        self.assertFalse(client.with_user(self.other_provider).therapy_birthdate)
+        # without a group of theirs, the provider does not serve the contact
+        with self.assertRefusedAccess() as catcher:
+            Partner.create({"name": "Walk-in", "therapy_birthdate": "2001-02-03"})
+        self.assertIn("You do not serve: Walk-in", str(catcher.exception))
+
+    def test_billing_documents_refuse_an_accountant_without_a_role(self):
+        """The superbill and the claim export carry diagnoses: the accountant without a Group
+        Therapy role is refused with a message; the front desk gets them."""
+        self.group.member_ids.date_start = fields.Date.today() - timedelta(days=30)
+        session = self._make_session(self.group, days=-1)
+        session.action_mark_all_attended()
+        lines = session.therapy_attendance_ids.filtered(lambda line: line.partner_id == self.own)
+        Superbill = self.env["report.group_therapy.report_superbill"]
+        with self.assertRefusedAccess() as catcher:
+            Superbill.with_user(self.accountant)._get_report_values(lines.ids)
+        self.assertIn("You do not serve: Client 01", str(catcher.exception))
+        values = Superbill.with_user(self.front_desk)._get_report_values(lines.ids)
+        (superbill,) = values["superbills"]
+        self.assertEqual(
+            [diagnosis["code"] for diagnosis in superbill["diagnoses"]], ["F41.1", "F32.1"]
+        )
+        day = lines.session_date
+        for user, refused in ((self.accountant, True), (self.front_desk, False)):
+            wizard = (
+                self.env["therapy.claim.export.wizard"]
+                .with_user(user)
+                .create({"date_from": day, "date_to": day, "file_format": "csv"})
+            )
+            if refused:
+                with self.assertRefusedAccess() as catcher:
+                    wizard.action_export()
+                self.assertIn("diagnoses, payer, insurance coverage", str(catcher.exception))
+            else:
+                # past the access check: the unsigned notes keep the lines out of the file
+                with self.assertRaises(UserError) as catcher:
+                    wizard.action_export()
+                self.assertIn("no chart note for this client and session", str(catcher.exception))
