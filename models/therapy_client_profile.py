@@ -31,7 +31,7 @@ class TherapyClientProfile(models.Model):
     )
     # billing
     fee_exempt = fields.Boolean(string="Exempt From No-show Fees")
-    payer_id = fields.Many2one("res.partner", string="Payer", ondelete="set null")
+    payer_id = fields.Many2one("res.partner", ondelete="set null")
     billing_partner_id = fields.Many2one(
         "res.partner", string="Bill Group Sessions To", ondelete="set null"
     )
