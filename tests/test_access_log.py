@@ -287,7 +287,7 @@ class TestAccessLog837P(X12Common):
         for line in lines:
             claim = claims.browse(line.res_id)
             self.assertEqual(line.partner_id, claim.partner_id)
-            self.assertEqual(line.user_id, self.accountant)
+            self.assertEqual(line.user_id, self.front_desk)  # who exports claims (test_x12_837p)
             self.assertEqual(line.access_type, "export")
             self.assertEqual(line.detail, wizard.filename)
 
