@@ -14,6 +14,8 @@ SIGNED_LINE_FACTS = (
     "addon_product_ids",
     "place_of_service",
     "modifiers",
+    "audio_only",
+    "diagnosis_pointers",
 )
 PLACES_OF_SERVICE = [
     ("11", "11 - Office"),

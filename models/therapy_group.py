@@ -211,10 +211,32 @@ class TherapyGroup(models.Model):
         return action
 
     def write(self, vals):
+        if "company_id" in vals:
+            self._check_company_not_signed(vals["company_id"])
         result = super().write(vals)
         if {"capacity", "allow_over_capacity"} & vals.keys():
             self._promote_waitlist()
         return result
+
+    def _check_company_not_signed(self, company_id):
+        """Signed chart notes belong to their company's records (and its chain of signed
+        notes): the group that has them stays in that company."""
+        moved = self.filtered(lambda group: group.company_id.id != company_id)
+        signed = (
+            self.env["therapy.attendance"]
+            .sudo()
+            .search([("group_id", "in", moved.ids), ("note_signed", "=", True)], limit=1)
+        )
+        if signed:
+            raise UserError(
+                self.env._(
+                    "%(group)s has signed chart notes, which stay in the records of "
+                    "%(company)s: the group's company can no longer change. Create a new group "
+                    "in the other company instead.",
+                    group=signed.group_id.display_name,
+                    company=signed.group_id.company_id.display_name,
+                )
+            )
 
     def _free_places(self):
         """Places left today (None: no limit)."""

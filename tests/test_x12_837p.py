@@ -164,17 +164,23 @@ class Test837P(X12Common):
 
 @tagged("post_install", "-at_install")
 class Test837PDiagnoses(X12Common):
+    @classmethod
+    def _sign(cls, session):
+        """Ann's line points at her second diagnosis, chosen before the note is signed (the
+        pointers are frozen with it)."""
+        if session == cls.session:
+            ptsd = cls.env.ref("group_therapy.therapy_diagnosis_f43_10")
+            cls.ann.therapy_diagnosis_line_ids = [
+                (5, 0, 0),
+                (0, 0, {"diagnosis_id": ptsd.id, "sequence": 1}),
+                (0, 0, {"diagnosis_id": cls.diagnosis.id, "sequence": 2}),
+            ]
+            session.therapy_attendance_ids.filtered(
+                lambda line: line.partner_id == cls.ann
+            ).diagnosis_pointers = "B"
+        super()._sign(session)
+
     def test_diagnoses_in_claim_order_and_each_line_points_at_its_own(self):
-        ptsd = self.env.ref("group_therapy.therapy_diagnosis_f43_10")
-        self.ann.therapy_diagnosis_line_ids = [
-            (5, 0, 0),
-            (0, 0, {"diagnosis_id": ptsd.id, "sequence": 1}),
-            (0, 0, {"diagnosis_id": self.diagnosis.id, "sequence": 2}),
-        ]
-        ann_line = self.session.therapy_attendance_ids.filtered(
-            lambda line: line.partner_id == self.ann
-        )
-        ann_line.diagnosis_pointers = "B"
         blue = next(
             interchange
             for interchange in self._interchanges(self._export())
