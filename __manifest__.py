@@ -2,7 +2,7 @@
     "name": "Group Therapy",
     "summary": "Client groups, group sessions, attendance with CPT codes, "
     "per-client billing and group charting for behavioral-health practices",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Services/Group Therapy",
     "website": "https://github.com/group-therapy/group_therapy",
     "author": "group_therapy developers",
@@ -34,6 +34,7 @@
         "views/therapy_claim_views.xml",
         "views/therapy_era_views.xml",
         "views/therapy_access_log_views.xml",
+        "views/therapy_chart_note_chain_views.xml",
         "wizards/therapy_charting_wizard_views.xml",
         "wizards/therapy_group_addendum_wizard_views.xml",
         "wizards/therapy_claim_export_wizard_views.xml",
@@ -44,6 +45,8 @@
         "report/therapy_superbill_reports.xml",
         "report/therapy_superbill_templates.xml",
         "report/account_invoice_templates.xml",
+        "report/therapy_chart_note_integrity_reports.xml",
+        "report/therapy_chart_note_integrity_templates.xml",
         "views/group_therapy_menus.xml",
         "data/product_data.xml",
         "data/mail_template_data.xml",
@@ -52,6 +55,7 @@
         "data/account_journal_data.xml",
         "data/therapy_claim_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/ir_cron_data.xml",
         "data/therapy.diagnosis.csv",
     ],
     "demo": [

@@ -13,6 +13,7 @@ from . import account_move
 from . import therapy_chart_template
 from . import therapy_chart_note
 from . import therapy_chart_note_addendum
+from . import therapy_chart_note_chain
 from . import therapy_payer_rule
 from . import therapy_group_waitlist
 from . import therapy_diagnosis

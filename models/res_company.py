@@ -116,6 +116,16 @@ class ResCompany(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        # Each practice's chain of signed chart notes exists from the start: signing only
+        # locks it (therapy.chart.note.chain).
+        self.env["therapy.chart.note.chain"].sudo()._therapy_server_create(
+            [{"company_id": company.id} for company in companies]
+        )
+        return companies
+
     @api.model
     def _therapy_install_payment_journals(self):
         """At install: the payment journals of every company that already has its accounts."""

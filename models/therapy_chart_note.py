@@ -1,5 +1,3 @@
-import hashlib
-
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
@@ -7,6 +5,15 @@ from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import LockError, UserError, ValidationError
 from odoo.http import request
 from odoo.tools import format_datetime, is_html_empty
+
+from .therapy_chart_note_chain import (
+    HASHED_LINE_FIELDS,
+    HASHED_SESSION_FIELDS,
+    INTEGRITY_FIELDS,
+    INTEGRITY_HASH_VERSION,
+    integrity_digest,
+    integrity_value,
+)
 
 # What may still be written on a locked note: new addenda, and what the chatter keeps about it.
 LOCKED_NOTE_WRITABLE_FIELDS = {"addendum_ids", "message_main_attachment_id"}
@@ -42,6 +49,7 @@ class TherapyChartNote(models.Model):
         "signed_by_name",
         "signed_by_credentials",
         "signed_on",
+        *INTEGRITY_FIELDS,
     )
     # Reading or exporting these is on the clinical access log.
     _therapy_clinical_fields = ("body", "group_note", "client_note", "section_contents")
@@ -131,11 +139,25 @@ class TherapyChartNote(models.Model):
         help="The signer's credentials when they signed, e.g. LCSW.",
     )
     signed_on = fields.Datetime(readonly=True)
+    # integrity: written once at signing, chained to the company's previous signed record
+    integrity_sequence = fields.Integer(
+        string="Chain Number",
+        readonly=True,
+        copy=False,
+        help="The note's number in its company's chain of signed notes and addenda.",
+    )
+    integrity_previous_hash = fields.Char(
+        string="Previous Hash",
+        readonly=True,
+        copy=False,
+        help="The hash of the entry before this one in the company's chain.",
+    )
     content_hash = fields.Char(
         string="Signature Hash",
-        compute="_compute_content_hash",
-        store=True,
-        help="SHA-256 of the signed note: client, session, text, signer and time of signature.",
+        readonly=True,
+        copy=False,
+        help="SHA-256 of the previous entry's hash and of what was signed: the note's text, the "
+        "signer and time, the session facts and the client's attendance. Written once.",
     )
     hash_verified = fields.Boolean(
         string="Unchanged Since Signed",
@@ -147,6 +169,11 @@ class TherapyChartNote(models.Model):
     _event_partner_uniq = models.Constraint(
         "UNIQUE(event_id, partner_id)",
         "A client has one chart note per session: open it instead of writing another.",
+    )
+
+    _company_integrity_sequence_uniq = models.UniqueIndex(
+        "(company_id, integrity_sequence) WHERE integrity_sequence IS NOT NULL",
+        "Two signed chart notes cannot take the same place in the company's chain.",
     )
 
     @api.constrains("partner_id", "event_id", "attendance_id")
@@ -163,18 +190,25 @@ class TherapyChartNote(models.Model):
                     )
                 )
 
-    @api.depends("state", "body", "signed_by_id", "signed_on")
-    def _compute_content_hash(self):
-        """Signed notes carry the hash of what was signed; drafts carry none."""
-        for note in self:
-            note.content_hash = note._get_content_hash() if note.state == "locked" else False
-
-    @api.depends("content_hash")
+    @api.depends(
+        "content_hash",
+        "integrity_sequence",
+        "integrity_previous_hash",
+        "state",
+        "body",
+        "signed_by_id",
+        "signed_on",
+    )
     def _compute_hash_verified(self):
-        """Whether the stored text still matches the hash taken at signature."""
+        """Whether the note and the facts it vouches for still match the hash taken at
+        signature (the report also checks the links between notes)."""
         for note in self:
             note.hash_verified = bool(note.content_hash) and (
-                note.content_hash == note._get_content_hash()
+                integrity_digest(
+                    note.integrity_previous_hash,
+                    note.sudo()._therapy_integrity_payload(note.integrity_sequence),
+                )
+                == note.content_hash
             )
 
     @api.depends("partner_id", "session_start")
@@ -214,6 +248,8 @@ class TherapyChartNote(models.Model):
                 )
             )
         locked = self.filtered(lambda note: note.state == "locked")
+        if locked and locked._therapy_is_chaining(vals):
+            return super().write(vals)
         if locked:
             changed = vals.keys() - LOCKED_NOTE_WRITABLE_FIELDS
             new_addenda_only = all(
@@ -291,9 +327,9 @@ class TherapyChartNote(models.Model):
                 }
             )
         notes.attendance_id._therapy_server_write({"note_signed": True})
-        # Everything reaches the database here, so a failure on any note undoes them all.
-        notes.flush_recordset()
-        notes.attendance_id.flush_recordset()
+        # Everything reaches the database here, then the hashes chain what is stored; a failure
+        # on any note undoes them all.
+        self.env["therapy.chart.note.chain"]._therapy_append(notes.sorted("id"))
         return notes
 
     def action_open_session(self):
@@ -305,19 +341,61 @@ class TherapyChartNote(models.Model):
             "view_mode": "form",
         }
 
-    def _get_content_hash(self):
-        """SHA-256 over what a signature vouches for."""
-        self.ensure_one()
-        signed_content = "\x1f".join(
-            (
-                str(self.partner_id.id),
-                str(self.event_id.id),
-                str(self.body or ""),
-                str(self.signed_by_id.id),
-                fields.Datetime.to_string(self.signed_on) or "",
-            )
+    def _therapy_is_chaining(self, vals):
+        """The chain writing a signed note's number and hash: once, by the server."""
+        return (
+            self._therapy_is_server_write()
+            and vals.keys() <= set(INTEGRITY_FIELDS)
+            and not any(self.mapped("integrity_sequence"))
         )
-        return hashlib.sha256(signed_content.encode()).hexdigest()
+
+    def _therapy_integrity_payload(self, sequence):
+        """What the note's hash covers, as ids and stored text: the note, its signature, the
+        session facts and the client's attendance line it vouches for."""
+        self.ensure_one()
+        event = self.event_id
+        line = self.attendance_id
+        return {
+            "version": INTEGRITY_HASH_VERSION,
+            "model": self._name,
+            "id": self.id,
+            "sequence": sequence,
+            "company": self.company_id.id,
+            "note": {
+                fname: integrity_value(self, fname)
+                for fname in (
+                    "state",
+                    "partner_id",
+                    "event_id",
+                    "attendance_id",
+                    "provider_id",
+                    "template_id",
+                    "group_note",
+                    "client_note",
+                    "section_contents",
+                    "body",
+                    "signed_by_id",
+                    "signed_by_name",
+                    "signed_by_credentials",
+                    "signed_on",
+                )
+            },
+            "session": {fname: integrity_value(event, fname) for fname in HASHED_SESSION_FIELDS},
+            "session_company": event.therapy_group_id.company_id.id,
+            "attendance": {fname: integrity_value(line, fname) for fname in HASHED_LINE_FIELDS},
+        }
+
+    def _therapy_integrity_label(self):
+        """How the integrity report names the note: client and session, never its text."""
+        self.ensure_one()
+        return self.env._(
+            "Chart note %(id)s: %(client)s, session of %(date)s",
+            id=self.id,
+            client=self.partner_id.display_name,
+            date=format_datetime(self.env, self.session_start, dt_format="short")
+            if self.session_start
+            else "?",
+        )
 
     def _check_signer(self):
         """Only a provider who charts the group signs its notes."""

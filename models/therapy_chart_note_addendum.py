@@ -1,16 +1,20 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import is_html_empty
+from odoo.tools import format_datetime, is_html_empty
+
+from .therapy_chart_note_chain import INTEGRITY_FIELDS, INTEGRITY_HASH_VERSION, integrity_value
 
 
 class TherapyChartNoteAddendum(models.Model):
     _name = "therapy.chart.note.addendum"
     _description = "Chart Note Addendum"
-    _inherit = ["therapy.access.logged.mixin"]
+    _inherit = ["therapy.access.logged.mixin", "therapy.server.owned.mixin"]
     _order = "date, id"
     _check_company_auto = True
     # Reading or exporting the text is on the clinical access log.
     _therapy_clinical_fields = ("body",)
+    # Its place in the company's chain of signed records, written once by the chain.
+    _therapy_server_owned_fields = INTEGRITY_FIELDS
 
     note_id = fields.Many2one(
         "therapy.chart.note", string="Chart Note", required=True, index=True, ondelete="cascade"
@@ -22,6 +26,21 @@ class TherapyChartNoteAddendum(models.Model):
         "res.users", required=True, readonly=True, default=lambda self: self.env.user
     )
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    # integrity: an addendum is signed too, chained after the entry before it
+    integrity_sequence = fields.Integer(string="Chain Number", readonly=True, copy=False)
+    integrity_previous_hash = fields.Char(string="Previous Hash", readonly=True, copy=False)
+    content_hash = fields.Char(
+        string="Signature Hash",
+        readonly=True,
+        copy=False,
+        help="SHA-256 of the previous entry's hash and of the addendum: its text, author, date "
+        "and the hash of the note it amends. Written once.",
+    )
+
+    _company_integrity_sequence_uniq = models.UniqueIndex(
+        "(company_id, integrity_sequence) WHERE integrity_sequence IS NOT NULL",
+        "Two addenda cannot take the same place in the company's chain.",
+    )
 
     @api.constrains("note_id", "body")
     def _check_note_locked_and_text(self):
@@ -44,16 +63,55 @@ class TherapyChartNoteAddendum(models.Model):
         now = fields.Datetime.now()
         for vals in vals_list:
             vals.update(author_id=self.env.uid, date=now)
-        return super().create(vals_list)
+        addenda = super().create(vals_list)
+        # Signed as it is saved: chained after the company's previous signed note or addendum.
+        self.env["therapy.chart.note.chain"]._therapy_append(addenda)
+        return addenda
 
     def write(self, vals):
-        if self:
+        if self and not self._therapy_is_chaining(vals):
             raise UserError(self._message_immutable())
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_saved(self):
         raise UserError(self._message_immutable())
+
+    def _therapy_is_chaining(self, vals):
+        """The chain writing a new addendum's number and hash: once, by the server."""
+        return (
+            self._therapy_is_server_write()
+            and vals.keys() <= set(INTEGRITY_FIELDS)
+            and not any(self.mapped("integrity_sequence"))
+        )
+
+    def _therapy_integrity_payload(self, sequence):
+        """What the addendum's hash covers: its text, author and date, and the note it amends
+        as it was signed (its hash)."""
+        self.ensure_one()
+        return {
+            "version": INTEGRITY_HASH_VERSION,
+            "model": self._name,
+            "id": self.id,
+            "sequence": sequence,
+            "company": self.company_id.id,
+            "addendum": {
+                fname: integrity_value(self, fname)
+                for fname in ("note_id", "body", "author_id", "date")
+            },
+            "note_hash": self.note_id.content_hash or None,
+        }
+
+    def _therapy_integrity_label(self):
+        """How the integrity report names the addendum: its date and note, never its text."""
+        self.ensure_one()
+        return self.env._(
+            "Addendum %(id)s of %(date)s to chart note %(note)s (%(client)s)",
+            id=self.id,
+            date=format_datetime(self.env, self.date, dt_format="short") if self.date else "?",
+            note=self.note_id.id,
+            client=self.note_id.partner_id.display_name,
+        )
 
     def _message_immutable(self):
         return self.env._(

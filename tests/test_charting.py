@@ -150,16 +150,16 @@ class TestChartingWizard(ChartingCommon):
         wizard = self._chart()
         notes = self.session.therapy_chart_note_ids
         Note = type(self.env["therapy.chart.note"])
-        real_hash = Note._get_content_hash
+        real_payload = Note._therapy_integrity_payload
         failing = notes[1]
 
-        def hash_failing_on_one_note(note):
+        def hash_failing_on_one_note(note, sequence):
             if note == failing:
                 raise UserError(note.env._("disk full"))
-            return real_hash(note)
+            return real_payload(note, sequence)
 
         with (
-            patch.object(Note, "_get_content_hash", hash_failing_on_one_note),
+            patch.object(Note, "_therapy_integrity_payload", hash_failing_on_one_note),
             self.assertRefused(UserError, "disk full"),
         ):
             wizard._sign()

@@ -1,5 +1,8 @@
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from itertools import pairwise
+
+from psycopg2.errors import SerializationFailure
 
 from odoo import api
 from odoo.exceptions import UserError
@@ -24,6 +27,9 @@ class TestConcurrency(TransactionCase):
         with self._transaction() as env:
             self.session_id, self.partner_ids = self._make_session(env)
             env.cr.commit()
+            company = env["calendar.event"].browse(self.session_id).therapy_group_id.company_id
+            self.chain_head = self._chain_head(env, company.id)
+        self.addCleanup(self._restore_chain, company.id)
         self.addCleanup(self._remove_session)
 
     @contextmanager
@@ -73,19 +79,50 @@ class TestConcurrency(TransactionCase):
         session.action_mark_all_attended()
         return session.id, partners.ids
 
-    def _remove_session(self):
-        """Delete what the test committed; signed notes and posted invoices refuse the ORM."""
+    @staticmethod
+    def _chain_head(env, company_id):
+        """The company's chain of signed notes as committed: (number, hash), or None."""
+        env.cr.execute(
+            SQL(
+                "SELECT last_sequence, last_hash FROM therapy_chart_note_chain "
+                "WHERE company_id = %s",
+                company_id,
+            )
+        )
+        return env.cr.fetchone()
+
+    def _restore_chain(self, company_id):
+        """The notes the test signed are deleted: the company's chain ends where it did."""
         with self._transaction() as env:
-            session = env["calendar.event"].browse(self.session_id)
+            if self.chain_head:
+                env.cr.execute(
+                    SQL(
+                        "UPDATE therapy_chart_note_chain SET last_sequence = %s, last_hash = %s "
+                        "WHERE company_id = %s",
+                        *self.chain_head,
+                        company_id,
+                    )
+                )
+            else:
+                env.cr.execute(
+                    SQL("DELETE FROM therapy_chart_note_chain WHERE company_id = %s", company_id)
+                )
+            env.cr.commit()
+
+    def _remove_session(self, session_id=None):
+        """Delete what the test committed; signed notes and posted invoices refuse the ORM."""
+        session_id = session_id or self.session_id
+        with self._transaction() as env:
+            session = env["calendar.event"].browse(session_id)
             group_id = session.therapy_group_id.id
             invoice_ids = tuple(
-                env["account.move"].search([("therapy_event_id", "=", self.session_id)]).ids
+                env["account.move"].search([("therapy_event_id", "=", session_id)]).ids
             ) or (0,)
             env.cr.execute(SQL("DELETE FROM account_move WHERE id IN %s", invoice_ids))
             for table, column, value in (
-                ("therapy_chart_note", "event_id", self.session_id),
-                ("therapy_attendance", "event_id", self.session_id),
-                ("calendar_event", "id", self.session_id),
+                ("therapy_chart_note", "event_id", session_id),
+                ("therapy_attendance", "event_id", session_id),
+                ("calendar_event", "id", session_id),
                 ("therapy_group_member", "group_id", group_id),
                 ("therapy_group", "id", group_id),
             ):
@@ -99,8 +136,8 @@ class TestConcurrency(TransactionCase):
                 )
             env.cr.commit()
 
-    def _draft_notes(self, env):
-        session = env["calendar.event"].browse(self.session_id)
+    def _draft_notes(self, env, session_id=None):
+        session = env["calendar.event"].browse(session_id or self.session_id)
         action = session.action_open_charting()
         wizard = env[action["res_model"]].browse(action["res_id"])
         wizard.group_note = "<p>Worked on sleep hygiene.</p>"
@@ -130,6 +167,76 @@ class TestConcurrency(TransactionCase):
             self.assertEqual(set(notes.mapped("state")), {"locked"})
             self.assertEqual(len(set(notes.mapped("signed_on"))), 1, "one signature, once")
             self.assertTrue(all(notes.mapped("hash_verified")))
+
+    def _two_sessions_to_sign(self):
+        """The drafts of the test's session and of another group's session, same company."""
+        with self._transaction() as env:
+            other_id, _partner_ids = self._make_session(env)
+            env.cr.commit()
+        self.addCleanup(self._remove_session, other_id)
+        with self._transaction() as env:
+            first_ids = self._draft_notes(env).ids
+            second_ids = self._draft_notes(env, other_id).ids
+            env.cr.commit()
+        return first_ids, second_ids
+
+    def test_two_signings_in_one_company_keep_one_chain(self):
+        first_ids, second_ids = self._two_sessions_to_sign()
+        with self._transaction() as first, self._transaction() as second:
+            first["therapy.chart.note"].browse(first_ids)._sign()
+            # The first has not committed: the second is told to wait, and signs nothing.
+            with (
+                self.assertRaisesRegex(UserError, "being signed or amended right now"),
+                mute_logger("odoo.sql_db"),
+            ):
+                second["therapy.chart.note"].browse(second_ids)._sign()
+            second.cr.rollback()
+            first.cr.commit()
+            second.invalidate_all()
+            # Once the first has finished, the second continues the same chain.
+            second["therapy.chart.note"].browse(second_ids)._sign()
+            second.cr.commit()
+        self._assert_one_chain(first_ids + second_ids)
+
+    def test_a_signing_that_read_the_chain_before_another_committed_is_retried(self):
+        first_ids, second_ids = self._two_sessions_to_sign()
+        with self._transaction() as first, self._transaction() as second:
+            # The second request has started (its snapshot of the database is taken)...
+            self.assertEqual(
+                set(second["therapy.chart.note"].browse(second_ids).mapped("state")), {"draft"}
+            )
+            # ... when the first signs and commits.
+            first["therapy.chart.note"].browse(first_ids)._sign()
+            first.cr.commit()
+            # The second cannot chain after an end it does not see: the database refuses, and
+            # Odoo's RPC layer runs such a request again (odoo.service.model.retrying).
+            with self.assertRaises(SerializationFailure), mute_logger("odoo.sql_db"):
+                second["therapy.chart.note"].browse(second_ids)._sign()
+            second.cr.rollback()
+            second.invalidate_all()
+            second["therapy.chart.note"].browse(second_ids)._sign()
+            second.cr.commit()
+        self._assert_one_chain(first_ids + second_ids)
+
+    def _assert_one_chain(self, note_ids):
+        """The notes follow each other in one chain, numbered without gap, each linked to the
+        one before, and the company's chain ends with the last of them."""
+        with self._transaction() as env:
+            notes = env["therapy.chart.note"].browse(note_ids).sorted("integrity_sequence")
+            self.assertEqual(set(notes.mapped("state")), {"locked"})
+            numbers = notes.mapped("integrity_sequence")
+            start = (self.chain_head or (0,))[0] + 1
+            self.assertEqual(numbers, list(range(start, start + len(note_ids))))
+            for previous, note in pairwise(notes):
+                self.assertEqual(note.integrity_previous_hash, previous.content_hash)
+            self.assertEqual(
+                notes[0].integrity_previous_hash or None, (self.chain_head or {1: None})[1]
+            )
+            self.assertTrue(all(notes.mapped("hash_verified")))
+            company_id = notes.company_id.id
+            self.assertEqual(
+                self._chain_head(env, company_id), (numbers[-1], notes[-1].content_hash)
+            )
 
     def test_two_users_invoice_the_same_session(self):
         with self._transaction() as first, self._transaction() as second:

@@ -1,0 +1,400 @@
+import importlib.util
+import pathlib
+from itertools import pairwise
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from ..models.therapy_chart_note_chain import integrity_digest
+from .test_charting import GROUP_NOTE, ChartingCommon
+
+MIGRATION = pathlib.Path(__file__).parent.parent / "migrations/19.0.1.1.0/post-migrate.py"
+
+
+@tagged("post_install", "-at_install")
+class TestChartNoteIntegrity(ChartingCommon):
+    """The chain of signed notes and addenda of one practice (a company of its own, so that its
+    chain holds only what the test signed), tampered with behind the ORM as someone with
+    database access would, then verified by the report and the daily cron."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.practice = cls.env["res.company"].create({"name": "Integrity Practice"})
+        for user in (cls.provider, cls.shared_provider, cls.manager, cls.front_desk):
+            user.company_ids = [Command.link(cls.practice.id)]
+        cls.group.company_id = cls.practice
+        cls.Chain = cls.env["therapy.chart.note.chain"]
+        # Entries 1-3: yesterday's notes; 4-7: the notes of the session before; 8: an addendum.
+        cls._chart()._sign()
+        cls.earlier = cls._make_session(cls.group, days=-2)
+        cls.earlier.action_mark_all_attended()
+        cls._chart(session=cls.earlier)._sign()
+        cls.first_note = cls._note(cls.clients[0])
+        cls.first_note.with_user(cls.provider).write(
+            {"addendum_ids": [Command.create({"body": "<p>Called back: feeling better.</p>"})]}
+        )
+        cls.addendum = cls.first_note.addendum_ids
+
+    def _entries(self):
+        """Every chained record of the practice, in chain order."""
+        records = [
+            *self.env["therapy.chart.note"].search([("company_id", "=", self.practice.id)]),
+            *self.env["therapy.chart.note.addendum"].search(
+                [("company_id", "=", self.practice.id)]
+            ),
+        ]
+        return sorted(records, key=lambda record: record.integrity_sequence)
+
+    def _entry(self, sequence):
+        return next(entry for entry in self._entries() if entry.integrity_sequence == sequence)
+
+    def _verify(self, user=None):
+        """The report's findings for the practice, as the administrator (or ``user``)."""
+        Chain = self.Chain.with_user(user or self.manager)
+        [result] = Chain._therapy_check_integrity(self.practice)
+        return result
+
+    def _report_html(self, user=None):
+        report = self.env.ref("group_therapy.therapy_chart_note_integrity_report")
+        html, _kind = report.with_user(user or self.manager)._render_qweb_html(
+            report, self.practice.ids
+        )
+        return html.decode()
+
+    def _sql(self, query, *args):
+        self.env.flush_all()
+        self.env.cr.execute(SQL(query, *args))
+        self.env.invalidate_all()
+
+    # ------------------------------------------------------------------
+    # the chain as signing writes it
+
+    def test_signing_chains_every_note_and_addendum(self):
+        entries = self._entries()
+        self.assertEqual([entry.integrity_sequence for entry in entries], list(range(1, 9)))
+        self.assertEqual(entries[-1], self.addendum, "an addendum is chained when it is saved")
+        self.assertFalse(entries[0].integrity_previous_hash, "the first entry has no previous")
+        for previous, entry in pairwise(entries):
+            self.assertEqual(entry.integrity_previous_hash, previous.content_hash)
+        for entry in entries:
+            self.assertRegex(entry.content_hash, r"^[0-9a-f]{64}$")
+        self.assertEqual(len({entry.content_hash for entry in entries}), 8)
+        chain = self.Chain.search([("company_id", "=", self.practice.id)])
+        self.assertEqual((chain.last_sequence, chain.last_hash), (8, self.addendum.content_hash))
+        self.assertTrue(all(self.session.therapy_chart_note_ids.mapped("hash_verified")))
+        result = self._verify()
+        self.assertEqual(
+            (result["status"], result["count"], result["problems"]), ("verified", 8, [])
+        )
+        self.assertEqual(result["last"]["hash"], self.addendum.content_hash)
+        html = self._report_html()
+        self.assertIn("still match", html)
+        self.assertIn(self.addendum.content_hash, html, "the newest hash, to keep outside")
+        self.assertNotIn("distress tolerance", html, "the report carries no clinical text")
+
+    def test_the_hash_covers_the_session_facts_and_the_line(self):
+        note = self._note(self.clients[1])
+        payload = note.sudo()._therapy_integrity_payload(note.integrity_sequence)
+        self.assertEqual(payload["session"]["start"], str(self.session.start))
+        self.assertEqual(payload["session"]["duration"], "1.500000")
+        self.assertEqual(payload["session"]["therapy_group_id"], self.group.id)
+        self.assertEqual(payload["session"]["user_id"], self.provider.id)
+        self.assertEqual(payload["session_company"], self.practice.id)
+        line = payload["attendance"]
+        self.assertEqual(
+            (line["state"], line["product_id"], line["place_of_service"]),
+            ("attended", self.cpt_90853.id, "10"),
+        )
+        self.assertIn("audio_only", line)
+        self.assertIn("diagnosis_pointers", line)
+        self.assertEqual(payload["note"]["signed_by_id"], self.provider.id)
+        self.assertIn("distress tolerance", payload["note"]["body"])
+
+    def test_the_hash_is_server_owned_and_written_once(self):
+        note = self.first_note
+        original = (note.integrity_sequence, note.content_hash)
+        forged = [{"content_hash": "0" * 64}, {"integrity_sequence": 99}]
+        forged.append({"integrity_previous_hash": "0" * 64})
+        for user in (self.provider, self.manager):
+            for values in forged:
+                with self.subTest(user=user.login, values=values), self.assertRaises(UserError):
+                    note.with_user(user).write(values)
+                with self.subTest(user=user.login, values=values), self.assertRaises(UserError):
+                    self.addendum.with_user(user).write(values)
+        # Not even the server writes it twice.
+        with self.assertRefused(UserError, "can no longer change"):
+            note.sudo().write({"content_hash": "0" * 64})
+        with self.assertRefused(UserError, "cannot be written directly"):
+            self.env["therapy.chart.note.addendum"].with_user(self.provider).create(
+                {"note_id": note.id, "body": "<p>Forged</p>", "content_hash": "0" * 64}
+            )
+        with self.assertRaises(UserError):  # an AccessError is one too
+            self.Chain.with_user(self.manager).search([]).write({"last_sequence": 0})
+        self.assertEqual((note.integrity_sequence, note.content_hash), original)
+        self.assertEqual(self._verify()["status"], "verified")
+
+    # ------------------------------------------------------------------
+    # tampering behind the ORM
+
+    def test_a_changed_text_is_reported(self):
+        note = self._entry(2)
+        self._sql("UPDATE therapy_chart_note SET body = %s WHERE id = %s", "<p>forged</p>", note.id)
+        self.assertFalse(note.hash_verified)
+        result = self._verify()
+        self.assertEqual(result["status"], "broken")
+        self.assertEqual([problem["sequence"] for problem in result["problems"]], [2])
+        self.assertEqual(result["first_break"]["label"], note._therapy_integrity_label())
+        self.assertIn("text, its signature or the session facts", result["first_break"]["reason"])
+        html = self._report_html()
+        self.assertIn(note._therapy_integrity_label(), html)
+        self.assertNotIn("forged", html)
+
+    def test_a_changed_session_fact_or_line_is_reported(self):
+        self._sql(
+            "UPDATE calendar_event SET start = start - interval '1 day' WHERE id = %s",
+            self.session.id,
+        )
+        result = self._verify()
+        self.assertEqual(
+            {problem["label"] for problem in result["problems"]},
+            {note._therapy_integrity_label() for note in self.session.therapy_chart_note_ids},
+            "every note of the moved session",
+        )
+        self._sql(
+            "UPDATE calendar_event SET start = start + interval '1 day' WHERE id = %s",
+            self.session.id,
+        )
+        self.assertEqual(self._verify()["status"], "verified", "put back, it matches again")
+        note = self._note(self.clients[0], self.earlier)
+        for column, value in (
+            ("audio_only", True),
+            ("diagnosis_pointers", "B"),
+            ("place_of_service", "02"),
+            ("product_id", self.cpt_90849.id),
+        ):
+            with self.subTest(column=column):
+                line = note.attendance_id
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT %s FROM therapy_attendance WHERE id = %s",
+                        SQL.identifier(column),
+                        line.id,
+                    )
+                )
+                [[before]] = self.env.cr.fetchall()
+                for new_value, expected in ((value, [note]), (before, [])):
+                    self._sql(
+                        "UPDATE therapy_attendance SET %s = %s WHERE id = %s",
+                        SQL.identifier(column),
+                        new_value,
+                        line.id,
+                    )
+                    problems = self._verify()["problems"]
+                    self.assertEqual(
+                        [problem["label"] for problem in problems],
+                        [entry._therapy_integrity_label() for entry in expected],
+                    )
+
+    def test_a_changed_addendum_is_reported(self):
+        self._sql(
+            "UPDATE therapy_chart_note_addendum SET body = %s WHERE id = %s",
+            "<p>rewritten</p>",
+            self.addendum.id,
+        )
+        result = self._verify()
+        self.assertEqual([problem["sequence"] for problem in result["problems"]], [8])
+        self.assertIn("Addendum", result["first_break"]["label"])
+        self.assertIn("text, author or date", result["first_break"]["reason"])
+
+    def test_a_note_deleted_from_the_middle_is_reported(self):
+        self._sql("DELETE FROM therapy_chart_note WHERE id = %s", self._entry(5).id)
+        result = self._verify()
+        self.assertEqual(result["first_break"]["sequence"], 6)
+        self.assertIn("numbered 5 to 5 before it are missing", result["first_break"]["reason"])
+        self.assertEqual(len(result["problems"]), 1)
+
+    def test_the_newest_entry_deleted_is_reported(self):
+        self._sql("DELETE FROM therapy_chart_note_addendum WHERE id = %s", self.addendum.id)
+        result = self._verify()
+        self.assertEqual(len(result["problems"]), 1)
+        self.assertIn(
+            "newest entries, numbered 8 to 8, are missing", result["first_break"]["reason"]
+        )
+
+    def test_a_rehashed_note_breaks_the_next_link(self):
+        """Someone who changes a note and computes its hash again still breaks the chain."""
+        note = self._entry(3)
+        self._sql("UPDATE therapy_chart_note SET body = %s WHERE id = %s", "<p>forged</p>", note.id)
+        rehashed = integrity_digest(
+            note.integrity_previous_hash, note.sudo()._therapy_integrity_payload(3)
+        )
+        self._sql(
+            "UPDATE therapy_chart_note SET content_hash = %s WHERE id = %s", rehashed, note.id
+        )
+        self.assertTrue(note.hash_verified, "the note alone looks right")
+        result = self._verify()
+        self.assertEqual(result["first_break"]["sequence"], 4)
+        self.assertIn("link to the entry before it", result["first_break"]["reason"])
+
+    def test_a_note_signed_outside_the_chain_is_reported(self):
+        later = self._make_session(self.group, days=-3)
+        later.action_mark_all_attended()
+        self._chart(session=later)
+        draft = later.therapy_chart_note_ids[:1]
+        self._sql("UPDATE therapy_chart_note SET state = 'locked' WHERE id = %s", draft.id)
+        result = self._verify()
+        self.assertEqual(
+            [problem["label"] for problem in result["problems"]], [draft._therapy_integrity_label()]
+        )
+        self.assertIn("no place in the chain", result["first_break"]["reason"])
+
+    # ------------------------------------------------------------------
+    # who verifies
+
+    def test_only_administrators_verify(self):
+        for user in (self.provider, self.front_desk, self.accountant):
+            with self.subTest(user=user.login):
+                with self.assertRaises(AccessError):
+                    self._verify(user)
+                with self.assertRaises(AccessError):
+                    self._report_html(user)
+                with self.assertRaises(AccessError):
+                    self.Chain.with_user(user).action_verify_integrity()
+        menu_action = self.env.ref("group_therapy.therapy_chart_note_chain_action_verify")
+        self.assertEqual(menu_action.group_ids, self.env.ref("group_therapy.group_therapy_manager"))
+        action = menu_action.with_user(self.manager).run()
+        self.assertEqual(action["report_name"], "group_therapy.report_chart_note_integrity")
+
+    # ------------------------------------------------------------------
+    # the daily cron
+
+    def _activities(self):
+        chain = self.Chain.search([("company_id", "=", self.practice.id)])
+        return self.env["mail.activity"].search(
+            [("res_model", "=", chain._name), ("res_id", "=", chain.id)]
+        )
+
+    def test_cron_reports_each_break_once(self):
+        self.Chain._cron_verify_integrity()
+        self.assertFalse(self._activities(), "an intact chain is not reported")
+        self._sql(
+            "UPDATE therapy_chart_note SET body = %s WHERE id = %s", "<p>x</p>", self._entry(2).id
+        )
+        self.Chain._cron_verify_integrity()
+        activities = self._activities()
+        admins = activities.user_id
+        self.assertIn(self.manager, admins, "every administrator of the practice")
+        self.assertNotIn(self.provider, admins)
+        self.assertEqual(len(activities), len(admins), "one activity per administrator")
+        activity = activities.filtered(lambda act: act.user_id == self.manager)
+        self.assertIn(self._entry(2)._therapy_integrity_label(), str(activity.note))
+        self.assertNotIn("distress tolerance", str(activity.note), "no clinical text")
+        self.assertEqual(
+            activity.activity_type_id,
+            self.env.ref("group_therapy.mail_activity_type_chart_note_integrity"),
+        )
+        # The next day, the same break is not reported again.
+        self.Chain._cron_verify_integrity()
+        self.assertEqual(self._activities(), activities)
+        # A new break is.
+        self._sql("DELETE FROM therapy_chart_note_addendum WHERE id = %s", self.addendum.id)
+        self.Chain._cron_verify_integrity()
+        new = self._activities() - activities
+        self.assertEqual(len(new), len(admins))
+        self.assertIn(
+            "End of the chain", str(new.filtered(lambda act: act.user_id == self.manager).note)
+        )
+        self.assertNotIn(self._entry(2)._therapy_integrity_label(), str(new[0].note))
+
+    def test_cron_finds_each_kind_of_tampering(self):
+        self._sql(
+            "UPDATE therapy_chart_note SET body = %s WHERE id = %s", "<p>x</p>", self._entry(1).id
+        )
+        self._sql("UPDATE calendar_event SET duration = 3 WHERE id = %s", self.earlier.id)
+        self._sql("DELETE FROM therapy_chart_note_addendum WHERE id = %s", self.addendum.id)
+        self.Chain._cron_verify_integrity()
+        note = str(self._activities().filtered(lambda act: act.user_id == self.manager).note)
+        for entry in [self._entry(1), *self.earlier.therapy_chart_note_ids]:
+            self.assertIn(entry._therapy_integrity_label(), note)
+        self.assertIn("End of the chain", note)
+
+    # ------------------------------------------------------------------
+    # what else signing freezes
+
+    def test_audio_only_and_diagnosis_pointers_are_frozen_once_signed(self):
+        signed_line = self._note(self.clients[1]).attendance_id
+        for user in (self.front_desk, self.provider):
+            for values in ({"audio_only": True}, {"diagnosis_pointers": "A"}):
+                with self.subTest(user=user.login, values=values):
+                    with self.assertRefused(UserError, "chart note for this session is signed"):
+                        signed_line.with_user(user).write(values)
+        self.assertFalse(signed_line.audio_only)
+        # The no-show's line has no signed note: it can still change.
+        unsigned_line = self.session.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == self.clients[2]
+        )
+        unsigned_line.with_user(self.front_desk).write({"diagnosis_pointers": "A"})
+        self.assertEqual(unsigned_line.diagnosis_pointers, "A")
+
+    def test_a_group_with_signed_notes_keeps_its_company(self):
+        main_company = self.env.ref("base.main_company")
+        self.manager.company_ids = [Command.link(main_company.id)]
+        with self.assertRefused(UserError, "the group's company can no longer change"):
+            self.group.with_user(self.manager).company_id = main_company
+        self.assertEqual(self.session.therapy_chart_note_ids.company_id, self.practice)
+        # A group without signed notes moves freely.
+        self.other_group.with_user(self.manager).company_id = self.practice
+        self.assertEqual(self.other_group.company_id, self.practice)
+
+    # ------------------------------------------------------------------
+    # upgrade from 19.0.1.0.0
+
+    def test_upgrade_chains_notes_signed_before(self):
+        """Notes signed before the chain existed are chained by the upgrade, in signing order."""
+        self._sql(
+            "UPDATE therapy_chart_note SET integrity_sequence = NULL, "
+            "integrity_previous_hash = NULL, content_hash = 'legacy' WHERE company_id = %s",
+            self.practice.id,
+        )
+        self._sql(
+            "UPDATE therapy_chart_note_addendum SET integrity_sequence = NULL, "
+            "integrity_previous_hash = NULL, content_hash = NULL WHERE company_id = %s",
+            self.practice.id,
+        )
+        self._sql("DELETE FROM therapy_chart_note_chain WHERE company_id = %s", self.practice.id)
+        # Signed the other way round: the earlier session's notes first.
+        self._sql(
+            "UPDATE therapy_chart_note SET signed_on = signed_on - interval '1 hour' "
+            "WHERE event_id = %s",
+            self.earlier.id,
+        )
+        result = self._verify()
+        self.assertEqual(len(result["problems"]), 8, "signed but outside any chain")
+        spec = importlib.util.spec_from_file_location("gt_post_migrate", MIGRATION)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        self.env.invalidate_all()
+        result = self._verify()
+        self.assertEqual((result["status"], result["count"]), ("verified", 8))
+        self.assertEqual(
+            {note.integrity_sequence for note in self.earlier.therapy_chart_note_ids}, {1, 2, 3, 4}
+        )
+        self.assertEqual(self.addendum.integrity_sequence, 8)
+        self.assertTrue(all(entry.content_hash != "legacy" for entry in self._entries()))
+
+    def test_signing_continues_the_chain_in_another_session(self):
+        later = self._make_session(self.group, days=-3)
+        later.action_mark_all_attended()
+        self._chart(session=later)
+        self.assertFalse(any(later.therapy_chart_note_ids.mapped("content_hash")), "drafts: none")
+        later.therapy_chart_note_ids.with_user(self.provider)._sign()
+        notes = later.therapy_chart_note_ids.sorted("id")
+        self.assertEqual(notes.mapped("integrity_sequence"), [9, 10, 11, 12])
+        self.assertEqual(notes[0].integrity_previous_hash, self.addendum.content_hash)
+        self.assertIn(GROUP_NOTE, str(notes[0].body))
+        result = self._verify()
+        self.assertEqual((result["status"], result["count"]), ("verified", 12))
