@@ -374,6 +374,8 @@ class TherapyChartNote(models.Model):
                     "client_note",
                     "section_contents",
                     "body",
+                    "late_entry",
+                    "late_entry_on",
                     "signed_by_id",
                     "signed_by_name",
                     "signed_by_credentials",
