@@ -178,7 +178,7 @@ class Test837PDiagnoses(X12Common):
             session.therapy_attendance_ids.filtered(
                 lambda line: line.partner_id == cls.ann
             ).diagnosis_pointers = "B"
-        super()._sign(session)
+        return super()._sign(session)
 
     def test_diagnoses_in_claim_order_and_each_line_points_at_its_own(self):
         blue = next(
