@@ -57,6 +57,7 @@
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "data/therapy.diagnosis.csv",
+        "data/calendar_event_data.xml",
     ],
     "demo": [
         "demo/group_therapy_demo.xml",
@@ -70,4 +71,5 @@
         ],
     },
     "application": True,
+    "uninstall_hook": "_uninstall_hook",
 }

@@ -27,6 +27,22 @@ SIGNED_SESSION_FACTS = (
 )
 
 
+# What a busy block copies from its session; a change to any of these moves or drops the block.
+BUSY_BLOCK_TRIGGERS = {
+    "therapy_group_id",
+    "start",
+    "stop",
+    "duration",
+    "start_date",
+    "stop_date",
+    "allday",
+    "user_id",
+    "partner_ids",
+    "active",
+    "therapy_cancelled",
+}
+
+
 class CalendarEvent(models.Model):
     _name = "calendar.event"
     _inherit = ["calendar.event", "therapy.server.owned.mixin"]
@@ -40,6 +56,7 @@ class CalendarEvent(models.Model):
         "therapy_chart_state",
         "therapy_rule_report",
         "therapy_group_notice",
+        "therapy_busy_for_id",
     )
 
     therapy_group_id = fields.Many2one(
@@ -48,6 +65,16 @@ class CalendarEvent(models.Model):
         ondelete="restrict",
         help="Schedule a group session: type part of the group's name or initials. Every current "
         "member is added to the session.",
+    )
+    therapy_busy_for_id = fields.Many2one(
+        "calendar.event",
+        string="Busy Block Of",
+        index="btree_not_null",
+        ondelete="cascade",
+        readonly=True,
+        copy=False,
+        help="Set on the private event that blocks a group session's time on its provider's "
+        "calendar: colleagues who may not see the session see this one, as Busy.",
     )
     therapy_group_code = fields.Char(related="therapy_group_id.code", string="Group Initials")
     therapy_group_color = fields.Integer(related="therapy_group_id.color", string="Group Colour")
@@ -263,6 +290,8 @@ class CalendarEvent(models.Model):
                         ("start", "<", event.stop),
                         ("stop", ">", event.start),
                         ("therapy_cancelled", "=", False),
+                        # a busy block stands for a session found here anyway
+                        ("therapy_busy_for_id", "=", False),
                         "|",
                         ("user_id", "=", event.user_id.id),
                         ("partner_ids", "in", clients._origin.ids),
@@ -348,6 +377,7 @@ class CalendarEvent(models.Model):
         if sessions:
             sessions._therapy_sync_attendance(remove_blank=False)
             sessions._therapy_share_with_providers()
+            sessions._therapy_sync_busy_blocks()
         return events
 
     def write(self, vals):
@@ -366,6 +396,12 @@ class CalendarEvent(models.Model):
             if {"therapy_group_id", "start", "active"} & vals.keys():
                 sessions._therapy_future()._therapy_sync_attendance(remove_blank=True)
             sessions._therapy_share_with_providers()
+        if BUSY_BLOCK_TRIGGERS & vals.keys() and not self.env.context.get("therapy_busy_sync"):
+            # a session that loses its group loses its block too
+            changed = (
+                self if "therapy_group_id" in vals else self.sudo().filtered("therapy_group_id")
+            )
+            changed.sudo(False)._therapy_sync_busy_blocks()
         return result
 
     @api.ondelete(at_uninstall=False)
@@ -934,3 +970,82 @@ class CalendarEvent(models.Model):
             newcomers = providers - group.provider_id - group.shared_provider_ids
             if newcomers:
                 group.shared_provider_ids = [Command.link(user.id) for user in newcomers]
+
+    @api.model
+    def _therapy_create_missing_busy_blocks(self):
+        """At install and update: upcoming group sessions scheduled before busy blocks existed
+        get theirs (see ``_therapy_sync_busy_blocks``)."""
+        sessions_sudo = self.sudo().search(
+            [
+                ("therapy_group_id", "!=", False),
+                ("therapy_cancelled", "=", False),
+                ("stop", ">=", fields.Datetime.now()),
+            ]
+        )
+        blocked = self.sudo().search([("therapy_busy_for_id", "in", sessions_sudo.ids)])
+        (sessions_sudo - blocked.therapy_busy_for_id)._therapy_sync_busy_blocks()
+
+    def _therapy_sync_busy_blocks(self):
+        """Keep one busy block per group session: a private event on the provider's calendar,
+        at the session's time, without the group, its name or its clients.
+
+        Group sessions are hidden from colleagues who do not serve the group (record rules), so
+        their calendars and Odoo's free/busy check would show the provider free. The block is
+        what they see instead, as "Busy" (Odoo's private events); those who see the session do
+        not see its block (record rule ``calendar_event_rule_therapy_busy_block``). Cancelled,
+        archived or ungrouped sessions lose it. Written as superuser: nobody edits a block.
+        """
+        events_sudo = self.sudo().with_context(active_test=False)
+        events_sudo = events_sudo.filtered(lambda event: not event.therapy_busy_for_id)
+        if not events_sudo:
+            return
+        Event = (
+            self.env["calendar.event"]
+            .sudo()
+            .with_context(
+                active_test=False,
+                therapy_busy_sync=True,
+                no_mail_to_attendees=True,
+                dont_notify=True,
+                mail_create_nolog=True,
+                mail_notrack=True,
+                tracking_disable=True,
+            )
+        )
+        blocks = Event.search([("therapy_busy_for_id", "in", events_sudo.ids)])
+        block_by_session = {block.therapy_busy_for_id: block for block in blocks}
+        to_create, to_drop = [], Event
+        for session in events_sudo:
+            block = block_by_session.get(session, Event)
+            if not session.therapy_group_id or not session.active or session.therapy_cancelled:
+                to_drop |= block
+                continue
+            staff = session.partner_ids.filtered(lambda partner: not partner._therapy_is_client())
+            wanted = {
+                "start": session.start,
+                "stop": session.stop,
+                "allday": session.allday,
+                "user_id": session.user_id.id,
+                "partner_ids": session.user_id.partner_id | staff,
+            }
+            if not block:
+                to_create.append(
+                    {
+                        **wanted,
+                        "partner_ids": [Command.set(wanted["partner_ids"].ids)],
+                        "name": self.env._("Group session"),
+                        "therapy_busy_for_id": session.id,
+                        "privacy": "private",
+                        "show_as": "busy",
+                    }
+                )
+                continue
+            current = {name: block[name] for name in wanted}
+            current["user_id"] = block.user_id.id
+            changed = {name: value for name, value in wanted.items() if current[name] != value}
+            if "partner_ids" in changed:
+                changed["partner_ids"] = [Command.set(changed["partner_ids"].ids)]
+            if changed:
+                block.write(changed)
+        to_drop.unlink()
+        Event.create(to_create)

@@ -274,6 +274,35 @@ class ResPartner(models.Model):
         for partner in self:
             partner.therapy_chart_note_count = counts.get(partner, 0)
 
+    def _get_busy_calendar_events(self, start_datetime, end_datetime):
+        """Odoo's free/busy check, counting the busy blocks of group sessions.
+
+        A colleague who may not see a group session sees its block instead (a private event);
+        Odoo reads a private event's attendees as empty for non-attendees (even into the
+        cache), so the block would not make the provider busy. A block's attendees are the
+        session's staff only: they are read from its attendee records, as superuser, for the
+        blocks the user may see.
+        """
+        busy = super()._get_busy_calendar_events(start_datetime, end_datetime)
+        blocks = self.env["calendar.event"].search(
+            [
+                ("therapy_busy_for_id", "!=", False),
+                ("stop", ">=", start_datetime.replace(tzinfo=None)),
+                ("start", "<=", end_datetime.replace(tzinfo=None)),
+                ("partner_ids", "in", self.ids),
+            ]
+        )
+        attendees_sudo = (
+            self.env["calendar.attendee"]
+            .sudo()
+            .search([("event_id", "in", blocks.ids), ("partner_id", "in", self.ids)])
+        )
+        for attendee in attendees_sudo:
+            block = blocks.browse(attendee.event_id.id)
+            partner_id = attendee.partner_id.id
+            busy[partner_id] = busy.get(partner_id, blocks.browse()) | block
+        return busy
+
     def _therapy_is_client(self):
         """A contact outside the practice's staff (no internal user): told about group
         sessions alone, never a follower of one."""

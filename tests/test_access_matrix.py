@@ -824,3 +824,161 @@ class TestClinicalFieldAccess(GroupTherapyCommon):
                 with self.assertRaises(UserError) as catcher:
                     wizard.action_export()
                 self.assertIn("no chart note for this client and session", str(catcher.exception))
+
+
+@tagged("post_install", "-at_install")
+class TestSessionBusyForOutsiders(GroupTherapyCommon):
+    """Colleagues who may not see a group session see the provider busy at that time, on the
+    calendar ("Busy", Odoo's private events) and in Odoo's free/busy check; never the group or
+    a client. Those who see the session see it once, never its block."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.staff = new_test_user(
+            cls.env, "gt_busy_staff", groups="base.group_user", name="Staff Stu"
+        )
+        cls.portal_client = new_test_user(
+            cls.env, "gt_busy_portal", groups="base.group_portal", partner_id=cls.clients[0].id
+        )
+        cls.session = cls._make_session(cls.group, days=2)
+        # the provider attends, as the session form's onchange makes them
+        cls.session.partner_ids = [Command.link(cls.provider.partner_id.id)]
+
+    def _provider_calendar(self, user, session=None):
+        """The provider's calendar at the session's time, as the user's calendar view reads it."""
+        session = session or self.session
+        return (
+            self.env["calendar.event"]
+            .with_user(user)
+            .search_read(
+                [
+                    "|",
+                    ("user_id", "=", self.provider.id),
+                    ("partner_ids", "in", self.provider.partner_id.id),
+                    ("start", "<", session.stop),
+                    ("stop", ">", session.start),
+                ],
+                ["display_name", "name", "partner_ids", "therapy_group_id", "user_id", "show_as"],
+            )
+        )
+
+    def test_outsiders_see_busy_the_group_sees_the_session(self):
+        outside = (self.staff, self.other_provider)
+        serving = (
+            self.provider,
+            self.shared_provider,
+            self.front_desk,
+            self.manager,
+            self.accountant,
+        )
+        for user in outside + serving:
+            with self.subTest(user=user.login):
+                self.env.invalidate_all()
+                (event,) = self._provider_calendar(user)
+                if user in serving:
+                    self.assertEqual(event["id"], self.session.id)
+                    self.assertEqual(event["therapy_group_id"][0], self.group.id)
+                    continue
+                self.assertNotEqual(event["id"], self.session.id)
+                self.assertEqual((event["name"], event["display_name"]), ("Busy", "Busy"))
+                self.assertEqual(event["user_id"][0], self.provider.id)
+                self.assertEqual(event["show_as"], "busy")
+                self.assertFalse(event["partner_ids"])
+                self.assertFalse(event["therapy_group_id"])
+                # the block reveals nothing more through the session it stands for
+                Event = self.env["calendar.event"].with_user(user)
+                self.assertFalse(
+                    Event.search([("therapy_busy_for_id.therapy_group_id", "!=", False)])
+                )
+                self.assertFalse(
+                    Event.search([("partner_ids", "in", self.clients[0].id)]),
+                    "a client is in no event an outsider finds",
+                )
+                with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_rule"):
+                    Event.browse(event["id"]).write({"name": "Lunch"})
+        # a client on the portal sees neither
+        self.env.invalidate_all()
+        self.assertFalse(
+            self.env["calendar.event"]
+            .with_user(self.portal_client)
+            .search([("start", "<", self.session.stop), ("stop", ">", self.session.start)])
+        )
+
+    def test_free_busy_counts_the_session_for_the_provider_only(self):
+        """Inviting the provider to a meeting at that time shows them unavailable (Odoo's
+        attendee warning), never a client."""
+        client = self.clients[0]
+        for user in (self.staff, self.other_provider, self.front_desk):
+            with self.subTest(user=user.login):
+                self.env.invalidate_all()
+                meeting = (
+                    self.env["calendar.event"]
+                    .with_user(user)
+                    .new(
+                        {
+                            "name": "Case conference",
+                            "start": self.session.start,
+                            "stop": self.session.stop,
+                            "partner_ids": [
+                                Command.set([self.provider.partner_id.id, user.partner_id.id])
+                            ],
+                        }
+                    )
+                )
+                self.assertEqual(meeting.unavailable_partner_ids._origin, self.provider.partner_id)
+                busy = (
+                    (self.provider.partner_id | client)
+                    .with_user(user)
+                    ._get_busy_calendar_events(self.session.start, self.session.stop)
+                )
+                self.assertIn(self.provider.partner_id.id, busy)
+                if user == self.front_desk:
+                    self.assertIn(client.id, busy, "the front desk sees the session itself")
+                else:
+                    self.assertNotIn(client.id, busy)
+
+    def test_block_follows_the_session(self):
+        """Moved with the session, gone when it is cancelled or deleted; no mail about it."""
+        session = self._make_session(self.group, days=4)
+        Block = self.env["calendar.event"].with_context(active_test=False)
+        block = Block.search([("therapy_busy_for_id", "=", session.id)])
+        self.assertEqual(len(block), 1)
+        self.assertEqual((block.start, block.stop), (session.start, session.stop))
+        self.assertEqual(block.partner_ids, self.provider.partner_id)
+        self.assertEqual(block.privacy, "private")
+        session.write({"start": session.start + timedelta(hours=2)})
+        self.assertEqual((block.start, block.stop), (session.start, session.stop))
+        # nobody is told about a block: no invitation, no change notice, no chatter
+        Message = self.env["mail.message"]
+        self.assertFalse(
+            Message.search([("model", "=", "calendar.event"), ("res_id", "=", block.id)])
+        )
+        self.assertTrue(
+            Message.search([("model", "=", "calendar.event"), ("res_id", "=", session.id)]),
+            "the session's own attendees are told",
+        )
+        # a session from before busy blocks gets one at the update
+        block.sudo().unlink()
+        self.env["calendar.event"]._therapy_create_missing_busy_blocks()
+        block = Block.search([("therapy_busy_for_id", "=", session.id)])
+        self.assertEqual((block.start, block.user_id), (session.start, self.provider))
+        session.with_user(self.front_desk).action_cancel_session()
+        self.assertFalse(block.exists())
+        other = self._make_session(self.group, days=5)
+        other_block = Block.search([("therapy_busy_for_id", "=", other.id)])
+        self.assertTrue(other_block)
+        other.with_user(self.front_desk).unlink()
+        self.assertFalse(other_block.exists())
+
+    def test_a_block_cannot_be_forged(self):
+        """The link to a session is set by the server only."""
+        with self.assertRaises(UserError):
+            self.env["calendar.event"].with_user(self.staff).create(
+                {
+                    "name": "Fake",
+                    "start": self.session.start,
+                    "stop": self.session.stop,
+                    "therapy_busy_for_id": self.session.id,
+                }
+            )
