@@ -1,3 +1,4 @@
+from . import therapy_input_mixin
 from . import therapy_server_owned_mixin
 from . import therapy_access_log
 from . import therapy_access_logged_mixin

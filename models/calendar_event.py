@@ -8,7 +8,7 @@ except ImportError:  # as in Odoo's calendar: no .ics without it
     vobject = None
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_datetime, is_html_empty
 
 from .therapy_attendance import PLACES_OF_SERVICE
@@ -45,7 +45,7 @@ BUSY_BLOCK_TRIGGERS = {
 
 class CalendarEvent(models.Model):
     _name = "calendar.event"
-    _inherit = ["calendar.event", "therapy.server.owned.mixin"]
+    _inherit = ["calendar.event", "therapy.server.owned.mixin", "therapy.input.mixin"]
     # Odoo's own calendar fields keep their rules; ours are set by the server only.
     _therapy_server_owns_computed = False
     _therapy_server_owned_fields = (
@@ -156,6 +156,20 @@ class CalendarEvent(models.Model):
         compute="_compute_therapy_chart_state",
         groups="group_therapy.group_therapy_provider",
     )
+
+    @api.constrains("therapy_group_id")
+    def _check_therapy_group_active(self):
+        """Sessions are booked for groups that still run: not for an archived one."""
+        for event in self:
+            group_sudo = event.sudo().therapy_group_id
+            if group_sudo and not group_sudo.active:
+                raise ValidationError(
+                    self.env._(
+                        "“%(group)s” is archived: restore it (Unarchive, on the group) before "
+                        "booking a session of it.",
+                        group=group_sudo.display_name,
+                    )
+                )
 
     @api.depends(
         "start",
@@ -353,6 +367,8 @@ class CalendarEvent(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # Before the group's id below is read from the values.
+        self._therapy_check_input_types(vals_list)
         groups = self.env["therapy.group"].browse(
             {vals["therapy_group_id"] for vals in vals_list if vals.get("therapy_group_id")}
         )
@@ -381,6 +397,7 @@ class CalendarEvent(models.Model):
         return events
 
     def write(self, vals):
+        self._therapy_check_input_types([vals])
         self._therapy_check_signed_facts(vals)
         result = super().write(vals)
         if {"start", "allday", "start_date"} & vals.keys():

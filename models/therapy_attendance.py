@@ -32,7 +32,7 @@ KINDS_BY_STATE = {
 class TherapyAttendance(models.Model):
     _name = "therapy.attendance"
     _description = "Group Session Attendance"
-    _inherit = ["therapy.server.owned.mixin"]
+    _inherit = ["therapy.server.owned.mixin", "therapy.input.mixin"]
     _order = "event_start desc, partner_name, id"
     _check_company_auto = True
     # Set by the server: claim units, the invoice lines the invoicing made, the signature mark.
@@ -324,6 +324,56 @@ class TherapyAttendance(models.Model):
                         )
                     )
 
+    @api.constrains("partner_id", "event_id")
+    def _check_member_on_session_day(self):
+        """A line is for a client who is a member of the session's group on the session's day."""
+        lines = self.filtered(lambda line: line.event_id.therapy_group_id)
+        if not lines:
+            return
+        # Memberships decide, whatever the caller may read of them.
+        memberships_sudo = (
+            self.env["therapy.group.member"]
+            .sudo()
+            .search(
+                [
+                    ("group_id", "in", lines.event_id.therapy_group_id.ids),
+                    ("partner_id", "in", lines.partner_id.ids),
+                ]
+            )
+        )
+        for line in lines:
+            group = line.event_id.therapy_group_id
+            day = line.event_id.therapy_session_date
+            if day and not any(
+                membership.group_id == group
+                and membership.partner_id == line.partner_id
+                and membership._is_member_on(day)
+                for membership in memberships_sudo
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(client)s is not a member of %(group)s on %(date)s, so has no "
+                        "attendance in its session. Add the client to the group from that day "
+                        "first.",
+                        client=line.partner_id.display_name,
+                        group=group.sudo().display_name,
+                        date=format_date(self.env, day),
+                    )
+                )
+
+    @api.constrains("units")
+    def _check_units(self):
+        """A billed service is at least one unit."""
+        for line in self:
+            if line.units < 1:
+                raise ValidationError(
+                    self.env._(
+                        "%(client)s: a service is billed for at least one unit, not %(units)s.",
+                        client=line.partner_id.display_name,
+                        units=line.units,
+                    )
+                )
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_answered(self):
         answered = self.filtered("state")
@@ -364,6 +414,7 @@ class TherapyAttendance(models.Model):
         return lines
 
     def write(self, vals):
+        self._therapy_check_input_types([vals])
         if {"state", "product_id", "addon_product_ids", "partner_id"} & vals.keys():
             self._check_not_invoiced()
             self._discard_draft_invoices()

@@ -9,6 +9,7 @@ THERAPY_BILLING_GROUPS = (
 
 class TherapyCoverage(models.Model):
     _name = "therapy.coverage"
+    _inherit = ["therapy.input.mixin"]
     _description = "Insurance Coverage"
     _order = "partner_id, priority, id"
     _check_company_auto = True

@@ -3,11 +3,16 @@ from random import randint
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+# The most clients a group takes unless a Group Therapy administrator decides otherwise: the
+# 12 participants Medicare's local coverage rule for 90853 describes. 0 (no limit) needs an
+# administrator too.
+PRACTICE_CAPACITY_CAP = 12
+
 
 class TherapyGroup(models.Model):
     _name = "therapy.group"
     _description = "Therapy Group"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "therapy.input.mixin"]
     _order = "name, id"
     _check_company_auto = True
 
@@ -106,13 +111,75 @@ class TherapyGroup(models.Model):
     session_count = fields.Integer(compute="_compute_sessions")
     next_session_start = fields.Datetime(string="Next Session", compute="_compute_sessions")
 
+    @api.constrains("name", "code")
+    def _check_name_and_code(self):
+        """A group is found by its name and its initials: neither may be blank."""
+        for group in self:
+            if not (group.name or "").strip():
+                raise ValidationError(
+                    self.env._("Give the group its full name: the name cannot be blank.")
+                )
+            if not (group.code or "").strip():
+                raise ValidationError(
+                    self.env._(
+                        "Give “%(group)s” its initials, shown on the schedule: they cannot be "
+                        "blank.",
+                        group=group.name,
+                    )
+                )
+
+    @api.constrains("provider_id", "shared_provider_ids")
+    def _check_providers(self):
+        """Only users with the Provider role run or share a group."""
+        for group in self:
+            group_sudo = group.sudo()
+            not_providers = (group_sudo.provider_id | group_sudo.shared_provider_ids).filtered(
+                lambda user: not user._has_group("group_therapy.group_therapy_provider")
+            )
+            if not_providers:
+                raise ValidationError(
+                    self.env._(
+                        "%(users)s cannot run or share “%(group)s”: only users with the Group "
+                        "Therapy Provider role do. Choose a provider, or ask an administrator to "
+                        "give them the role.",
+                        users=", ".join(not_providers.mapped("name")),
+                        group=group.name,
+                    )
+                )
+
     @api.constrains("capacity")
     def _check_capacity(self):
-        """Capacity is a head count: never negative; lowering it under the members is refused."""
+        """Capacity is a head count: never negative; no limit (0) or more than the practice's
+        cap only by an administrator; lowering it under the members is refused."""
+        # Constraints run as superuser: the user who made the change decides.
+        user = self.env.user
+        may_lift = user._is_superuser() or user.has_group("group_therapy.group_therapy_manager")
         for group in self:
             if group.capacity < 0:
                 raise ValidationError(
                     self.env._("Capacity cannot be negative: use 0 for a group with no limit.")
+                )
+            if may_lift:
+                continue
+            if group.capacity == 0:
+                raise ValidationError(
+                    self.env._(
+                        "Only a Group Therapy administrator can remove the limit of “%(group)s” "
+                        "(capacity 0). Enter a capacity from 1 to %(cap)s.",
+                        group=group.name,
+                        cap=PRACTICE_CAPACITY_CAP,
+                    )
+                )
+            if group.capacity > PRACTICE_CAPACITY_CAP:
+                raise ValidationError(
+                    self.env._(
+                        "“%(group)s” cannot take %(capacity)s clients: groups take at most "
+                        "%(cap)s (Medicare's limit for 90853) unless a Group Therapy administrator "
+                        "sets more.",
+                        group=group.name,
+                        capacity=group.capacity,
+                        cap=PRACTICE_CAPACITY_CAP,
+                    )
                 )
         self._check_members_within_capacity()
 

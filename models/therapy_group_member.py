@@ -6,6 +6,7 @@ from odoo.tools import format_date
 class TherapyGroupMember(models.Model):
     _name = "therapy.group.member"
     _description = "Therapy Group Membership"
+    _inherit = ["therapy.input.mixin"]
     _order = "date_end desc nulls first, date_start desc, id desc"
     _check_company_auto = True
 

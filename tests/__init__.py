@@ -36,3 +36,4 @@ from . import test_invoice_paperwork
 from . import test_session_time
 from . import test_access_log
 from . import test_chart_note_integrity
+from . import test_bad_inputs

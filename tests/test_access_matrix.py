@@ -53,7 +53,8 @@ class TestAccessMatrix(ChartingCommon):
         if operation == "create":
             Model = self.env[target].with_user(user)
             values = {
-                "therapy.group": {"name": "New", "code": "NEW", "provider_id": user.id},
+                # Front desk creates a group for a provider (only providers run groups).
+                "therapy.group": {"name": "New", "code": "NEW", "provider_id": self.provider.id},
                 "therapy.group.member": {
                     "group_id": self.group.id,
                     "partner_id": self.clients[5].id,
