@@ -93,7 +93,9 @@ class TherapyChartNoteChain(models.Model):
     _mail_post_access = "read"
     _therapy_server_owned_fields = ("company_id", "last_sequence", "last_hash", "reported_breaks")
 
-    company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="restrict")
+    # Every company has one from its creation: a company that can be deleted (it has no group,
+    # hence no signed note) takes its empty chain with it.
+    company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
     last_sequence = fields.Integer(
         string="Entries", readonly=True, help="The number of the newest entry of the chain."
     )

@@ -136,6 +136,22 @@ class TestChartNoteIntegrity(ChartingCommon):
         self.assertEqual((note.integrity_sequence, note.content_hash), original)
         self.assertEqual(self._verify()["status"], "verified")
 
+    def test_a_group_addendum_chains_one_entry_per_note(self):
+        wizard = (
+            self.env["therapy.group.addendum.wizard"]
+            .with_user(self.shared_provider)
+            .create({"event_id": self.earlier.id, "body": "<p>The session ran 75 minutes.</p>"})
+        )
+        wizard.action_add()
+        addenda = self.earlier.therapy_chart_note_ids.addendum_ids
+        self.assertEqual(sorted(addenda.mapped("integrity_sequence")), [9, 10, 11, 12])
+        self.assertEqual(set(addenda.author_id.ids), {self.shared_provider.id})
+        for addendum in addenda:
+            payload = addendum._therapy_integrity_payload(addendum.integrity_sequence)
+            self.assertEqual(payload["note_hash"], addendum.note_id.content_hash)
+        result = self._verify()
+        self.assertEqual((result["status"], result["count"]), ("verified", 12))
+
     # ------------------------------------------------------------------
     # tampering behind the ORM
 
@@ -348,6 +364,19 @@ class TestChartNoteIntegrity(ChartingCommon):
         # A group without signed notes moves freely.
         self.other_group.with_user(self.manager).company_id = self.practice
         self.assertEqual(self.other_group.company_id, self.practice)
+
+    def test_every_company_has_its_chain_from_the_start(self):
+        company = self.env["res.company"].create({"name": "New Practice"})
+        chain = self.Chain.search([("company_id", "=", company.id)])
+        self.assertEqual((chain.last_sequence, chain.last_hash), (0, False))
+        self.assertEqual(self._verify_company(company)["status"], "empty")
+        # A company without groups (so without notes) can still be deleted.
+        company.unlink()
+        self.assertFalse(chain.exists())
+
+    def _verify_company(self, company):
+        [result] = self.Chain.with_user(self.manager)._therapy_check_integrity(company)
+        return result
 
     # ------------------------------------------------------------------
     # upgrade from 19.0.1.0.0
