@@ -28,6 +28,16 @@ CLAIM_COLUMNS = [
     "group",
     "invoice",
 ]
+# A spreadsheet opening the CSV reads a cell that starts with one of these as a formula
+# (OWASP, "CSV Injection"): such a cell is written with a leading single quote, as text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value):
+    """The value as a spreadsheet shows it: text that would start a formula is quoted."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return f"'{value}"
+    return value
 
 
 class TherapyClaimExportWizard(models.TransientModel):
@@ -116,7 +126,10 @@ class TherapyClaimExportWizard(models.TransientModel):
             buffer = io.StringIO()
             writer = csv.DictWriter(buffer, fieldnames=CLAIM_COLUMNS)
             writer.writeheader()
-            writer.writerows(rows)
+            # Names, references and codes come from users and clients: never formulas.
+            writer.writerows(
+                {column: spreadsheet_cell(value) for column, value in row.items()} for row in rows
+            )
             content = buffer.getvalue().encode()
         self.write(
             {
