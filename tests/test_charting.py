@@ -110,6 +110,55 @@ class TestChartingWizard(ChartingCommon):
         self.assertEqual(self.session.therapy_chart_note_ids, notes_before)
         self.assertIn("Revised group notes", self._note(self.clients[0]).body)
 
+    def test_closing_before_review_keeps_every_word(self):
+        """The dialog closed (X, Escape, Close) before Review: what was typed comes back."""
+        template = self.env["therapy.chart.template"].create(
+            {"name": "Structured group note", "section_ids": [(0, 0, {"name": "Interventions"})]}
+        )
+        wizard = self._open_wizard()
+        wizard.template_id = template
+        wizard._onchange_template_id()
+        wizard.group_note = GROUP_NOTE
+        wizard.section_line_ids.content = "<p>Mindfulness exercise.</p>"
+        wizard.line_ids.filtered(lambda line: line.partner_id == self.clients[1]).note = (
+            "<p>Asked for a referral.</p>"
+        )
+        action = wizard.action_keep_drafts()
+        self.assertEqual(action["type"], "ir.actions.act_window_close")
+        notes = self.session.therapy_chart_note_ids
+        self.assertEqual(notes.partner_id, self.attendees)
+        self.assertEqual(set(notes.mapped("state")), {"draft"})
+        reopened = self._open_wizard()
+        self.assertEqual(reopened.step, "write")
+        self.assertEqual(reopened.template_id, template)
+        self.assertIn("distress tolerance", reopened.group_note)
+        self.assertIn("Mindfulness", reopened.section_line_ids.content)
+        notes_by_client = {line.partner_id: line.note for line in reopened.line_ids}
+        self.assertIn("referral", notes_by_client[self.clients[1]])
+        self.assertFalse(notes_by_client[self.clients[0]])
+        # Emptied and closed again: the drafts follow, nothing is signed.
+        reopened.group_note = False
+        reopened.action_keep_drafts()
+        self.assertNotIn("distress tolerance", self._note(self.clients[0]).group_note or "")
+        self.assertEqual(set(self.session.therapy_chart_note_ids.mapped("state")), {"draft"})
+
+    def test_closing_a_blank_page_writes_nothing(self):
+        """Opening Chart and closing it unwritten leaves no draft (the session stays cancellable)."""
+        self._open_wizard().action_keep_drafts()
+        self.assertFalse(self.session.therapy_chart_note_ids)
+
+    def test_only_who_charts_keeps_drafts(self):
+        wizard = self._open_wizard()
+        wizard.group_note = GROUP_NOTE
+        for user in (self.front_desk, self.other_provider):
+            with (
+                self.subTest(user=user.login),
+                self.assertRaises(AccessError),
+                mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+            ):
+                wizard.with_user(user).action_keep_drafts()
+        self.assertFalse(self.session.therapy_chart_note_ids)
+
     def test_a_client_no_longer_attending_loses_the_draft(self):
         self._chart()
         self.session.therapy_attendance_ids.filtered(

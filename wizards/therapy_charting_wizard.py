@@ -4,7 +4,7 @@ from odoo import Command, api, fields, models
 from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
-from odoo.tools import format_datetime, html2plaintext
+from odoo.tools import format_datetime, html2plaintext, is_html_empty
 
 
 class TherapyChartingWizard(models.TransientModel):
@@ -163,6 +163,17 @@ class TherapyChartingWizard(models.TransientModel):
         self.step = "review"
         return self._action_reopen()
 
+    def action_keep_drafts(self):
+        """Closing the dialog keeps what was typed: it becomes the session's drafts, which
+        reopening Chart brings back. Nothing is written for a page left blank."""
+        for wizard in self:
+            drafts = wizard.event_id.therapy_chart_note_ids.filtered(
+                lambda note: note.state != "locked"
+            )
+            if wizard.template_id and (drafts or wizard._has_writing()):
+                wizard._write_drafts()
+        return {"type": "ir.actions.act_window_close"}
+
     def action_back(self):
         """Back to the notes, to change them before signing."""
         self.ensure_one()
@@ -220,6 +231,18 @@ class TherapyChartingWizard(models.TransientModel):
             {str(line.section_id.id): line.content for line in self.section_line_ids},
             # A late entry is signed on its own: the signed notes are not checked again.
             partners=self.line_ids.partner_id if self.late_entry else None,
+        )
+
+    def _has_writing(self):
+        """Whether anything was typed: group notes, a section or a client's note."""
+        self.ensure_one()
+        return any(
+            not is_html_empty(html)
+            for html in [
+                self.group_note,
+                *self.section_line_ids.mapped("content"),
+                *self.line_ids.mapped("note"),
+            ]
         )
 
     def _write_drafts(self):

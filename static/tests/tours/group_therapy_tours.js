@@ -120,6 +120,14 @@ registry.category("web_tour.tours").add("group_therapy_charting_tour", {
             trigger: ".modal .o_field_widget[name=line_ids] .o_selected_row .o_field_widget[name=note] .odoo-editor-editable",
             run: "editor Asked for a referral to a psychiatrist.",
         },
+        // Closed before Review (the X): nothing typed is lost, Chart brings it back.
+        { trigger: ".modal .modal-header .btn-close", run: "click" },
+        { trigger: "body:not(:has(.modal))" },
+        { trigger: "button[name=action_open_charting]", run: "click" },
+        { trigger: ".modal .o_field_widget[name=group_note]:contains(distress tolerance)" },
+        {
+            trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:contains(Client 01):contains(referral to a psychiatrist)",
+        },
         ...screenshot("charting", ".modal .o_field_widget[name=group_note]:contains(distress tolerance)"),
         { trigger: ".modal button[name=action_review]", run: "click" },
         { trigger: ".modal .o_kanban_record:contains(Client 01):contains(referral to a psychiatrist)" },

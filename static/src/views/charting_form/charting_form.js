@@ -1,0 +1,31 @@
+import { registry } from "@web/core/registry";
+import { formView } from "@web/views/form/form_view";
+import { FormController } from "@web/views/form/form_controller";
+
+/**
+ * The group charting dialog. Closing it (the X, Escape) before Review keeps every word: the
+ * page is saved and the server writes the session's drafts, which Chart brings back.
+ */
+export class ChartingFormController extends FormController {
+    setup() {
+        super.setup();
+        if (this.env.inDialog) {
+            this.env.dialogData.dismiss = () => this.keepDrafts();
+        }
+    }
+
+    async keepDrafts() {
+        const record = this.model.root;
+        if (record.data.step !== "write") {
+            return; // at Review the drafts are already written
+        }
+        if (await record.save({ reload: false })) {
+            await this.orm.call(record.resModel, "action_keep_drafts", [[record.resId]]);
+        }
+    }
+}
+
+registry.category("views").add("therapy_charting_form", {
+    ...formView,
+    Controller: ChartingFormController,
+});
