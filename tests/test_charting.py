@@ -120,9 +120,9 @@ class TestChartingWizard(ChartingCommon):
         wizard._onchange_template_id()
         wizard.group_note = GROUP_NOTE
         wizard.section_line_ids.content = "<p>Mindfulness exercise.</p>"
-        wizard.line_ids.filtered(lambda line: line.partner_id == self.clients[1]).note = (
-            "<p>Asked for a referral.</p>"
-        )
+        wizard.line_ids.filtered(
+            lambda line: line.partner_id == self.clients[1]
+        ).note = "<p>Asked for a referral.</p>"
         action = wizard.action_keep_drafts()
         self.assertEqual(action["type"], "ir.actions.act_window_close")
         notes = self.session.therapy_chart_note_ids
@@ -143,7 +143,7 @@ class TestChartingWizard(ChartingCommon):
         self.assertEqual(set(self.session.therapy_chart_note_ids.mapped("state")), {"draft"})
 
     def test_closing_a_blank_page_writes_nothing(self):
-        """Opening Chart and closing it unwritten leaves no draft (the session stays cancellable)."""
+        """Chart opened and closed unwritten leaves no draft: the session stays cancellable."""
         self._open_wizard().action_keep_drafts()
         self.assertFalse(self.session.therapy_chart_note_ids)
 
