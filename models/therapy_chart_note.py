@@ -17,6 +17,10 @@ from .therapy_chart_note_chain import (
 
 # What may still be written on a locked note: new addenda, and what the chatter keeps about it.
 LOCKED_NOTE_WRITABLE_FIELDS = {"addendum_ids", "message_main_attachment_id"}
+# The most a note's written parts (group notes, template sections and the client's note, as
+# HTML) may hold. Real notes are a few thousand characters; at this size the PDF still renders in
+# seconds (README, "Limits"), far from the megabytes that stop wkhtmltopdf or the worker.
+NOTE_SIZE_LIMIT = 50_000
 # What ties a note to its client and session: set when the note is written, never changed.
 NOTE_LINK_FIELDS = ("partner_id", "event_id", "attendance_id")
 
@@ -497,6 +501,9 @@ class TherapyChartNote(models.Model):
             (section.name, section_contents.get(str(section.id)))
             for section in template.section_ids.sorted("sequence")
         ]
+        self._check_note_size(
+            attended.partner_id, group_note, client_notes, [content for _name, content in sections]
+        )
         # The same access a provider needs to chart, checked once; the writes are then
         # made in one batch instead of one access check per client.
         notes.check_access("write")
@@ -544,6 +551,24 @@ class TherapyChartNote(models.Model):
         stale_sudo.unlink()
         notes = (drafts_sudo - stale_sudo) | self.sudo()._therapy_server_create(create_vals)
         return notes.sudo(False)
+
+    @api.model
+    def _check_note_size(self, partners, group_note, client_notes, section_contents):
+        """Refuse a note whose written parts exceed ``NOTE_SIZE_LIMIT``, naming the client."""
+        shared = len(group_note or "") + sum(len(content or "") for content in section_contents)
+        for partner in partners:
+            size = shared + len(client_notes.get(partner) or "")
+            if size > NOTE_SIZE_LIMIT:
+                raise UserError(
+                    self.env._(
+                        "%(client)s's chart note is too long: %(size)s characters of group notes, "
+                        "sections and client note together, for at most %(limit)s. Shorten it, "
+                        "and leave pasted images out (attach documents to the client instead).",
+                        client=partner.display_name,
+                        size=f"{size:,}",
+                        limit=f"{NOTE_SIZE_LIMIT:,}",
+                    )
+                )
 
     @api.model
     def _render_body(

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_datetime, is_html_empty
 
+from .therapy_chart_note import NOTE_SIZE_LIMIT
 from .therapy_chart_note_chain import INTEGRITY_FIELDS, INTEGRITY_HASH_VERSION, integrity_value
 
 
@@ -56,6 +57,16 @@ class TherapyChartNoteAddendum(models.Model):
                 )
             if is_html_empty(addendum.body):
                 raise ValidationError(self.env._("Write the text of the addendum."))
+            if len(addendum.body) > NOTE_SIZE_LIMIT:
+                raise ValidationError(
+                    self.env._(
+                        "This addendum is too long: %(size)s characters, for at most %(limit)s. "
+                        "Shorten it, and leave pasted images out (attach documents to the client "
+                        "instead).",
+                        size=f"{len(addendum.body):,}",
+                        limit=f"{NOTE_SIZE_LIMIT:,}",
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -38,3 +38,4 @@ from . import test_access_log
 from . import test_chart_note_integrity
 from . import test_bad_inputs
 from . import test_claim_export_cells
+from . import test_note_size
