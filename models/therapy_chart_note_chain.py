@@ -242,6 +242,8 @@ class TherapyChartNoteChain(models.Model):
 
     @api.model
     def _therapy_check_company(self, company):
+        """One company's verification (see ``_therapy_check_integrity``), reading the chain in
+        batches, in chain order, with the previous entry's stored hash as each one's link."""
         Note = self.env["therapy.chart.note"].sudo()
         Addendum = self.env["therapy.chart.note.addendum"].sudo()
         chain = self.sudo().search([("company_id", "=", company.id)])
@@ -326,7 +328,7 @@ class TherapyChartNoteChain(models.Model):
                     )
                 payload = record._therapy_integrity_payload(sequence)
                 if integrity_digest(stored_previous, payload) != stored_hash:
-                    reasons.append(("changed", self._changed(kind)))
+                    reasons.append(("changed", self._therapy_changed_reason(kind)))
                 for key, reason in reasons:
                     problems.append(
                         {
@@ -401,7 +403,8 @@ class TherapyChartNoteChain(models.Model):
             "first_break": problems[0] if problems else None,
         }
 
-    def _changed(self, kind):
+    def _therapy_changed_reason(self, kind):
+        """What a hash that no longer matches means, for a note or an addendum."""
         if kind == "note":
             return self.env._(
                 "its text, its signature or the session facts it vouches for (date, duration, "
