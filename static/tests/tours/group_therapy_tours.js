@@ -108,27 +108,41 @@ registry.category("web_tour.tours").add("group_therapy_session_tour", {
 registry.category("web_tour.tours").add("group_therapy_charting_tour", {
     steps: () => [
         { trigger: "button[name=action_open_charting]", run: "click" },
+        // The group notes' formatting bar is in view before anything is selected.
+        { trigger: ".modal .o_field_widget[name=group_note] .o_therapy_format_bar button[data-command=formatBold]" },
         {
             trigger: ".modal .o_field_widget[name=group_note] .odoo-editor-editable",
             run: "editor We practised distress tolerance skills (TIPP) and shared one success each.",
         },
         {
-            trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:contains(Client 01) .o_data_cell[name=note]",
+            trigger: ".modal .o_field_widget[name=group_note] .o_therapy_format_bar button[data-command=toggleListUL]",
+            run: "click",
+        },
+        { trigger: ".modal .o_field_widget[name=group_note] .odoo-editor-editable ul li:contains(distress tolerance)" },
+        // Each client's note is a full-width editor: the first click is already in it.
+        {
+            trigger: ".modal .o_therapy_client_note:contains(Client 01) .odoo-editor-editable",
             run: "click",
         },
         {
-            trigger: ".modal .o_field_widget[name=line_ids] .o_selected_row .o_field_widget[name=note] .odoo-editor-editable",
+            trigger: ".modal .o_therapy_client_note:contains(Client 01) .odoo-editor-editable",
             run: "editor Asked for a referral to a psychiatrist.",
         },
+        { trigger: ".modal .o_therapy_client_note:contains(Client 01) .odoo-editor-editable:contains(referral to a psychiatrist)" },
         // Closed before Review (the X): nothing typed is lost, Chart brings it back.
         { trigger: ".modal .modal-header .btn-close", run: "click" },
         { trigger: "body:not(:has(.modal))" },
         { trigger: "button[name=action_open_charting]", run: "click" },
-        { trigger: ".modal .o_field_widget[name=group_note]:contains(distress tolerance)" },
+        { trigger: ".modal .o_field_widget[name=group_note] li:contains(distress tolerance)" },
+        { trigger: ".modal .o_therapy_client_note:contains(Client 01) .odoo-editor-editable:contains(referral to a psychiatrist)" },
         {
-            trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:contains(Client 01):contains(referral to a psychiatrist)",
+            trigger: ".modal .o_therapy_client_notes",
+            run() {
+                // The README picture shows the group notes and the clients' notes together.
+                document.querySelector(".modal .o_field_widget[name=group_note]").scrollIntoView();
+            },
         },
-        ...screenshot("charting", ".modal .o_field_widget[name=group_note]:contains(distress tolerance)"),
+        ...screenshot("charting", ".modal .o_therapy_client_note:contains(Client 01)"),
         { trigger: ".modal button[name=action_review]", run: "click" },
         { trigger: ".modal .o_kanban_record:contains(Client 01):contains(referral to a psychiatrist)" },
         { trigger: ".modal .o_kanban_record:contains(Client 04):contains(distress tolerance)" },
@@ -138,6 +152,8 @@ registry.category("web_tour.tours").add("group_therapy_charting_tour", {
         // Signing asks for the provider's password again (Odoo's identity check).
         { trigger: ".modal [name=password] input", run: "edit gt_provider" },
         { trigger: ".modal button:contains(Confirm Password)", run: "click" },
+        // The notes lock behind a blocking "don't navigate away" overlay, which then says so.
+        { trigger: ".o_therapy_sign_progress.o_therapy_sign_done:contains(3 notes signed and locked)" },
         { trigger: ".o_notification:contains(signed and locked)" },
         { trigger: "button[name=action_open_chart_notes]", run: "click" },
         // Only the chart notes list has a "signed by" column: never click the session's roster.

@@ -1,14 +1,17 @@
 import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
 import { formView } from "@web/views/form/form_view";
 import { FormController } from "@web/views/form/form_controller";
 
 /**
  * The group charting dialog. Closing it (the X, Escape) before Review keeps every word: the
- * page is saved and the server writes the session's drafts, which Chart brings back.
+ * page is saved and the server writes the session's drafts, which Chart brings back. Signing
+ * shows its progress (see sign_progress.js).
  */
 export class ChartingFormController extends FormController {
     setup() {
         super.setup();
+        this.signProgress = useService("group_therapy_sign_progress");
         if (this.env.inDialog) {
             this.env.dialogData.dismiss = () => this.keepDrafts();
         }
@@ -22,6 +25,15 @@ export class ChartingFormController extends FormController {
         if (await record.save({ reload: false })) {
             await this.orm.call(record.resModel, "action_keep_drafts", [[record.resId]]);
         }
+    }
+
+    async beforeExecuteActionButton(clickParams) {
+        const saved = await super.beforeExecuteActionButton(clickParams);
+        if (clickParams.name === "action_sign" && saved !== false) {
+            const record = this.model.root;
+            this.signProgress.arm(record.resId, record.data.note_ids.count);
+        }
+        return saved;
     }
 }
 
