@@ -283,6 +283,12 @@ class TestChartNoteIntegrity(ChartingCommon):
         self.assertEqual(menu_action.group_ids, self.env.ref("group_therapy.group_therapy_manager"))
         action = menu_action.with_user(self.manager).run()
         self.assertEqual(action["report_name"], "group_therapy.report_chart_note_integrity")
+        # The chain's own Verify Now button (from the cron's activity): its company only.
+        chain = self.Chain.with_user(self.manager).search([("company_id", "=", self.practice.id)])
+        action = chain.action_verify()
+        self.assertEqual(action["context"]["active_ids"], self.practice.ids)
+        with self.assertRaises(AccessError):
+            chain.with_user(self.provider).action_verify()
 
     # ------------------------------------------------------------------
     # the daily cron
