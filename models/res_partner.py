@@ -14,7 +14,10 @@ PROFILE_FIELDS = {
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "therapy.input.mixin"]
+    # Odoo's own partner fields keep Odoo's rules; the therapy fields are checked.
+    _therapy_input_prefix = "therapy_"
 
     therapy_client = fields.Boolean(
         string="Group Therapy Client",

@@ -9,7 +9,11 @@ from .therapy_chart_note_chain import INTEGRITY_FIELDS, INTEGRITY_HASH_VERSION, 
 class TherapyChartNoteAddendum(models.Model):
     _name = "therapy.chart.note.addendum"
     _description = "Chart Note Addendum"
-    _inherit = ["therapy.access.logged.mixin", "therapy.server.owned.mixin"]
+    _inherit = [
+        "therapy.access.logged.mixin",
+        "therapy.server.owned.mixin",
+        "therapy.input.mixin",
+    ]
     _order = "date, id"
     _check_company_auto = True
     # Reading or exporting the text is on the clinical access log.

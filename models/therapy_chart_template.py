@@ -3,6 +3,7 @@ from odoo import fields, models
 
 class TherapyChartTemplate(models.Model):
     _name = "therapy.chart.template"
+    _inherit = ["therapy.input.mixin"]
     _description = "Chart Note Template"
     _order = "sequence, name, id"
     _check_company_auto = True
@@ -46,6 +47,7 @@ class TherapyChartTemplate(models.Model):
 
 class TherapyChartTemplateSection(models.Model):
     _name = "therapy.chart.template.section"
+    _inherit = ["therapy.input.mixin"]
     _description = "Chart Note Template Section"
     _order = "sequence, id"
 

@@ -16,7 +16,7 @@ CLAIM_STATES = [
 class TherapyClaim(models.Model):
     _name = "therapy.claim"
     _description = "Insurance Claim"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "therapy.input.mixin"]
     _order = "date_of_service desc, id desc"
     _check_company_auto = True
 

@@ -7,6 +7,7 @@ POINTER_LETTERS = "ABCDEFGHIJKL"
 
 class TherapyClientDiagnosis(models.Model):
     _name = "therapy.client.diagnosis"
+    _inherit = ["therapy.input.mixin"]
     _description = "Client Diagnosis"
     _order = "partner_id, sequence, id"
 

@@ -23,6 +23,7 @@ class TherapyClientProfile(models.Model):
     """
 
     _name = "therapy.client.profile"
+    _inherit = ["therapy.input.mixin"]
     _description = "Client Clinical Profile"
     _rec_name = "partner_id"
 

@@ -4,6 +4,7 @@ from odoo.exceptions import ValidationError
 
 class TherapyGroupWaitlist(models.Model):
     _name = "therapy.group.waitlist"
+    _inherit = ["therapy.input.mixin"]
     _description = "Therapy Group Waitlist"
     _order = "sequence, date_requested, id"
     _check_company_auto = True

@@ -29,14 +29,20 @@ class TherapyInputMixin(models.AbstractModel):
 
     _name = "therapy.input.mixin"
     _description = "Checked Input Types"
+    # The fields checked: those whose name starts with this (all of them by default; a core
+    # model extended here checks its therapy fields only).
+    _therapy_input_prefix = ""
 
     @api.model
     def _therapy_check_input_types(self, vals_list):
         """Refuse, naming the field and what it expects, the first value of the wrong type."""
+        prefix = self._therapy_input_prefix
         for vals in vals_list:
             for fname, value in vals.items():
                 field = self._fields.get(fname)
                 if field is None or value is False or value is None:
+                    continue
+                if not fname.startswith(prefix):
                     continue
                 expected = self._therapy_expected_input(field, value)
                 if expected:

@@ -16,6 +16,7 @@ def split_codes(text):
 
 class TherapyPayerRule(models.Model):
     _name = "therapy.payer.rule"
+    _inherit = ["therapy.input.mixin"]
     _description = "Payer Rule"
     _order = "sequence, id"
     _check_company_auto = True

@@ -233,3 +233,43 @@ class TestBadInputs(GroupTherapyCommon):
         # Values the web client sends are still fine, numbers as strings included (as in Odoo).
         self.group.with_user(self.front_desk).write({"capacity": "10", "name": "Anxiety"})
         self.assertEqual((self.group.capacity, self.group.name), (10, "Anxiety"))
+
+    def test_wrong_types_on_clients_waitlists_coverages_and_wizards(self):
+        client = self.clients[0]
+        cases = [
+            (client, {"therapy_birthdate": "soon"}, "takes a date (YYYY-MM-DD)"),
+            (client, {"therapy_sex": "f"}, "takes one of female, male, unknown"),
+            (client, {"therapy_payer_id": "Medicare"}, "takes the id of a record"),
+            (client, {"therapy_diagnosis_ids": [[4, "F41.1"]]}, "takes a list of commands"),
+        ]
+        for record, values, message in cases:
+            with (
+                self.subTest(values=values),
+                self.assertRefused(ValidationError, message),
+            ):
+                record.with_user(self.front_desk).write(values)
+        creates = [
+            ("therapy.group.waitlist", {"group_id": "AAG", "partner_id": self.outsider.id}),
+            (
+                "therapy.coverage",
+                {"partner_id": client.id, "payer_id": "Medicare", "member_ident": "1"},
+            ),
+            ("therapy.claim.export.wizard", {"group_ids": [[6, 0, ["AAG"]]]}),
+        ]
+        for model, values in creates:
+            with (
+                self.subTest(model=model),
+                self.assertRefused(ValidationError, "takes"),
+            ):
+                self.env[model].with_user(self.front_desk).create(values)
+        with self.assertRefused(ValidationError, "takes the id of a record"):
+            self.env["therapy.chart.note.addendum"].with_user(self.provider).create(
+                {"note_id": "last", "body": "<p>Addendum</p>"}
+            )
+        self.assertFalse(client.therapy_birthdate)
+        self.assertFalse(client.therapy_payer_id)
+        # Odoo's own partner fields keep Odoo's rules: a name may be any text.
+        desk_client = client.with_user(self.front_desk)
+        desk_client.write({"name": "Client One", "therapy_sex": "female"})
+        self.env.invalidate_all()
+        self.assertEqual((desk_client.name, desk_client.therapy_sex), ("Client One", "female"))

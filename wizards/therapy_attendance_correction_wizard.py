@@ -6,6 +6,7 @@ from ..models.therapy_attendance import KINDS_BY_STATE
 
 class TherapyAttendanceCorrectionWizard(models.TransientModel):
     _name = "therapy.attendance.correction.wizard"
+    _inherit = ["therapy.input.mixin"]
     _description = "Correct Billed Attendance"
 
     attendance_id = fields.Many2one("therapy.attendance", required=True, ondelete="cascade")

@@ -9,6 +9,7 @@ from odoo.tools import format_datetime, html2plaintext, is_html_empty
 
 class TherapyChartingWizard(models.TransientModel):
     _name = "therapy.charting.wizard"
+    _inherit = ["therapy.input.mixin"]
     _description = "Group Charting"
 
     event_id = fields.Many2one("calendar.event", string="Session", required=True, readonly=True)
@@ -279,6 +280,7 @@ class TherapyChartingWizard(models.TransientModel):
 
 class TherapyChartingWizardLine(models.TransientModel):
     _name = "therapy.charting.wizard.line"
+    _inherit = ["therapy.input.mixin"]
     _description = "Group Charting: one attending client"
 
     wizard_id = fields.Many2one("therapy.charting.wizard", required=True, ondelete="cascade")
@@ -291,6 +293,7 @@ class TherapyChartingWizardLine(models.TransientModel):
 
 class TherapyChartingWizardSection(models.TransientModel):
     _name = "therapy.charting.wizard.section"
+    _inherit = ["therapy.input.mixin"]
     _description = "Group Charting: one template section"
 
     wizard_id = fields.Many2one("therapy.charting.wizard", required=True, ondelete="cascade")

@@ -42,6 +42,7 @@ def spreadsheet_cell(value):
 
 class TherapyClaimExportWizard(models.TransientModel):
     _name = "therapy.claim.export.wizard"
+    _inherit = ["therapy.input.mixin"]
     _description = "Claim Lines Export"
 
     def _default_date_from(self):

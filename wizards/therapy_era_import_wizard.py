@@ -20,6 +20,7 @@ REVERSAL = "22"
 
 class TherapyEraImportWizard(models.TransientModel):
     _name = "therapy.era.import.wizard"
+    _inherit = ["therapy.input.mixin"]
     _description = "Import an Insurance Remittance (835)"
 
     data = fields.Binary(string="835 File", required=True, attachment=False)

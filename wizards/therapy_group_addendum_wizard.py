@@ -5,6 +5,7 @@ from odoo.tools import is_html_empty
 
 class TherapyGroupAddendumWizard(models.TransientModel):
     _name = "therapy.group.addendum.wizard"
+    _inherit = ["therapy.input.mixin"]
     _description = "Group Addendum"
 
     event_id = fields.Many2one("calendar.event", string="Session", required=True, readonly=True)
