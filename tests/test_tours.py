@@ -3,7 +3,7 @@ import shutil
 import subprocess
 from datetime import datetime, timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
@@ -65,6 +65,10 @@ class TestTours(HttpCase, GroupTherapyCommon):
         self.assertIn(lines[self.clients[0]].payment_state, ("paid", "in_payment"))
 
     def test_provider_charts_reviews_and_signs(self):
+        template = self.env.ref("group_therapy.therapy_chart_template_group_progress")
+        template.section_ids = [
+            Command.create({"name": "Risk assessment", "hint": "Ideation, plan, intent"})
+        ]
         session = self._make_session(self.group)
         session.action_mark_all_attended()
         session.therapy_attendance_ids.filtered(
@@ -80,6 +84,7 @@ class TestTours(HttpCase, GroupTherapyCommon):
         self.assertEqual(set(notes.mapped("state")), {"locked"})
         client_note = notes.filtered(lambda note: note.partner_id == self.clients[0])
         self.assertIn("referral to a psychiatrist", client_note.body)
+        self.assertIn("No safety concerns reported", client_note.body)
         self.assertNotIn("referral", (notes - client_note)[0].body)
 
     def test_front_desk_cancels_a_session(self):

@@ -119,30 +119,35 @@ registry.category("web_tour.tours").add("group_therapy_charting_tour", {
             run: "click",
         },
         { trigger: ".modal .o_field_widget[name=group_note] .odoo-editor-editable ul li:contains(distress tolerance)" },
-        // Each client's note is a full-width editor: the first click is already in it.
+        // Template sections and each client's note are full-width editors: the first click types.
         {
-            trigger: ".modal .o_therapy_client_note:contains(Client 01) .odoo-editor-editable",
+            trigger: ".modal .o_field_widget[name=section_line_ids] .o_therapy_note_editor_row:contains(Risk assessment) .odoo-editor-editable",
+            run: "editor No safety concerns reported.",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=line_ids] .o_therapy_note_editor_row:contains(Client 01) .odoo-editor-editable",
             run: "click",
         },
         {
-            trigger: ".modal .o_therapy_client_note:contains(Client 01) .odoo-editor-editable",
+            trigger: ".modal .o_field_widget[name=line_ids] .o_therapy_note_editor_row:contains(Client 01) .odoo-editor-editable",
             run: "editor Asked for a referral to a psychiatrist.",
         },
-        { trigger: ".modal .o_therapy_client_note:contains(Client 01) .odoo-editor-editable:contains(referral to a psychiatrist)" },
+        { trigger: ".modal .o_field_widget[name=line_ids] .o_therapy_note_editor_row:contains(Client 01) .odoo-editor-editable:contains(referral to a psychiatrist)" },
         // Closed before Review (the X): nothing typed is lost, Chart brings it back.
         { trigger: ".modal .modal-header .btn-close", run: "click" },
         { trigger: "body:not(:has(.modal))" },
         { trigger: "button[name=action_open_charting]", run: "click" },
         { trigger: ".modal .o_field_widget[name=group_note] li:contains(distress tolerance)" },
-        { trigger: ".modal .o_therapy_client_note:contains(Client 01) .odoo-editor-editable:contains(referral to a psychiatrist)" },
+        { trigger: ".modal .o_field_widget[name=section_line_ids] .odoo-editor-editable:contains(No safety concerns)" },
+        { trigger: ".modal .o_field_widget[name=line_ids] .o_therapy_note_editor_row:contains(Client 01) .odoo-editor-editable:contains(referral to a psychiatrist)" },
         {
-            trigger: ".modal .o_therapy_client_notes",
+            trigger: ".modal .o_field_widget[name=line_ids] .o_therapy_note_editors",
             run() {
                 // The README picture shows the group notes and the clients' notes together.
-                document.querySelector(".modal .o_field_widget[name=group_note]").scrollIntoView();
+                document.querySelector(".modal .o_field_widget[name=section_line_ids]").scrollIntoView();
             },
         },
-        ...screenshot("charting", ".modal .o_therapy_client_note:contains(Client 01)"),
+        ...screenshot("charting", ".modal .o_field_widget[name=line_ids] .o_therapy_note_editor_row:contains(Client 01)"),
         { trigger: ".modal button[name=action_review]", run: "click" },
         { trigger: ".modal .o_kanban_record:contains(Client 01):contains(referral to a psychiatrist)" },
         { trigger: ".modal .o_kanban_record:contains(Client 04):contains(distress tolerance)" },

@@ -27,6 +27,15 @@ export class ChartingFormController extends FormController {
         }
     }
 
+    async beforeUnload(ev) {
+        // Leaving the page (reload, tab closed) does not close the dialog: ask first.
+        if (this.model.root.data.step === "write" && this.model.root.dirty) {
+            ev.preventDefault();
+            ev.returnValue = "";
+        }
+        return super.beforeUnload(ev);
+    }
+
     async beforeExecuteActionButton(clickParams) {
         const saved = await super.beforeExecuteActionButton(clickParams);
         if (clickParams.name === "action_sign" && saved !== false) {
