@@ -156,9 +156,50 @@ registry.category("web_tour.tours").add("group_therapy_charting_tour", {
         { trigger: ".modal-footer button.btn-primary:contains(Ok)", run: "click" },
         // Signing asks for the provider's password again (Odoo's identity check).
         { trigger: ".modal [name=password] input", run: "edit gt_provider" },
+        {
+            trigger: ".modal button:contains(Confirm Password)",
+            run() {
+                // Note what the page shows while the notes lock, and whether leaving is warned:
+                // the "leave the page?" listeners added meanwhile are asked with a stand-in event
+                // (a real beforeunload would end the tour).
+                window.therapySigningSeen = {};
+                const leaveListeners = [];
+                const addEventListener = window.addEventListener;
+                window.addEventListener = function (type, listener, ...rest) {
+                    if (type === "beforeunload") {
+                        leaveListeners.push(listener);
+                    }
+                    return addEventListener.call(this, type, listener, ...rest);
+                };
+                const observer = new MutationObserver(() => {
+                    const overlay = document.querySelector(".o_therapy_sign_progress:not(.o_therapy_sign_done)");
+                    if (overlay) {
+                        window.addEventListener = addEventListener;
+                        observer.disconnect();
+                        const leaving = {
+                            defaultPrevented: false,
+                            preventDefault() {
+                                this.defaultPrevented = true;
+                            },
+                        };
+                        leaveListeners.forEach((listener) => listener(leaving));
+                        window.therapySigningSeen = { text: overlay.textContent, warned: leaving.defaultPrevented };
+                    }
+                });
+                observer.observe(document.body, { childList: true, subtree: true });
+            },
+        },
         { trigger: ".modal button:contains(Confirm Password)", run: "click" },
         // The notes lock behind a blocking "don't navigate away" overlay, which then says so.
-        { trigger: ".o_therapy_sign_progress.o_therapy_sign_done:contains(3 notes signed and locked)" },
+        {
+            trigger: ".o_therapy_sign_progress.o_therapy_sign_done:contains(3 notes signed and locked)",
+            run() {
+                const { text, warned } = window.therapySigningSeen;
+                if (!text?.includes("Signing 3 notes") || !text.includes("navigate away") || !warned) {
+                    throw new Error(`No blocking progress while signing: ${JSON.stringify(window.therapySigningSeen)}`);
+                }
+            },
+        },
         { trigger: ".o_notification:contains(signed and locked)" },
         { trigger: "button[name=action_open_chart_notes]", run: "click" },
         // Only the chart notes list has a "signed by" column: never click the session's roster.
