@@ -87,6 +87,17 @@ class TestTours(HttpCase, GroupTherapyCommon):
         self.assertIn("No safety concerns reported", client_note.body)
         self.assertNotIn("referral", (notes - client_note)[0].body)
 
+    def test_closing_charting_that_cannot_be_kept_asks(self):
+        """Closing a page that cannot become drafts asks: stay, or close and lose it."""
+        session = self._make_session(self.group)
+        session.action_mark_all_attended()
+        self.start_tour(
+            f"/odoo/calendar.event/{session.id}",
+            "group_therapy_charting_not_kept_tour",
+            login=self.provider.login,
+        )
+        self.assertFalse(session.therapy_chart_note_ids)
+
     def test_front_desk_cancels_a_session(self):
         session = self._make_session(self.group, days=2)
         self.start_tour(

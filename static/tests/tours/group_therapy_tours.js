@@ -215,6 +215,26 @@ registry.category("web_tour.tours").add("group_therapy_charting_tour", {
     ],
 });
 
+registry.category("web_tour.tours").add("group_therapy_charting_not_kept_tour", {
+    steps: () => [
+        { trigger: "button[name=action_open_charting]", run: "click" },
+        {
+            trigger: ".modal .o_field_widget[name=group_note] .odoo-editor-editable",
+            run: "editor We practised distress tolerance skills (TIPP).",
+        },
+        // Without a Chart Entry Style nothing can be kept: closing asks instead of losing it.
+        { trigger: ".modal .o_field_widget[name=template_id] input", run: "clear" },
+        { trigger: ".modal .modal-header .btn-close", run: "click" },
+        { trigger: ".modal-title:contains(Your notes could not be kept)" },
+        { trigger: ".modal-footer button:contains(Stay)", run: "click" },
+        { trigger: "body:not(:has(.modal-title:contains(could not be kept)))" },
+        { trigger: ".modal .o_field_widget[name=group_note]:contains(distress tolerance)" },
+        { trigger: ".modal .modal-header .btn-close", run: "click" },
+        { trigger: ".modal-footer button:contains(Close and lose it)", run: "click" },
+        { trigger: "body:not(:has(.modal))" },
+    ],
+});
+
 registry.category("web_tour.tours").add("group_therapy_cancel_tour", {
     steps: () => [
         { trigger: ".o_form_view button[name=action_cancel_session]", run: "click" },

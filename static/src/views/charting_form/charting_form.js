@@ -1,7 +1,24 @@
+import { ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
+import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { formView } from "@web/views/form/form_view";
 import { FormController } from "@web/views/form/form_controller";
+
+/** Thrown to keep the charting dialog open when the provider chooses to stay. */
+class KeepChartingOpen extends Error {}
+
+registry.category("error_handlers").add(
+    "group_therapy.keep_charting_open",
+    (env, error, originalError) => {
+        if (originalError instanceof KeepChartingOpen) {
+            error.unhandledRejectionEvent?.preventDefault();
+            return true;
+        }
+        return false;
+    },
+    { sequence: 1 }
+);
 
 /**
  * The group charting dialog. Closing it (the X, Escape) before Review keeps every word: the
@@ -22,8 +39,35 @@ export class ChartingFormController extends FormController {
         if (record.data.step !== "write") {
             return; // at Review the drafts are already written
         }
+        let problem = _t("some fields are not filled in as they should (in red).");
         if (await record.save({ reload: false })) {
-            await this.orm.call(record.resModel, "action_keep_drafts", [[record.resId]]);
+            try {
+                await this.orm.call(record.resModel, "action_keep_drafts", [[record.resId]]);
+                return;
+            } catch (error) {
+                problem = error.data?.message || error.message;
+            }
+        }
+        // Never lose the text silently (e.g. the session was signed meanwhile): ask.
+        const leave = await new Promise((resolve) => {
+            this.dialogService.add(
+                ConfirmationDialog,
+                {
+                    title: _t("Your notes could not be kept"),
+                    body: _t(
+                        "What you wrote could not be kept as drafts: %(problem)s Close anyway and lose it?",
+                        { problem }
+                    ),
+                    confirmLabel: _t("Close and lose it"),
+                    confirm: () => resolve(true),
+                    cancelLabel: _t("Stay"),
+                    cancel: () => resolve(false),
+                },
+                { onClose: () => resolve(false) }
+            );
+        });
+        if (!leave) {
+            throw new KeepChartingOpen();
         }
     }
 
