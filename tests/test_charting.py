@@ -158,6 +158,11 @@ class TestChartingWizard(ChartingCommon):
             ):
                 wizard.with_user(user).action_keep_drafts()
         self.assertFalse(self.session.therapy_chart_note_ids)
+        # The provider the group is shared with charts it, and keeps drafts like its owner.
+        shared = self._open_wizard(self.shared_provider)
+        shared.group_note = GROUP_NOTE
+        shared.action_keep_drafts()
+        self.assertEqual(self.session.therapy_chart_note_ids.partner_id, self.attendees)
 
     def test_a_client_no_longer_attending_loses_the_draft(self):
         self._chart()
