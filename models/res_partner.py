@@ -389,6 +389,10 @@ class ResPartner(models.Model):
             elif value:
                 to_create.append({"partner_id": partner.id, profile_field: value})
         self.env["therapy.client.profile"].create(to_create)
+        # Odoo keeps the field being written from invalidation while it writes: a copy read
+        # earlier in this transaction by another user or as superuser (billing reads after its
+        # access check) would keep the old value. The profile holds the new one: drop them all.
+        self.invalidate_recordset([field_name])
 
     def _therapy_search_profile(self, field_name, operator, value):
         """Clients whose profile, as the user may read it, matches the condition. A client the

@@ -793,6 +793,22 @@ class TestClinicalFieldAccess(GroupTherapyCommon):
             Partner.create({"name": "Walk-in", "therapy_birthdate": "2001-02-03"})
         self.assertIn("You do not serve: Walk-in", str(catcher.exception))
 
+    def test_what_front_desk_writes_is_what_billing_reads_next(self):
+        """Billing reads the profile as superuser after its access check, in the same
+        transaction as the front desk's change: it gets the new values, not a copy read before."""
+        client = self.own
+        # read (and cached) as superuser before the change
+        self.assertNotEqual(client.sudo().therapy_sex, "unknown")
+        self.assertNotEqual(str(client.sudo().therapy_birthdate), "1990-05-06")
+        client.with_user(self.front_desk).write(
+            {"therapy_sex": "unknown", "therapy_birthdate": "1990-05-06"}
+        )
+        self.assertEqual(client.sudo().therapy_sex, "unknown")
+        self.assertEqual(str(client.sudo().therapy_birthdate), "1990-05-06")
+        client.with_user(self.front_desk).therapy_sex = "male"
+        self.assertEqual(client.sudo().therapy_sex, "male")
+        self.assertEqual(client.with_user(self.provider).therapy_sex, "male")
+
     def test_billing_documents_refuse_an_accountant_without_a_role(self):
         """The superbill and the claim export carry diagnoses: the accountant without a Group
         Therapy role is refused with a message; the front desk gets them."""
