@@ -1,9 +1,7 @@
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import LockError, UserError, ValidationError
-from odoo.http import request
 from odoo.tools import format_datetime, is_html_empty
 
 from .therapy_chart_note_chain import (
@@ -28,7 +26,12 @@ NOTE_LINK_FIELDS = ("partner_id", "event_id", "attendance_id")
 class TherapyChartNote(models.Model):
     _name = "therapy.chart.note"
     _description = "Chart Note"
-    _inherit = ["mail.thread", "therapy.server.owned.mixin", "therapy.access.logged.mixin"]
+    _inherit = [
+        "mail.thread",
+        "therapy.server.owned.mixin",
+        "therapy.access.logged.mixin",
+        "therapy.signing.mixin",
+    ]
     _order = "session_start desc, partner_name, id"
     _check_company_auto = True
     _rec_names_search = ["partner_id.name", "group_id.name", "group_id.code"]
@@ -268,30 +271,6 @@ class TherapyChartNote(models.Model):
         locked = self.filtered(lambda note: note.state == "locked")
         if locked:
             raise UserError(locked[0]._message_locked())
-
-    def action_sign(self):
-        """The Sign button: asks for the signer's password again, every time, then signs."""
-        if request:
-            # A signature is a person's act (45 CFR 164.312(d)): Odoo's identity check grants
-            # ten minutes without a password; signing never uses them.
-            request.session.pop("identity-check-last", None)
-        return self._action_sign_identified()
-
-    @check_identity
-    def _action_sign_identified(self):
-        """Called again by Odoo's identity check once the password is confirmed."""
-        if request:
-            request.session.pop("identity-check-last", None)
-        notes = self._sign()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._("%(count)s chart notes signed and locked.", count=len(notes)),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
 
     def _sign(self):
         """Sign and lock every note at once, or none of them, in the signer's name."""

@@ -218,8 +218,7 @@ class TestSignButtonIdentity(ChartingCommon):
         fake = self._fake_request(time.time())  # confirmed a minute ago for something else
         with (
             patch("odoo.addons.base.models.res_users.request", fake),
-            patch("odoo.addons.group_therapy.wizards.therapy_charting_wizard.request", fake),
-            patch("odoo.addons.group_therapy.models.therapy_chart_note.request", fake),
+            patch("odoo.addons.group_therapy.models.therapy_signing_mixin.request", fake),
         ):
             for button in (wizard.action_sign, note.action_sign):
                 fake.session["identity-check-last"] = time.time()
@@ -233,7 +232,7 @@ class TestSignButtonIdentity(ChartingCommon):
         fake = self._fake_request(time.time())
         with (
             patch("odoo.addons.base.models.res_users.request", fake),
-            patch("odoo.addons.group_therapy.wizards.therapy_charting_wizard.request", fake),
+            patch("odoo.addons.group_therapy.models.therapy_signing_mixin.request", fake),
         ):
             action = wizard._action_sign_identified()
         self.assertEqual(action["tag"], "display_notification")

@@ -1,15 +1,13 @@
 import re
 
 from odoo import Command, api, fields, models
-from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import UserError, ValidationError
-from odoo.http import request
 from odoo.tools import format_datetime, html2plaintext, is_html_empty
 
 
 class TherapyChartingWizard(models.TransientModel):
     _name = "therapy.charting.wizard"
-    _inherit = ["therapy.input.mixin"]
+    _inherit = ["therapy.input.mixin", "therapy.signing.mixin"]
     _description = "Group Charting"
 
     event_id = fields.Many2one("calendar.event", string="Session", required=True, readonly=True)
@@ -181,32 +179,12 @@ class TherapyChartingWizard(models.TransientModel):
         self.step = "write"
         return self._action_reopen()
 
-    def action_sign(self):
-        """The Sign button: asks for the signer's password again, every time, then signs."""
-        if request:
-            # Never the ten minutes without a password Odoo's identity check grants.
-            request.session.pop("identity-check-last", None)
-        return self._action_sign_identified()
-
-    @check_identity
-    def _action_sign_identified(self):
-        """Called again by Odoo's identity check once the password is confirmed."""
-        if request:
-            request.session.pop("identity-check-last", None)
-        notes = self._sign()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "%(count)s chart notes signed and locked: %(title)s.",
-                    count=len(notes),
-                    title=self._session_title(),
-                ),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+    def _therapy_signed_message(self, notes):
+        return self.env._(
+            "%(count)s chart notes signed and locked: %(title)s.",
+            count=len(notes),
+            title=self._session_title(),
+        )
 
     def _sign(self):
         """Sign and lock every attending client's note at once, or none; returns the notes."""
@@ -280,7 +258,7 @@ class TherapyChartingWizard(models.TransientModel):
 
 class TherapyChartingWizardLine(models.TransientModel):
     _name = "therapy.charting.wizard.line"
-    _inherit = ["therapy.input.mixin"]
+    _inherit = ["therapy.input.mixin", "therapy.signing.mixin"]
     _description = "Group Charting: one attending client"
 
     wizard_id = fields.Many2one("therapy.charting.wizard", required=True, ondelete="cascade")
@@ -293,7 +271,7 @@ class TherapyChartingWizardLine(models.TransientModel):
 
 class TherapyChartingWizardSection(models.TransientModel):
     _name = "therapy.charting.wizard.section"
-    _inherit = ["therapy.input.mixin"]
+    _inherit = ["therapy.input.mixin", "therapy.signing.mixin"]
     _description = "Group Charting: one template section"
 
     wizard_id = fields.Many2one("therapy.charting.wizard", required=True, ondelete="cascade")
