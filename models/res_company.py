@@ -79,15 +79,6 @@ class ResCompany(models.Model):
         "members from reading each other's full names.",
     )
 
-    therapy_sign_in_names = fields.Selection(
-        selection=[("initials", "Initials"), ("names", "Full names")],
-        string="Sign-in Sheet Shows",
-        default="initials",
-        required=True,
-        help="How clients are listed on a session's printed sign-in sheet: initials keep "
-        "members from reading each other's full names.",
-    )
-
     @api.constrains("therapy_npi")
     def _check_therapy_npi(self):
         """The practice's NPI passes CMS's check digit."""
