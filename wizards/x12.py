@@ -145,21 +145,10 @@ def _line_rendering(claim, service, always):
     return []
 
 
-def build_837p(header, claims):
-    """One 837P 005010X222A1 interchange to one payer.
-
-    A claim's ``rendering`` provider (last, first, npi, optional taxonomy) is its loop 2310B;
-    a service's own ``rendering`` becomes loop 2420A when it differs, or on every line when
-    ``header["payer"]["line_rendering"]`` is set.
-
-    Returns (content, owners): owners[i] is the index in `claims` of the claim that segment
-    i + 1 of the transaction set (ST = 1) belongs to, or None for the envelope and headers, so
-    that a validator's finding names the client it is about.
-    """
-    created = header["created"]
-    sender, receiver = clean(header["sender_id"], 15), clean(header["receiver_id"], 15)
-    control = f"{header['control_number']:09d}"
-    envelope = [
+def interchange_envelope(function, sender, receiver, created, control_number, version, test=False):
+    """The ISA and GS segments that open an interchange of one functional group: `function` is
+    the group's code (HC claims, HP remittances), `version` the implementation guide."""
+    return [
         segment(
             "ISA",
             "00",
@@ -174,23 +163,48 @@ def build_837p(header, claims):
             created.strftime("%H%M"),
             REPETITION,
             "00501",
-            control,
+            f"{control_number:09d}",
             "0",
-            "T" if header.get("test") else "P",
+            "T" if test else "P",
             COMPONENT,
         ),
         segment(
             "GS",
-            "HC",
+            function,
             sender,
             receiver,
             created.strftime("%Y%m%d"),
             created.strftime("%H%M"),
-            str(header["control_number"]),
+            str(control_number),
             "X",
-            "005010X222A1",
+            version,
         ),
     ]
+
+
+def build_837p(header, claims):
+    """One 837P 005010X222A1 interchange to one payer.
+
+    A claim's ``rendering`` provider (last, first, npi, optional taxonomy) is its loop 2310B;
+    a service's own ``rendering`` becomes loop 2420A when it differs, or on every line when
+    ``header["payer"]["line_rendering"]`` is set.
+
+    Returns (content, owners): owners[i] is the index in `claims` of the claim that segment
+    i + 1 of the transaction set (ST = 1) belongs to, or None for the envelope and headers, so
+    that a validator's finding names the client it is about.
+    """
+    created = header["created"]
+    sender, receiver = clean(header["sender_id"], 15), clean(header["receiver_id"], 15)
+    control = f"{header['control_number']:09d}"
+    envelope = interchange_envelope(
+        "HC",
+        sender,
+        receiver,
+        created,
+        header["control_number"],
+        "005010X222A1",
+        test=header.get("test"),
+    )
     billing, payer = header["billing"], header["payer"]
     body = [
         segment("ST", "837", "0001", "005010X222A1"),
@@ -525,38 +539,14 @@ def build_835(header, claims):
     created = header["created"]
     control = f"{header['control_number']:09d}"
     payer, payee = header["payer"], header["payee"]
-    rows = [
-        segment(
-            "ISA",
-            "00",
-            " " * 10,
-            "00",
-            " " * 10,
-            "ZZ",
-            clean(payer["code"], 15).ljust(15),
-            "ZZ",
-            clean(payee["npi"], 15).ljust(15),
-            created.strftime("%y%m%d"),
-            created.strftime("%H%M"),
-            REPETITION,
-            "00501",
-            control,
-            "0",
-            "P",
-            COMPONENT,
-        ),
-        segment(
-            "GS",
-            "HP",
-            clean(payer["code"]),
-            clean(payee["npi"]),
-            created.strftime("%Y%m%d"),
-            created.strftime("%H%M"),
-            str(header["control_number"]),
-            "X",
-            "005010X221A1",
-        ),
-    ]
+    rows = interchange_envelope(
+        "HP",
+        clean(payer["code"], 15),
+        clean(payee["npi"], 15),
+        created,
+        header["control_number"],
+        "005010X221A1",
+    )
     body = [
         segment("ST", "835", "0001"),
         segment(
