@@ -387,7 +387,12 @@ class TherapyClaim(models.Model):
         client = self.partner_id.sudo()
         attendance = self.attendance_id
         provider = attendance.rendering_provider_id.sudo()
-        rendering = {**_x12_name(provider.name), "npi": provider.therapy_npi}
+        rendering = {
+            **_x12_name(provider.name),
+            "npi": provider.therapy_npi,
+            # PRV*PE in 2310B/2420A: the provider's own specialty, when the practice set it.
+            "taxonomy": provider.therapy_taxonomy_code or "",
+        }
         diagnoses = self._x12_diagnoses()
         # The line's own diagnosis pointers (A = primary), as SV107 numbers into the HI list.
         letters = attendance._diagnosis_pointer_letters()

@@ -2,7 +2,7 @@ import base64
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from ..wizards import x12
@@ -269,3 +269,46 @@ class Test837PRenderingProvider(X12Common):
         last_line = max(i for i, seg in enumerate(segments) if seg.startswith("LX*"))
         self.assertEqual(segments[last_line + 3], "NM1*82*1*SAM*SHARED****XX*1003000001")
         self.assertEqual(len(owners), len(segments) - 4, "every segment has its owner")
+
+
+@tagged("post_install", "-at_install")
+class Test837PProviderTaxonomy(X12Common):
+    """PRV*PE: the rendering provider's own taxonomy, next to their NPI; the billing provider's
+    PRV*BI stays the practice's."""
+
+    @staticmethod
+    def _segments(interchange):
+        return [line.rstrip("~") for line in interchange.split("\n") if line]
+
+    def test_rendering_provider_taxonomy_in_2310b_and_2420a(self):
+        self.provider.therapy_taxonomy_code = "1041C0700X"
+        self.aetna.with_user(self.manager).therapy_line_rendering = True
+        interchanges = self._interchanges(self._export())
+        self.assertEqual(len(interchanges), 2)
+        for interchange in interchanges:
+            self.assertEqual(x12.validate(interchange), [], "pyx12 accepts PRV*PE")
+            segments = self._segments(interchange)
+            self.assertIn("PRV*BI*PXC*101YM0800X", segments, "the billing provider: the practice")
+            self.assertEqual(segments.count("PRV*BI*PXC*101YM0800X"), 1)
+            for index, seg in enumerate(segments):
+                if seg.startswith("NM1*82*"):
+                    self.assertEqual(segments[index + 1], "PRV*PE*PXC*1041C0700X")
+            self.assertEqual(
+                interchange.count("PRV*PE*PXC*1041C0700X~"), interchange.count("NM1*82*")
+            )
+        aetna = next(i for i in interchanges if "*PI*60054~" in i)
+        self.assertEqual(
+            aetna.count("PRV*PE*"), aetna.count("CLM*") + aetna.count("SV1*"), "2310B and 2420A"
+        )
+
+    def test_no_taxonomy_no_prv(self):
+        for interchange in self._interchanges(self._export()):
+            self.assertNotIn("PRV*PE*", interchange)
+            self.assertEqual(x12.validate(interchange), [])
+
+    def test_taxonomy_format_is_checked(self):
+        for code in ("101YM0800", "101ym0800x", "1O1YM0800X", "101YM0800XX"):
+            with self.assertRefused(ValidationError, "is not a taxonomy code"):
+                self.provider.therapy_taxonomy_code = code
+        self.provider.therapy_taxonomy_code = "101YM0800X"
+        self.assertEqual(self.provider.therapy_taxonomy_code, "101YM0800X")
