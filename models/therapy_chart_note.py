@@ -9,8 +9,10 @@ from .therapy_chart_note_chain import (
     HASHED_SESSION_FIELDS,
     INTEGRITY_FIELDS,
     INTEGRITY_HASH_VERSION,
-    integrity_digest,
+    KEYED_SCHEME,
+    integrity_key,
     integrity_value,
+    integrity_verdict,
 )
 
 # What may still be written on a locked note: new addenda, and what the chatter keeps about it.
@@ -163,13 +165,32 @@ class TherapyChartNote(models.Model):
         string="Signature Hash",
         readonly=True,
         copy=False,
-        help="SHA-256 of the previous entry's hash and of what was signed: the note's text, the "
+        help="HMAC-SHA256 under the server's integrity key (SHA-256 alone when the server had "
+        "none) of the previous entry's hash and of what was signed: the note's text, the "
         "signer and time, the session facts and the client's attendance. Written once.",
+    )
+    integrity_scheme = fields.Char(
+        string="Hash Scheme",
+        readonly=True,
+        copy=False,
+        help="How the hash was computed: with the server's integrity key (hmac-sha256 and the "
+        "key's fingerprint, never the key) or without (sha256, or empty for notes signed before "
+        "keys existed).",
     )
     hash_verified = fields.Boolean(
         string="Unchanged Since Signed",
         compute="_compute_hash_verified",
         help="The note still matches the hash taken when it was signed.",
+    )
+    hash_status = fields.Selection(
+        [
+            ("verified", "Unchanged since signed"),
+            ("changed", "Does not match its hash"),
+            ("unverifiable", "Cannot be verified on this server (integrity key missing or other)"),
+        ],
+        compute="_compute_hash_verified",
+        help="Whether the note still matches its hash, checked with this server's integrity "
+        "key; a note hashed with a key this server does not have cannot be verified here.",
     )
     addendum_ids = fields.One2many("therapy.chart.note.addendum", "note_id", string="Addenda")
 
@@ -201,6 +222,7 @@ class TherapyChartNote(models.Model):
         "content_hash",
         "integrity_sequence",
         "integrity_previous_hash",
+        "integrity_scheme",
         "state",
         "body",
         "signed_by_id",
@@ -208,15 +230,31 @@ class TherapyChartNote(models.Model):
     )
     def _compute_hash_verified(self):
         """Whether the note and the facts it vouches for still match the hash taken at
-        signature (the report also checks the links between notes)."""
+        signature, with this server's integrity key (the report also checks the links between
+        notes)."""
+        key = integrity_key()
         for note in self:
-            note.hash_verified = bool(note.content_hash) and (
-                integrity_digest(
+            status = False
+            if note.content_hash:
+                verdict = integrity_verdict(
+                    note.integrity_scheme,
                     note.integrity_previous_hash,
                     note.sudo()._therapy_integrity_payload(note.integrity_sequence),
+                    note.content_hash,
+                    key,
                 )
-                == note.content_hash
-            )
+                status = {
+                    "verified": "verified",
+                    "no_key": "unverifiable",
+                    "other_key": "unverifiable",
+                }.get(verdict, "changed")
+            note.hash_status = status
+            note.hash_verified = status == "verified"
+
+    def _therapy_hash_is_keyed(self):
+        """Whether the note's hash was computed with the server's integrity key."""
+        self.ensure_one()
+        return (self.integrity_scheme or "").startswith(f"{KEYED_SCHEME}:")
 
     @api.depends("partner_id", "session_start")
     def _compute_display_name(self):

@@ -38,8 +38,15 @@ class TherapyChartNoteAddendum(models.Model):
         string="Signature Hash",
         readonly=True,
         copy=False,
-        help="SHA-256 of the previous entry's hash and of the addendum: its text, author, date "
-        "and the hash of the note it amends. Written once.",
+        help="HMAC-SHA256 under the server's integrity key (SHA-256 alone when the server had "
+        "none) of the previous entry's hash and of the addendum: its text, author, date and the "
+        "hash of the note it amends. Written once.",
+    )
+    integrity_scheme = fields.Char(
+        string="Hash Scheme",
+        readonly=True,
+        copy=False,
+        help="How the hash was computed: with the server's integrity key or without.",
     )
 
     _company_integrity_sequence_uniq = models.UniqueIndex(

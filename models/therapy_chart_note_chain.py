@@ -1,3 +1,4 @@
+import hmac
 import json
 from hashlib import sha256
 
@@ -5,7 +6,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, LockError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, config
 
 # The version of what an entry's hash covers; it is part of every hashed payload. Changing the
 # fields below changes every hash: do it only with a new version, verified by its own rules.
@@ -41,7 +42,23 @@ HASHED_MODELS = (
     "calendar.event",
 )
 # Written once, when a note is signed or an addendum saved, by the chain itself.
-INTEGRITY_FIELDS = ("integrity_sequence", "integrity_previous_hash", "content_hash")
+INTEGRITY_FIELDS = (
+    "integrity_sequence",
+    "integrity_previous_hash",
+    "content_hash",
+    "integrity_scheme",
+)
+# The secret that keys the hashes: an option of the server's configuration file (odoo.conf),
+# never stored in the database, so that someone who can only write to the database cannot
+# compute a hash that verifies.
+INTEGRITY_KEY_OPTION = "group_therapy_integrity_key"
+# Shorter keys can be guessed from a hash and the record it covers.
+INTEGRITY_KEY_MIN_LENGTH = 32
+# How an entry was hashed: SHA-256 alone (no key was configured when it was written; also the
+# entries written before keys existed, whose scheme is empty), or HMAC-SHA256 with the key
+# named by its fingerprint ("hmac-sha256:<fingerprint>").
+UNKEYED_SCHEME = "sha256"
+KEYED_SCHEME = "hmac-sha256"
 # How many chain entries the verification reads at a time (memory stays flat on big charts).
 VERIFY_BATCH_SIZE = 1000
 
@@ -68,10 +85,51 @@ def integrity_value(record, fname):
     return str(value) if value else None
 
 
-def integrity_digest(previous_hash, payload):
-    """SHA-256 of the previous entry's hash followed by this entry's canonical JSON."""
+def integrity_key():
+    """The integrity key of this server's configuration, or None when it has none."""
+    key = str(config.get(INTEGRITY_KEY_OPTION) or "").strip()
+    return key or None
+
+
+def integrity_key_fingerprint(key):
+    """A short name of a key, stored with each entry it hashed: it tells which key verifies
+    the entry, and reveals nothing of the key."""
+    return hmac.new(key.encode(), b"group_therapy integrity key fingerprint", sha256).hexdigest()[
+        :12
+    ]
+
+
+def integrity_scheme(key):
+    """The scheme an entry written with ``key`` (or without, for None) records."""
+    return f"{KEYED_SCHEME}:{integrity_key_fingerprint(key)}" if key else UNKEYED_SCHEME
+
+
+def integrity_digest(previous_hash, payload, key=None):
+    """The previous entry's hash followed by this entry's canonical JSON, hashed with
+    HMAC-SHA256 under ``key``, or with SHA-256 alone when there is no key."""
     record = json.dumps(payload, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-    return sha256(((previous_hash or "") + record).encode()).hexdigest()
+    message = ((previous_hash or "") + record).encode()
+    if key:
+        return hmac.new(key.encode(), message, sha256).hexdigest()
+    return sha256(message).hexdigest()
+
+
+def integrity_verdict(scheme, previous_hash, payload, stored_hash, key):
+    """Whether a stored entry still matches its hash, under the scheme it records and this
+    server's key: ``verified``, ``changed``, ``no_key`` (hashed with a key and this server has
+    none), ``other_key`` (hashed with a key this server does not have) or ``unknown_scheme``."""
+    scheme = scheme or UNKEYED_SCHEME
+    if scheme == UNKEYED_SCHEME:
+        digest = integrity_digest(previous_hash, payload)
+    elif scheme.startswith(f"{KEYED_SCHEME}:"):
+        if not key:
+            return "no_key"
+        if scheme != integrity_scheme(key):
+            return "other_key"
+        digest = integrity_digest(previous_hash, payload, key)
+    else:
+        return "unknown_scheme"
+    return "verified" if hmac.compare_digest(digest, stored_hash or "") else "changed"
 
 
 class TherapyChartNoteChain(models.Model):
@@ -91,7 +149,13 @@ class TherapyChartNoteChain(models.Model):
     _order = "company_id"
     # Administrators read it (and its activities); nobody else.
     _mail_post_access = "read"
-    _therapy_server_owned_fields = ("company_id", "last_sequence", "last_hash", "reported_breaks")
+    _therapy_server_owned_fields = (
+        "company_id",
+        "last_sequence",
+        "last_hash",
+        "last_scheme",
+        "reported_breaks",
+    )
 
     # Every company has one from its creation: a company that can be deleted (it has no group,
     # hence no signed note) takes its empty chain with it.
@@ -105,10 +169,14 @@ class TherapyChartNoteChain(models.Model):
         help="The hash of the newest entry: write it down (or keep the verification report) "
         "to prove later that the chain has not been rewritten since.",
     )
+    last_scheme = fields.Char(
+        string="Newest Hash Scheme",
+        readonly=True,
+        help="How the newest entry was hashed: with the server's integrity key or without.",
+    )
     reported_breaks = fields.Json(
         readonly=True, help="The breaks the daily verification has already reported."
     )
-
     _company_uniq = models.Constraint(
         "UNIQUE(company_id)", "A company has one chain of signed chart notes."
     )
@@ -131,6 +199,8 @@ class TherapyChartNoteChain(models.Model):
         records.env.flush_all()
         for company, company_records in records.sudo().grouped("company_id").items():
             chain = self._therapy_lock_for(company)
+            key = chain._therapy_signing_key()
+            scheme = integrity_scheme(key)
             sequence = chain.last_sequence
             previous_hash = chain.last_hash or ""
             # What the database holds (written above, or committed by others before the lock).
@@ -139,16 +209,19 @@ class TherapyChartNoteChain(models.Model):
             for record in company_records:
                 sequence += 1
                 payload = record._therapy_integrity_payload(sequence)
-                digest = integrity_digest(previous_hash, payload)
+                digest = integrity_digest(previous_hash, payload, key)
                 record._therapy_server_write(
                     {
                         "integrity_sequence": sequence,
                         "integrity_previous_hash": previous_hash or False,
                         "content_hash": digest,
+                        "integrity_scheme": scheme,
                     }
                 )
                 previous_hash = digest
-            chain._therapy_server_write({"last_sequence": sequence, "last_hash": previous_hash})
+            chain._therapy_server_write(
+                {"last_sequence": sequence, "last_hash": previous_hash, "last_scheme": scheme}
+            )
         records.env.flush_all()
 
     def init(self):
@@ -198,6 +271,35 @@ class TherapyChartNoteChain(models.Model):
         chain.invalidate_recordset()
         return chain
 
+    def _therapy_signing_key(self):
+        """The key the chain's next entries are hashed with (None: no key configured).
+
+        Once entries were hashed with a key, signing without one is refused: those entries
+        would be weaker than the ones before them, and the verification would report them.
+        """
+        key = integrity_key()
+        if key and len(key) < INTEGRITY_KEY_MIN_LENGTH:
+            raise UserError(
+                self.env._(
+                    "The server's chart note integrity key (%(option)s) is shorter than "
+                    "%(length)s characters, which is too easy to guess. Ask the administrator of "
+                    "the server to set a longer random key: nothing was signed.",
+                    option=INTEGRITY_KEY_OPTION,
+                    length=INTEGRITY_KEY_MIN_LENGTH,
+                )
+            )
+        if not key and (self.last_scheme or "").startswith(KEYED_SCHEME):
+            raise UserError(
+                self.env._(
+                    "The chart notes of %(company)s are signed with the server's integrity key, "
+                    "and this server has none configured (%(option)s). Ask the administrator of "
+                    "the server to configure the key again: nothing was signed.",
+                    company=self.company_id.display_name,
+                    option=INTEGRITY_KEY_OPTION,
+                )
+            )
+        return key
+
     # ------------------------------------------------------------------
     # Verifying
     # ------------------------------------------------------------------
@@ -233,49 +335,178 @@ class TherapyChartNoteChain(models.Model):
         to the one before it, none is missing and none was signed outside the chain.
 
         Returns one dict per company: ``company``, ``status`` (``verified`` / ``broken`` /
-        ``empty``), ``count``, ``first`` and ``last`` (entries: ``sequence``, ``label``,
-        ``hash``), ``problems`` (``sequence``, ``label``, ``reason``, ``key``) in chain order,
-        and ``first_break`` (the first problem, or None).
+        ``unverifiable`` / ``empty``), ``count``, ``first`` and ``last`` (entries: ``sequence``,
+        ``label``, ``hash``), ``problems`` (``sequence``, ``label``, ``reason``, ``key``) in chain
+        order, ``first_break`` (the first problem, or None), ``schemes`` (how the entries are
+        hashed, see ``_therapy_scheme_summary``), ``unverifiable`` (the schemes whose entries
+        this server cannot verify, with the reason) and ``key_fingerprint`` (this server's key,
+        or None).
         """
         self._therapy_check_access_verify()
         return [self._therapy_check_company(company) for company in companies]
 
     @api.model
     def _therapy_check_company(self, company):
-        """One company's verification (see ``_therapy_check_integrity``), reading the chain in
-        batches, in chain order, with the previous entry's stored hash as each one's link."""
-        Note = self.env["therapy.chart.note"].sudo()
-        Addendum = self.env["therapy.chart.note.addendum"].sudo()
+        """One company's full verification (see ``_therapy_check_integrity``)."""
         chain = self.sudo().search([("company_id", "=", company.id)])
         self.env.flush_all()
+        key = integrity_key()
+        schemes = self._therapy_scheme_summary(company, key)
+        walk = self._therapy_walk(company, key, schemes, after=0)
+        problems = [
+            *walk["problems"],
+            *self._therapy_end_problems(chain, walk),
+            *self._therapy_outside_problems(company),
+        ]
+        unverifiable = [scheme for scheme in schemes if scheme["unverifiable"]]
+        if problems:
+            status = "broken"
+        elif unverifiable:
+            status = "unverifiable"
+        elif walk["count"]:
+            status = "verified"
+        else:
+            status = "empty"
+        return {
+            "company": company,
+            "status": status,
+            "count": walk["count"],
+            "first": walk["first"],
+            "last": walk["last"],
+            "chain_end": chain.last_sequence if chain else 0,
+            "problems": problems,
+            "first_break": problems[0] if problems else None,
+            "schemes": schemes,
+            "unverifiable": unverifiable,
+            "key_fingerprint": integrity_key_fingerprint(key) if key else None,
+        }
+
+    @api.model
+    def _therapy_entries_query(self, company, condition):
+        """Every chain entry of the company (notes and addenda) as (kind, id, seq,
+        previous_hash, hash, scheme, signed), filtered by ``condition`` on ``seq``."""
+        return SQL(
+            """
+            SELECT kind, id, seq, previous_hash, hash, scheme, signed FROM (
+                SELECT 'note' AS kind, id, integrity_sequence AS seq,
+                       integrity_previous_hash AS previous_hash, content_hash AS hash,
+                       integrity_scheme AS scheme, signed_on AS signed
+                  FROM therapy_chart_note
+                 WHERE company_id = %(company)s AND integrity_sequence IS NOT NULL
+                UNION ALL
+                SELECT 'addendum', id, integrity_sequence, integrity_previous_hash,
+                       content_hash, integrity_scheme, date
+                  FROM therapy_chart_note_addendum
+                 WHERE company_id = %(company)s AND integrity_sequence IS NOT NULL
+            ) AS entry
+            WHERE %(condition)s
+            """,
+            company=company.id,
+            condition=condition,
+        )
+
+    @api.model
+    def _therapy_scheme_summary(self, company, key):
+        """How the company's entries are hashed, one dict per scheme in chain order:
+        ``scheme``, ``keyed``, ``fingerprint``, ``count``, ``first`` and ``last`` (entry
+        numbers), ``signed_until`` (when the newest of them was signed), ``current`` (hashed
+        with this server's key), ``unverifiable`` (``no_key`` / ``other_key``, or False) and
+        ``reason`` (why they cannot be verified)."""
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT COALESCE(scheme, %(unkeyed)s), count(*), min(seq), max(seq), max(signed) "
+                "FROM (%(entries)s) AS chained GROUP BY 1 ORDER BY 3",
+                unkeyed=UNKEYED_SCHEME,
+                entries=self._therapy_entries_query(company, SQL("TRUE")),
+            )
+        )
+        current = integrity_scheme(key) if key else None
+        summary = []
+        for scheme, count, first, last, signed_until in rows:
+            keyed = scheme.startswith(f"{KEYED_SCHEME}:")
+            unverifiable = False
+            if keyed and not key:
+                unverifiable = "no_key"
+            elif keyed and scheme != current:
+                unverifiable = "other_key"
+            summary.append(
+                {
+                    "scheme": scheme,
+                    "keyed": keyed,
+                    "fingerprint": scheme.partition(":")[2] if keyed else None,
+                    "count": count,
+                    "first": first,
+                    "last": last,
+                    "signed_until": signed_until,
+                    "current": scheme == current,
+                    "unverifiable": unverifiable,
+                    "reason": self._therapy_unverifiable_reason(
+                        unverifiable, scheme.partition(":")[2], key
+                    )
+                    if unverifiable
+                    else "",
+                }
+            )
+        return summary
+
+    def _therapy_unverifiable_reason(self, verdict, fingerprint, key):
+        """Why entries hashed with a key cannot be verified on this server."""
+        if verdict == "no_key":
+            return self.env._(
+                "they cannot be verified: they were hashed with the integrity key %(fingerprint)s, "
+                "and the integrity key is not configured on this server (%(option)s)",
+                fingerprint=fingerprint,
+                option=INTEGRITY_KEY_OPTION,
+            )
+        return self.env._(
+            "they cannot be verified: they were hashed with the integrity key %(fingerprint)s, "
+            "and the integrity key configured on this server differs (%(current)s)",
+            fingerprint=fingerprint,
+            current=integrity_key_fingerprint(key),
+        )
+
+    @api.model
+    def _therapy_entry_at_or_before(self, company, sequence):
+        """(number, hash) of the company's newest entry numbered ``sequence`` or less: where a
+        verification that starts after ``sequence`` takes its first link from."""
+        if sequence <= 0:
+            return 0, ""
+        rows = self.env.execute_query(
+            SQL(
+                "%s ORDER BY seq DESC LIMIT 1",
+                self._therapy_entries_query(company, SQL("seq <= %s", sequence)),
+            )
+        )
+        return (rows[0][2], rows[0][4] or "") if rows else (0, "")
+
+    @api.model
+    def _therapy_walk(self, company, key, schemes, after, upto=None):
+        """Verify the company's entries numbered after ``after`` (up to ``upto``, or to the
+        end), in chain order and in batches, each against its hash and its link to the entry
+        before it (the entry before the first one read is looked up).
+
+        Returns ``problems``, ``count``, ``first``, ``last`` (entries), ``expected`` (the
+        number the next entry should have) and ``previous_hash`` (the last entry's hash).
+        """
+        Note = self.env["therapy.chart.note"].sudo()
+        Addendum = self.env["therapy.chart.note.addendum"].sudo()
+        # Entries after the first one hashed with a key must be hashed with a key too.
+        first_keyed = min((scheme["first"] for scheme in schemes if scheme["keyed"]), default=None)
+        start, previous_hash = self._therapy_entry_at_or_before(company, after)
+        expected = start + 1
         problems = []
         count = 0
         first = last = None
-        expected = 1
-        previous_hash = ""
-        after = 0
+        after = start
         while True:
+            condition = SQL("seq > %s", after)
+            if upto is not None:
+                condition = SQL("%s AND seq <= %s", condition, upto)
             rows = self.env.execute_query(
                 SQL(
-                    """
-                    SELECT kind, id, seq, previous_hash, hash FROM (
-                        SELECT 'note' AS kind, id, integrity_sequence AS seq,
-                               integrity_previous_hash AS previous_hash, content_hash AS hash
-                          FROM therapy_chart_note
-                         WHERE company_id = %(company)s AND integrity_sequence IS NOT NULL
-                        UNION ALL
-                        SELECT 'addendum', id, integrity_sequence, integrity_previous_hash,
-                               content_hash
-                          FROM therapy_chart_note_addendum
-                         WHERE company_id = %(company)s AND integrity_sequence IS NOT NULL
-                    ) AS entry
-                    WHERE seq > %(after)s
-                    ORDER BY seq, kind, id
-                    LIMIT %(limit)s
-                    """,
-                    company=company.id,
-                    after=after,
-                    limit=VERIFY_BATCH_SIZE,
+                    "%s ORDER BY seq, kind, id LIMIT %s",
+                    self._therapy_entries_query(company, condition),
+                    VERIFY_BATCH_SIZE,
                 )
             )
             if not rows:
@@ -286,7 +517,7 @@ class TherapyChartNoteChain(models.Model):
             addenda = Addendum.browse(row[1] for row in rows if row[0] == "addendum")
             records = {("note", note.id): note for note in notes}
             records.update({("addendum", addendum.id): addendum for addendum in addenda})
-            for kind, record_id, sequence, stored_previous, stored_hash in rows:
+            for kind, record_id, sequence, stored_previous, stored_hash, scheme, _signed in rows:
                 record = records[kind, record_id]
                 entry = {
                     "sequence": sequence,
@@ -300,14 +531,14 @@ class TherapyChartNoteChain(models.Model):
                 if sequence < expected:
                     reasons.append(
                         (
-                            "duplicate",
+                            f"{kind}:{record_id}:{sequence}:duplicate",
                             self.env._("it has the same number as the entry before it"),
                         )
                     )
                 elif sequence > expected:
                     reasons.append(
                         (
-                            "missing",
+                            f"{kind}:{record_id}:{sequence}:missing",
                             self.env._(
                                 "the entries numbered %(first)s to %(last)s before it are "
                                 "missing (deleted or moved)",
@@ -319,53 +550,111 @@ class TherapyChartNoteChain(models.Model):
                 elif (stored_previous or "") != previous_hash:
                     reasons.append(
                         (
-                            "link",
+                            f"{kind}:{record_id}:{sequence}:link",
                             self.env._(
                                 "its link to the entry before it no longer matches (that entry "
                                 "was changed or replaced)"
                             ),
                         )
                     )
-                payload = record._therapy_integrity_payload(sequence)
-                if integrity_digest(stored_previous, payload) != stored_hash:
-                    reasons.append(("changed", self._therapy_changed_reason(kind)))
-                for key, reason in reasons:
+                keyed = (scheme or "").startswith(f"{KEYED_SCHEME}:")
+                if not keyed and first_keyed is not None and sequence > first_keyed:
+                    reasons.append(
+                        (
+                            f"{kind}:{record_id}:{sequence}:unkeyed",
+                            self.env._(
+                                "it is hashed without the integrity key although the entries "
+                                "before it are hashed with it: it may have been rewritten by "
+                                "someone who does not have the key"
+                            ),
+                        )
+                    )
+                verdict = integrity_verdict(
+                    scheme,
+                    stored_previous,
+                    record._therapy_integrity_payload(sequence),
+                    stored_hash,
+                    key,
+                )
+                if verdict == "changed":
+                    reasons.append(
+                        (
+                            f"{kind}:{record_id}:{sequence}:changed",
+                            self._therapy_changed_reason(kind),
+                        )
+                    )
+                elif verdict == "unknown_scheme":
+                    reasons.append(
+                        (
+                            f"{kind}:{record_id}:{sequence}:scheme",
+                            self.env._(
+                                "the way its hash was computed is unknown (changed by hand)"
+                            ),
+                        )
+                    )
+                # Entries hashed with a key this server lacks are counted in the summary of
+                # schemes, as entries that cannot be verified here, not as changed ones.
+                for problem_key, reason in reasons:
                     problems.append(
                         {
                             "sequence": sequence,
                             "label": entry["label"],
                             "reason": reason,
-                            "key": f"{kind}:{record_id}:{sequence}:{key}",
+                            "key": problem_key,
+                            "at": sequence,
                         }
                     )
                 previous_hash = stored_hash or ""
                 expected = max(expected, sequence + 1)
             after = rows[-1][2]
-        if chain and (
-            chain.last_sequence != expected - 1 or (chain.last_hash or "") != previous_hash
+        return {
+            "problems": problems,
+            "count": count,
+            "first": first,
+            "last": last,
+            "expected": expected,
+            "previous_hash": previous_hash,
+        }
+
+    def _therapy_end_problems(self, chain, walk):
+        """The end of the chain recorded on the company's row against the newest entry read
+        by a walk that went to the end of the chain."""
+        expected = walk["expected"]
+        if not chain or (
+            chain.last_sequence == expected - 1 and (chain.last_hash or "") == walk["previous_hash"]
         ):
-            if chain.last_sequence >= expected:
-                reason = self.env._(
-                    "the newest entries, numbered %(first)s to %(last)s, are missing (deleted or "
-                    "moved)",
-                    first=expected,
-                    last=chain.last_sequence,
-                )
-            else:
-                reason = self.env._(
-                    "the end of the chain recorded for the company (entry %(sequence)s) does not "
-                    "match its newest entry",
-                    sequence=chain.last_sequence,
-                )
-            problems.append(
-                {
-                    "sequence": chain.last_sequence,
-                    "label": self.env._("End of the chain"),
-                    "reason": reason,
-                    "key": f"head:{chain.last_sequence}:{expected - 1}",
-                }
+            return []
+        if chain.last_sequence >= expected:
+            key = f"head:{chain.last_sequence}:{expected - 1}"
+            reason = self.env._(
+                "the newest entries, numbered %(first)s to %(last)s, are missing (deleted or "
+                "moved)",
+                first=expected,
+                last=chain.last_sequence,
             )
-        # Signed without a place in the chain: flipped to signed, or taken out of it, by hand.
+        else:
+            key = f"head:{chain.last_sequence}:{expected - 1}"
+            reason = self.env._(
+                "the end of the chain recorded for the company (entry %(sequence)s) does not "
+                "match its newest entry",
+                sequence=chain.last_sequence,
+            )
+        return [
+            {
+                "sequence": chain.last_sequence,
+                "label": self.env._("End of the chain"),
+                "reason": reason,
+                "key": key,
+                "at": None,
+            }
+        ]
+
+    @api.model
+    def _therapy_outside_problems(self, company):
+        """Signed without a place in the chain: flipped to signed, or taken out of it, by
+        hand."""
+        Note = self.env["therapy.chart.note"].sudo()
+        Addendum = self.env["therapy.chart.note.addendum"].sudo()
         outside = Note.search(
             [
                 ("company_id", "=", company.id),
@@ -377,31 +666,16 @@ class TherapyChartNoteChain(models.Model):
         outside_addenda = Addendum.search(
             [("company_id", "=", company.id), ("integrity_sequence", "=", False)], order="id"
         )
-        for record in [*outside, *outside_addenda]:
-            problems.append(
-                {
-                    "sequence": 0,
-                    "label": record._therapy_integrity_label(),
-                    "reason": self.env._("it is signed but has no place in the chain"),
-                    "key": f"{record._name}:{record.id}:outside",
-                }
-            )
-        if problems:
-            status = "broken"
-        elif count:
-            status = "verified"
-        else:
-            status = "empty"
-        return {
-            "company": company,
-            "status": status,
-            "count": count,
-            "first": first,
-            "last": last,
-            "chain_end": chain.last_sequence if chain else 0,
-            "problems": problems,
-            "first_break": problems[0] if problems else None,
-        }
+        return [
+            {
+                "sequence": 0,
+                "label": record._therapy_integrity_label(),
+                "reason": self.env._("it is signed but has no place in the chain"),
+                "key": f"{record._name}:{record.id}:outside",
+                "at": None,
+            }
+            for record in [*outside, *outside_addenda]
+        ]
 
     def _therapy_changed_reason(self, kind):
         """What a hash that no longer matches means, for a note or an addendum."""
@@ -419,17 +693,27 @@ class TherapyChartNoteChain(models.Model):
 
     @api.model
     def _cron_verify_integrity(self):
-        """Verify every company's chain; tell the administrators about each new break once."""
+        """Verify every company's chain; tell the administrators about each new break once,
+        and about entries this server cannot verify (its integrity key is missing or another)."""
         admin = self.env.ref("group_therapy.group_therapy_manager")
         # Every company has its chain row (made with the company, or by the install).
         for company in self.sudo().search([("company_id", "!=", False)]).company_id:
             result = self.sudo()._therapy_check_company(company)
-            if result["status"] != "broken":
+            if result["status"] not in ("broken", "unverifiable"):
                 continue
             chain = self.sudo()._therapy_chain_row(company)
             reported = set(chain.reported_breaks or [])
-            new = [problem for problem in result["problems"] if problem["key"] not in reported]
-            if new:
+            found = [problem["key"] for problem in result["problems"]]
+            found += [self._therapy_unverifiable_key(scheme) for scheme in result["unverifiable"]]
+            new_problems = [
+                problem for problem in result["problems"] if problem["key"] not in reported
+            ]
+            new_unverifiable = [
+                scheme
+                for scheme in result["unverifiable"]
+                if self._therapy_unverifiable_key(scheme) not in reported
+            ]
+            if new_problems or new_unverifiable:
                 users = admin.sudo().all_user_ids.filtered(
                     lambda user, company=company: user.active
                     and not user.share
@@ -439,17 +723,15 @@ class TherapyChartNoteChain(models.Model):
                     chain.activity_schedule(
                         "group_therapy.mail_activity_type_chart_note_integrity",
                         user_id=user.id,
-                        summary=self.env._(
-                            "%(count)s chart note records of %(company)s no longer match their "
-                            "signature",
-                            count=len(new),
-                            company=company.display_name,
-                        ),
-                        note=self._therapy_break_note(new),
+                        summary=self._therapy_break_summary(company, new_problems),
+                        note=self._therapy_break_note(new_problems, new_unverifiable),
                     )
-            chain._therapy_server_write(
-                {"reported_breaks": sorted(problem["key"] for problem in result["problems"])}
-            )
+            chain._therapy_server_write({"reported_breaks": sorted(found)})
+
+    @api.model
+    def _therapy_unverifiable_key(self, scheme):
+        """How the daily verification remembers it reported entries it cannot verify."""
+        return f"unverifiable:{scheme['scheme']}:{scheme['unverifiable']}"
 
     @api.model
     def _therapy_chain_row(self, company):
@@ -458,7 +740,21 @@ class TherapyChartNoteChain(models.Model):
         return chain or self.sudo()._therapy_server_create([{"company_id": company.id}])
 
     @api.model
-    def _therapy_break_note(self, problems):
+    def _therapy_break_summary(self, company, problems):
+        """The activity's title."""
+        if problems:
+            return self.env._(
+                "%(count)s chart note records of %(company)s no longer match their signature",
+                count=len(problems),
+                company=company.display_name,
+            )
+        return self.env._(
+            "Chart notes of %(company)s cannot be verified on this server",
+            company=company.display_name,
+        )
+
+    @api.model
+    def _therapy_break_note(self, problems, unverifiable=()):
         """The activity's text: which records broke and how, never what a note says."""
         items = Markup("").join(
             Markup("<li>%s</li>")
@@ -469,11 +765,21 @@ class TherapyChartNoteChain(models.Model):
             )
             for problem in problems
         )
+        items += Markup("").join(
+            Markup("<li>%s</li>")
+            % self.env._(
+                "Entries %(first)s to %(last)s: %(reason)s",
+                first=scheme["first"],
+                last=scheme["last"],
+                reason=scheme["reason"],
+            )
+            for scheme in unverifiable
+        )
         return Markup("<p>%s</p><ul>%s</ul><p>%s</p>") % (
             self.env._("The daily verification of the chart notes' integrity found:"),
             items,
             self.env._(
                 "Run Configuration → Verify Chart Note Integrity for the full report, and "
-                "restore the records from a backup."
+                "restore the records from a backup (or configure the server's integrity key)."
             ),
         )

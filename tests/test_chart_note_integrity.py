@@ -7,21 +7,31 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from ..models.therapy_chart_note_chain import integrity_digest
+from ..models.therapy_chart_note_chain import (
+    integrity_digest,
+    integrity_key_fingerprint,
+    integrity_scheme,
+)
+from .common import integrity_key_configured
 from .test_charting import GROUP_NOTE, ChartingCommon
 
 MIGRATION = pathlib.Path(__file__).parent.parent / "migrations/19.0.1.1.0/post-migrate.py"
+# The integrity key of the server the tests pretend to run on (odoo.conf), and another one.
+KEY = "test-integrity-key-0123456789abcdef0123456789abcdef"
+OTHER_KEY = "another-integrity-key-0123456789abcdef0123456789ab"
 
 
 @tagged("post_install", "-at_install")
 class TestChartNoteIntegrity(ChartingCommon):
     """The chain of signed notes and addenda of one practice (a company of its own, so that its
     chain holds only what the test signed), tampered with behind the ORM as someone with
-    database access would, then verified by the report and the daily cron."""
+    database access would, then verified by the report and the daily cron. The server has an
+    integrity key (KEY) unless a test says otherwise."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.startClassPatcher(integrity_key_configured(KEY))
         cls.practice = cls.env["res.company"].create({"name": "Integrity Practice"})
         for user in (cls.provider, cls.shared_provider, cls.manager, cls.front_desk):
             user.company_ids = [Command.link(cls.practice.id)]
@@ -81,6 +91,12 @@ class TestChartNoteIntegrity(ChartingCommon):
             self.assertEqual(entry.integrity_previous_hash, previous.content_hash)
         for entry in entries:
             self.assertRegex(entry.content_hash, r"^[0-9a-f]{64}$")
+            self.assertEqual(entry.integrity_scheme, integrity_scheme(KEY), "hashed with the key")
+            payload = entry.sudo()._therapy_integrity_payload(entry.integrity_sequence)
+            self.assertEqual(
+                entry.content_hash, integrity_digest(entry.integrity_previous_hash, payload, KEY)
+            )
+            self.assertNotIn(KEY, entry.integrity_scheme)
         self.assertEqual(len({entry.content_hash for entry in entries}), 8)
         chain = self.Chain.search([("company_id", "=", self.practice.id)])
         self.assertEqual((chain.last_sequence, chain.last_hash), (8, self.addendum.content_hash))
@@ -93,6 +109,9 @@ class TestChartNoteIntegrity(ChartingCommon):
         html = self._report_html()
         self.assertIn("still match", html)
         self.assertIn(self.addendum.content_hash, html, "the newest hash, to keep outside")
+        self.assertIn(integrity_key_fingerprint(KEY), html)
+        self.assertIn("this server&#39;s key", html.replace("'", "&#39;"))
+        self.assertNotIn(KEY, html)
         self.assertNotIn("distress tolerance", html, "the report carries no clinical text")
 
     def test_the_hash_covers_the_session_facts_and_the_line(self):
@@ -241,11 +260,12 @@ class TestChartNoteIntegrity(ChartingCommon):
         )
 
     def test_a_rehashed_note_breaks_the_next_link(self):
-        """Someone who changes a note and computes its hash again still breaks the chain."""
+        """Someone who changes a note and computes its hash again, even with the key, still
+        breaks the chain."""
         note = self._entry(3)
         self._sql("UPDATE therapy_chart_note SET body = %s WHERE id = %s", "<p>forged</p>", note.id)
         rehashed = integrity_digest(
-            note.integrity_previous_hash, note.sudo()._therapy_integrity_payload(3)
+            note.integrity_previous_hash, note.sudo()._therapy_integrity_payload(3), KEY
         )
         self._sql(
             "UPDATE therapy_chart_note SET content_hash = %s WHERE id = %s", rehashed, note.id
@@ -266,6 +286,156 @@ class TestChartNoteIntegrity(ChartingCommon):
             [problem["label"] for problem in result["problems"]], [draft._therapy_integrity_label()]
         )
         self.assertIn("no place in the chain", result["first_break"]["reason"])
+
+    # ------------------------------------------------------------------
+    # the integrity key
+
+    def test_a_rehash_without_the_key_is_found(self):
+        """Someone with database access but without the key changes a note and computes its
+        hash again: as it was (keyed), as SHA-256 alone, or rewrites every later entry and the
+        chain's end without the key: each is reported."""
+        note = self._entry(3)
+        payload_before = note.sudo()._therapy_integrity_payload(3)
+        self._sql("UPDATE therapy_chart_note SET body = %s WHERE id = %s", "<p>forged</p>", note.id)
+        payload = note.sudo()._therapy_integrity_payload(3)
+        self.assertNotEqual(payload, payload_before)
+        for guessed_key in (None, "a-guessed-key-0123456789abcdef0123456789"):
+            rehashed = integrity_digest(note.integrity_previous_hash, payload, guessed_key)
+            self._sql(
+                "UPDATE therapy_chart_note SET content_hash = %s WHERE id = %s", rehashed, note.id
+            )
+            with self.subTest(guessed_key=guessed_key):
+                self.assertEqual(note.hash_status, "changed")
+                result = self._verify()
+                self.assertEqual(result["first_break"]["sequence"], 3)
+                self.assertIn("text, its signature", result["first_break"]["reason"])
+        # The whole tail rewritten without the key, from the changed note to the chain's end.
+        previous_hash = note.integrity_previous_hash
+        for entry in self._entries()[2:]:
+            digest = integrity_digest(
+                previous_hash,
+                entry.sudo()._therapy_integrity_payload(entry.integrity_sequence),
+            )
+            self._sql(
+                "UPDATE %s SET content_hash = %s, integrity_previous_hash = %s, "
+                "integrity_scheme = 'sha256' WHERE id = %s",
+                SQL.identifier(entry._table),
+                digest,
+                previous_hash,
+                entry.id,
+            )
+            previous_hash = digest
+        self._sql(
+            "UPDATE therapy_chart_note_chain SET last_hash = %s, last_scheme = 'sha256' "
+            "WHERE company_id = %s",
+            previous_hash,
+            self.practice.id,
+        )
+        result = self._verify()
+        self.assertEqual(result["status"], "broken")
+        self.assertEqual(
+            [problem["sequence"] for problem in result["problems"]], [3, 4, 5, 6, 7, 8]
+        )
+        self.assertTrue(
+            all("without the integrity key" in problem["reason"] for problem in result["problems"])
+        )
+        schemes = [
+            (scheme["first"], scheme["last"], scheme["keyed"]) for scheme in result["schemes"]
+        ]
+        self.assertEqual(schemes, [(1, 2, True), (3, 8, False)])
+
+    def test_keyed_entries_cannot_be_verified_without_the_key(self):
+        with integrity_key_configured(None):
+            result = self._verify()
+            note = self._entry(2)
+            self.assertEqual(note.hash_status, "unverifiable")
+            self.assertFalse(note.hash_verified)
+            html = self._report_html()
+        self.assertEqual((result["status"], result["problems"]), ("unverifiable", []))
+        [scheme] = result["unverifiable"]
+        self.assertEqual((scheme["first"], scheme["last"], scheme["count"]), (1, 8, 8))
+        self.assertIn("the integrity key is not configured on this server", scheme["reason"])
+        self.assertIn("cannot be verified", html)
+        self.assertIn("the integrity key is not configured on this server", html)
+        self.assertNotIn("does not match", html)
+        self.assertNotIn("no longer match", html)
+        with integrity_key_configured(OTHER_KEY):
+            result = self._verify()
+            self.assertEqual(self._entry(2).hash_status, "unverifiable")
+        self.assertEqual((result["status"], result["problems"]), ("unverifiable", []))
+        self.assertIn(
+            "the integrity key configured on this server differs",
+            result["unverifiable"][0]["reason"],
+        )
+        # A text changed meanwhile is found again as soon as the key is back.
+        self._sql(
+            "UPDATE therapy_chart_note SET body = %s WHERE id = %s", "<p>x</p>", self._entry(2).id
+        )
+        with integrity_key_configured(None):
+            self.assertEqual(self._verify()["status"], "unverifiable")
+        self.assertEqual(self._verify()["first_break"]["sequence"], 2)
+
+    def test_signing_without_the_key_after_keyed_entries_is_refused(self):
+        later = self._make_session(self.group, days=-3)
+        later.action_mark_all_attended()
+        self._chart(session=later)
+        notes = later.therapy_chart_note_ids.with_user(self.provider)
+        with integrity_key_configured(None):
+            with self.assertRefused(UserError, "this server has none configured"):
+                notes._sign()
+        with integrity_key_configured("too-short"):
+            with self.assertRefused(UserError, "shorter than 32 characters"):
+                notes._sign()
+        self.assertEqual(set(notes.mapped("state")), {"draft"})
+        # With another key (the key was changed): signed, and older entries name their key.
+        with integrity_key_configured(OTHER_KEY):
+            notes._sign()
+            result = self._verify()
+        self.assertEqual(set(notes.mapped("integrity_scheme")), {integrity_scheme(OTHER_KEY)})
+        self.assertEqual(result["status"], "unverifiable")
+        self.assertEqual(
+            [(scheme["first"], scheme["last"]) for scheme in result["unverifiable"]], [(1, 8)]
+        )
+        self.assertEqual(self._verify()["unverifiable"][0]["first"], 9)
+
+    def test_a_chain_begun_without_a_key_continues_with_one(self):
+        """Entries hashed before the key was configured still verify; later ones use it."""
+        company = self.env["res.company"].create({"name": "Keyless Practice"})
+        for user in (self.manager, self.other_provider):
+            user.company_ids = [Command.link(company.id)]
+        self.other_group.company_id = company
+        self.other_group.member_ids.date_start = self.group.member_ids[0].date_start
+        later = self._make_session(self.other_group, days=-3)
+        later.action_mark_all_attended()
+        self._chart(user=self.other_provider, session=later)
+        note = later.therapy_chart_note_ids.with_user(self.other_provider)
+        with integrity_key_configured(None):
+            note._sign()
+        self.assertEqual(note.integrity_scheme, "sha256")
+        self.assertTrue(note.hash_verified)
+        note.write({"addendum_ids": [Command.create({"body": "<p>Signed with the key.</p>"})]})
+        self.assertEqual(note.addendum_ids.integrity_scheme, integrity_scheme(KEY))
+        result = self._verify_company(company)
+        self.assertEqual((result["status"], result["count"]), ("verified", 2))
+        self.assertEqual(
+            [(scheme["first"], scheme["last"], scheme["keyed"]) for scheme in result["schemes"]],
+            [(1, 1, False), (2, 2, True)],
+        )
+        # Entries signed before keys existed (no scheme recorded) are unkeyed ones.
+        self._sql("UPDATE therapy_chart_note SET integrity_scheme = NULL WHERE id = %s", note.id)
+        self.assertEqual(self._verify_company(company)["status"], "verified")
+
+    def test_cron_reports_entries_it_cannot_verify_once(self):
+        with integrity_key_configured(None):
+            self.Chain._cron_verify_integrity()
+            activities = self._activities()
+            self.assertEqual(len(activities), len(activities.user_id))
+            self.assertIn(self.manager, activities.user_id)
+            activity = activities.filtered(lambda act: act.user_id == self.manager)
+            self.assertIn("cannot be verified", activity.summary)
+            self.assertIn("the integrity key is not configured", str(activity.note))
+            self.Chain._cron_verify_integrity()
+            self.assertEqual(self._activities(), activities, "reported once")
 
     # ------------------------------------------------------------------
     # who verifies

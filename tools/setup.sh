@@ -92,13 +92,23 @@ PY
 # --- present the checkout to Odoo as `group_therapy` -------------------------------------
 mkdir -p "$ADDONS_DIR" "$BUILD_DIR/data"
 ln -sfn "$REPO_DIR" "$ADDONS_DIR/group_therapy"
-cat > "$ODOO_CONF" <<CONF
+# A development key for the chart notes' integrity hashes (README, "The integrity key"), made
+# once per checkout and kept beside its databases' files: `make run`, the tests and the dev
+# loop sign with it. `make clean` deletes it; notes signed with it then cannot be verified.
+integrity_key_file="$BUILD_DIR/integrity.key"
+if [ ! -s "$integrity_key_file" ]; then
+    (umask 077 && "$VPY" -c 'import secrets; print(secrets.token_hex(32))' > "$integrity_key_file")
+fi
+(umask 077 && cat > "$ODOO_CONF" <<CONF
 [options]
 addons_path = $ODOO_PATH/odoo/addons,$ODOO_PATH/addons,$ADDONS_DIR
 data_dir = $BUILD_DIR/data
 http_interface = 127.0.0.1
 http_port = $HTTP_PORT
+group_therapy_integrity_key = $(cat "$integrity_key_file")
 CONF
+)
+chmod 600 "$ODOO_CONF"
 [ -z "$DB_HOST" ] || echo "db_host = $DB_HOST" >> "$ODOO_CONF"
 [ -z "$DB_PORT" ] || echo "db_port = $DB_PORT" >> "$ODOO_CONF"
 [ -z "$DB_USER" ] || echo "db_user = $DB_USER" >> "$ODOO_CONF"
