@@ -9,7 +9,7 @@
     "maintainers": ["group-therapy"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["calendar", "account", "contacts"],
+    "depends": ["calendar", "account", "contacts", "survey"],
     "external_dependencies": {"python": ["pyx12", "simple-icd-10-cm"]},
     "data": [
         "security/group_therapy_security.xml",
@@ -35,6 +35,7 @@
         "views/therapy_era_views.xml",
         "views/therapy_access_log_views.xml",
         "views/therapy_chart_note_chain_views.xml",
+        "views/therapy_measure_result_views.xml",
         "wizards/therapy_charting_wizard_views.xml",
         "wizards/therapy_group_addendum_wizard_views.xml",
         "wizards/therapy_claim_export_wizard_views.xml",
@@ -58,6 +59,7 @@
         "data/ir_cron_data.xml",
         "data/therapy.diagnosis.csv",
         "data/calendar_event_data.xml",
+        "data/survey_measure_data.xml",
     ],
     "demo": [
         "demo/group_therapy_demo.xml",

@@ -28,3 +28,7 @@ from . import therapy_coverage
 from . import therapy_claim
 from . import therapy_era
 from . import ir_actions_report
+from . import survey_survey
+from . import survey_question
+from . import survey_user_input
+from . import therapy_measure_result

@@ -328,6 +328,21 @@ class ResPartner(models.Model):
         self.ensure_one()
         return self.env.ref("group_therapy.therapy_superbill_report_client").report_action(self)
 
+    def action_open_therapy_measures(self):
+        """The client's PHQ-9 and GAD-7 scores over time, as a graph."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "group_therapy.therapy_measure_result_action"
+        )
+        action.update(
+            name=self.env._("Clinical Measures of %(client)s", client=self.display_name),
+            domain=[("partner_id", "=", self.id)],
+            context={"graph_groupbys": ["date:day", "instrument"]},
+            view_mode="graph,list,form",
+            views=[(False, "graph"), (False, "list"), (False, "form")],
+        )
+        return action
+
     def action_open_therapy_groups(self):
         """The groups the client belongs to (current and past)."""
         self.ensure_one()

@@ -39,3 +39,4 @@ from . import test_chart_note_integrity
 from . import test_bad_inputs
 from . import test_claim_export_cells
 from . import test_note_size
+from . import test_measures

@@ -1,0 +1,57 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+# The clinical instruments the addon scores: survey.survey.therapy_instrument.
+THERAPY_INSTRUMENTS = [("phq9", "PHQ-9"), ("gad7", "GAD-7")]
+
+
+class SurveySurvey(models.Model):
+    """The PHQ-9 and GAD-7 are surveys of their own type, ``therapy_measure``.
+
+    Odoo's survey rules give survey officers and administrators the answers of the four
+    standard types only (as hr_recruitment_survey does for recruitment): a client's answers to
+    a clinical measure follow the addon's rules instead, like the rest of the clinical record.
+    """
+
+    _inherit = "survey.survey"
+
+    survey_type = fields.Selection(
+        selection_add=[("therapy_measure", "Clinical Measure")],
+        ondelete={"therapy_measure": "cascade"},
+    )
+    therapy_instrument = fields.Selection(
+        selection=THERAPY_INSTRUMENTS,
+        string="Clinical Instrument",
+        readonly=True,
+        help="The published instrument this survey carries, scored by Group Therapy.",
+    )
+
+    def write(self, vals):
+        """A clinical measure stays one: its answers are clinical data under the addon's rules,
+        which a change of type would hand to every survey officer."""
+        if {"survey_type", "therapy_instrument"} & vals.keys() and not self.env.su:
+            measures = self.filtered(lambda survey: survey.survey_type == "therapy_measure")
+            if measures and (
+                vals.get("survey_type", "therapy_measure") != "therapy_measure"
+                or "therapy_instrument" in vals
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(survey)s is a clinical measure: its type and instrument cannot "
+                        "change. Copy it to make an ordinary survey.",
+                        survey=measures[0].title,
+                    )
+                )
+        return super().write(vals)
+
+    @api.depends("survey_type")
+    @api.depends_context("uid")
+    def _compute_allowed_survey_types(self):
+        """Group Therapy administrators may open the clinical measures' form."""
+        result = super()._compute_allowed_survey_types()
+        if self.env.user.has_group("group_therapy.group_therapy_manager"):
+            for survey in self:
+                survey.allowed_survey_types = (survey.allowed_survey_types or []) + [
+                    "therapy_measure"
+                ]
+        return result

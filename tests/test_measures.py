@@ -1,0 +1,262 @@
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user
+from odoo.tools import mute_logger
+
+from ..models.therapy_measure_result import therapy_severity
+from .common import GroupTherapyCommon
+
+PHQ9_QUESTION_9 = "Thoughts that you would be better off dead"
+
+
+class MeasureCommon(GroupTherapyCommon):
+    """The two instruments, a session tomorrow and a way to answer as a client does."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.phq9 = cls.env.ref("group_therapy.survey_phq9")
+        cls.gad7 = cls.env.ref("group_therapy.survey_gad7")
+        cls.session = cls._make_session(cls.group, days=1)
+        cls.survey_officer = new_test_user(
+            cls.env, "gt_survey_officer", groups="survey.group_survey_user", name="Survey Sue"
+        )
+        cls.survey_manager = new_test_user(
+            cls.env, "gt_survey_manager", groups="survey.group_survey_manager", name="Survey Max"
+        )
+
+    @classmethod
+    def _answer(cls, survey, client, scores, session=None, difficulty=None):
+        """The client's answers, item by item (scores 0-3 in item order), submitted: what the
+        survey's pages do, through the client's token (as superuser)."""
+        user_input = survey.sudo()._create_answer(
+            partner=client,
+            check_attempts=False,
+            therapy_event_id=(session or cls.session).id,
+        )
+        items = survey.sudo().question_ids.filtered("therapy_item").sorted("therapy_item")
+        assert len(items) == len(scores), "one score per item"
+        for question, score in zip(items, scores, strict=True):
+            answer = question.suggested_answer_ids.filtered(lambda a, s=score: a.answer_score == s)
+            user_input._save_lines(question, answer.id)
+        if difficulty:
+            question = survey.sudo().question_ids.filtered(lambda q: not q.therapy_item)
+            user_input._save_lines(
+                question, question.suggested_answer_ids.filtered(lambda a: a.value == difficulty).id
+            )
+        user_input._mark_done()
+        return user_input
+
+    @staticmethod
+    def _scores_for(total, items, last_item_zero=True):
+        """Item scores adding up to ``total`` (the last item kept at 0 when it can be)."""
+        scores = [0] * items
+        room = items - 1 if last_item_zero and total <= 3 * (items - 1) else items
+        for index in range(room):
+            scores[index] = min(3, total - sum(scores))
+        assert sum(scores) == total
+        return scores
+
+    @classmethod
+    def _result(cls, user_input):
+        return cls.env["therapy.measure.result"].search([("user_input_id", "=", user_input.id)])
+
+
+class TestMeasureScoring(MeasureCommon):
+    def test_instruments_as_published(self):
+        for survey, items, bands in ((self.phq9, 9, 5), (self.gad7, 7, 4)):
+            scored = survey.question_ids.filtered("therapy_item")
+            self.assertEqual(len(scored), items)
+            for question in scored:
+                self.assertEqual(
+                    [(a.value, a.answer_score) for a in question.suggested_answer_ids],
+                    [
+                        ("Not at all", 0),
+                        ("Several days", 1),
+                        ("More than half the days", 2),
+                        ("Nearly every day", 3),
+                    ],
+                )
+            self.assertEqual(survey.survey_type, "therapy_measure")
+            self.assertEqual(survey.access_mode, "token", "invited clients only")
+            self.assertEqual(
+                len({therapy_severity(survey.therapy_instrument, s) for s in range(28)} - {False}),
+                bands,
+            )
+        self.assertEqual(len(self.phq9.question_ids), 10, "9 items and the difficulty question")
+        self.assertIn(
+            PHQ9_QUESTION_9, self.phq9.question_ids.filtered(lambda q: q.therapy_item == 9).title
+        )
+
+    def test_severity_band_edges(self):
+        cases = {
+            "phq9": [
+                (0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
+                (14, "moderate"), (15, "moderately_severe"), (19, "moderately_severe"),
+                (20, "severe"), (27, "severe"),
+            ],
+            "gad7": [
+                (0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
+                (14, "moderate"), (15, "severe"), (21, "severe"),
+            ],
+        }  # fmt: skip
+        for instrument, rows in cases.items():
+            for score, band in rows:
+                with self.subTest(instrument=instrument, score=score):
+                    self.assertEqual(therapy_severity(instrument, score), band)
+
+    def test_submitted_answers_are_scored(self):
+        rows = [
+            (self.phq9, 0, "minimal"),
+            (self.phq9, 5, "mild"),
+            (self.phq9, 14, "moderate"),
+            (self.phq9, 15, "moderately_severe"),
+            (self.phq9, 24, "severe"),
+            (self.gad7, 4, "minimal"),
+            (self.gad7, 10, "moderate"),
+            (self.gad7, 21, "severe"),
+        ]
+        for survey, total, band in rows:
+            with self.subTest(survey=survey.title, total=total):
+                items = len(survey.question_ids.filtered("therapy_item"))
+                user_input = self._answer(survey, self.clients[0], self._scores_for(total, items))
+                result = self._result(user_input)
+                self.assertEqual(len(result), 1)
+                self.assertEqual(
+                    (result.score, result.severity, result.partner_id, result.event_id),
+                    (total, band, self.clients[0], self.session),
+                )
+                self.assertEqual(result.instrument, survey.therapy_instrument)
+                self.assertEqual(result.date, fields.Date.context_today(result))
+
+    def test_known_answer_set(self):
+        # 1, 2, 0, 3, 1, 2, 0, 1, 0 = 10: moderate; the difficulty answer is not scored
+        user_input = self._answer(
+            self.phq9,
+            self.clients[1],
+            [1, 2, 0, 3, 1, 2, 0, 1, 0],
+            difficulty="Extremely difficult",
+        )
+        result = self._result(user_input)
+        self.assertEqual((result.score, result.severity, result.item9_score), (10, "moderate", 0))
+        self.assertFalse(result.activity_ids)
+
+    def test_change_since_previous(self):
+        first = self._result(self._answer(self.phq9, self.clients[0], self._scores_for(17, 9)))
+        first.sudo().date = "2026-11-02"
+        second = self._result(self._answer(self.phq9, self.clients[0], self._scores_for(14, 9)))
+        self.assertEqual(second.score_change, -3)
+        self.assertEqual(second.summary, "PHQ-9: 14 (moderate), \N{MINUS SIGN}3 since 2026-11-02")
+        self.assertEqual(first.summary, "PHQ-9: 17 (moderately severe)")
+
+    def test_self_harm_answer_calls_the_providers_today(self):
+        scores = [0, 0, 0, 0, 0, 0, 0, 0, 1]
+        result = self._result(self._answer(self.phq9, self.clients[2], scores))
+        self.assertEqual(result.item9_score, 1)
+        activities = result.activity_ids
+        self.assertEqual(activities.user_id, self.provider | self.shared_provider)
+        for activity in activities:
+            self.assertEqual(
+                activity.date_deadline,
+                fields.Date.context_today(activity.with_context(tz=activity.user_id.tz)),
+            )
+            for answer_text in ("Several days", PHQ9_QUESTION_9, "better off dead"):
+                self.assertNotIn(answer_text, activity.summary)
+                self.assertNotIn(answer_text, str(activity.note))
+        # the provider sees it in their activities and closes it
+        activity = activities.filtered(lambda a: a.user_id == self.provider)
+        activity.with_user(self.provider).action_feedback(feedback="Called, safe.")
+        self.assertNotIn(activity, result.activity_ids, "done")
+
+    def test_officers_following_the_survey_are_not_told(self):
+        self.phq9.sudo().message_subscribe(partner_ids=self.survey_officer.partner_id.ids)
+        user_input = self._answer(self.phq9, self.clients[0], self._scores_for(3, 9))
+        self.assertFalse(
+            self.env["mail.message"].search(
+                [("model", "=", "survey.user_input"), ("res_id", "=", user_input.id)]
+            )
+        )
+
+
+class TestMeasureAccess(MeasureCommon):
+    """Answers and results are read by front desk, administrators and the client's providers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.answers = cls._answer(cls.phq9, cls.clients[0], [1, 1, 1, 1, 1, 1, 1, 1, 0])
+        cls.result = cls._result(cls.answers)
+        cls.portal_user.partner_id = cls.clients[0]
+        # a client of the other provider's group
+        other_session = cls._make_session(cls.other_group, days=1)
+        cls.other_answers = cls._answer(cls.gad7, cls.clients[4], [0] * 7, session=other_session)
+        cls.other_result = cls._result(cls.other_answers)
+
+    def _reads(self, user, records):
+        """Whether ``user`` finds and reads ``records`` (all of them)."""
+        try:
+            with mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"):
+                found = records.with_user(user).search([("id", "in", records.ids)])
+                found.read(["display_name"])
+        except AccessError:
+            return False
+        return found == records
+
+    def test_access_matrix(self):
+        rows = [
+            # (user, reads the client's answers and result, reads the other group's client's)
+            (self.provider, True, False),
+            (self.shared_provider, True, False),
+            (self.other_provider, False, True),
+            (self.front_desk, True, True),
+            (self.manager, True, True),
+            (self.accountant, False, False),
+            (self.survey_officer, False, False),
+            (self.survey_manager, False, False),
+            (self.portal_user, False, False),
+        ]
+        for user, own, other in rows:
+            for label, records, expected in (
+                ("result", self.result, own),
+                ("answers", self.answers, own),
+                ("answer lines", self.answers.user_input_line_ids, own),
+                ("other result", self.other_result, other),
+                ("other answers", self.other_answers, other),
+                ("other answer lines", self.other_answers.user_input_line_ids, other),
+            ):
+                with self.subTest(user=user.login, records=label):
+                    self.assertEqual(self._reads(user, records), expected)
+
+    @mute_logger("odoo.models", "odoo.addons.base.models.ir_rule")
+    def test_nobody_edits_a_result(self):
+        for user in (self.provider, self.front_desk, self.manager):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.result.with_user(user).write({"score": 0})
+
+    @mute_logger("odoo.models", "odoo.addons.base.models.ir_rule")
+    def test_survey_officer_cannot_reach_the_answers(self):
+        # not by the survey's statistics (its results page reads the lines as the user)
+        lines = (
+            self.env["survey.user_input.line"]
+            .with_user(self.survey_officer)
+            .search([("survey_id", "=", self.phq9.id)])
+        )
+        self.assertFalse(lines)
+        # not by turning the measure into an ordinary survey, nor by changing its scores
+        for user in (self.survey_officer, self.survey_manager):
+            with self.subTest(user=user.login):
+                with self.assertRaises(UserError):  # AccessError is one too
+                    self.phq9.with_user(user).write({"survey_type": "survey"})
+                with self.assertRaises(AccessError):
+                    self.phq9.question_ids[:1].suggested_answer_ids[:1].with_user(user).write(
+                        {"answer_score": 3}
+                    )
+        self.assertEqual(self.phq9.survey_type, "therapy_measure")
+
+    @mute_logger("odoo.models", "odoo.addons.base.models.ir_rule")
+    def test_portal_client_reads_no_answers_over_the_orm(self):
+        # the client answers through the private link only (see TestMeasureSending)
+        with self.assertRaises(AccessError):
+            self.env["survey.user_input"].with_user(self.portal_user).search([])
+        with self.assertRaises(AccessError):
+            self.env["therapy.measure.result"].with_user(self.portal_user).search([])
