@@ -287,6 +287,96 @@ class TestChartingWizard(ChartingCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestChartingAutosave(ChartingCommon):
+    """What the provider types is kept as drafts while the dialog stays open (the browser
+    saves the page, then asks for the drafts, a few seconds after typing stops)."""
+
+    def _type(self, wizard, group_note, client_notes=None):
+        """The page as the browser saves it: RPC-style values."""
+        wizard.write(
+            {
+                "group_note": group_note,
+                "line_ids": [
+                    Command.update(line.id, {"note": note})
+                    for line in wizard.line_ids
+                    for client, note in (client_notes or {}).items()
+                    if line.partner_id == client
+                ],
+            }
+        )
+
+    def test_typing_is_kept_while_the_dialog_stays_open(self):
+        wizard = self._open_wizard()
+        self._type(wizard, GROUP_NOTE, {self.clients[1]: "<p>Asked for a referral.</p>"})
+        self.assertTrue(wizard.action_autosave_drafts())
+        notes = self.session.therapy_chart_note_ids
+        self.assertEqual(notes.partner_id, self.attendees)
+        self.assertEqual(set(notes.mapped("state")), {"draft"}, "autosave never signs")
+        self.assertEqual(wizard.step, "write", "the dialog stays on the page being written")
+        self.assertIn("referral", self._note(self.clients[1]).client_note)
+        # Typing on: the same drafts follow the text.
+        self._type(wizard, "<p>Practised TIPP, then grounding.</p>")
+        wizard.action_autosave_drafts()
+        self.assertEqual(self.session.therapy_chart_note_ids, notes)
+        self.assertIn("grounding", self._note(self.clients[0]).group_note)
+        # The browser crashed: Chart brings back the last saved text.
+        reopened = self._open_wizard()
+        self.assertIn("grounding", reopened.group_note)
+        notes_by_client = {line.partner_id: line.note for line in reopened.line_ids}
+        self.assertIn("referral", notes_by_client[self.clients[1]])
+
+    def test_a_blank_page_or_a_reviewed_one_writes_nothing(self):
+        wizard = self._open_wizard()
+        self.assertFalse(wizard.action_autosave_drafts())
+        self.assertFalse(self.session.therapy_chart_note_ids)
+        reviewed = self._chart()
+        body = self._note(self.clients[0]).body
+        reviewed.group_note = "<p>Changed behind the review.</p>"
+        self.assertFalse(reviewed.action_autosave_drafts(), "at Review the drafts are written")
+        self.assertEqual(self._note(self.clients[0]).body, body)
+
+    def test_a_colleague_who_may_not_chart_is_refused(self):
+        wizard = self._open_wizard()
+        self._type(wizard, GROUP_NOTE)
+        Wizard = self.env["therapy.charting.wizard"]
+        for user in (self.other_provider, self.front_desk, self.accountant):
+            with (
+                self.subTest(user=user.login),
+                mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+            ):
+                # The provider's page, or a page of their own on the session.
+                with self.assertRaises(AccessError):
+                    wizard.with_user(user).action_autosave_drafts()
+                with self.assertRaises(AccessError):
+                    own = Wizard.with_user(user).create(
+                        {"event_id": self.session.id, "template_id": self.template.id}
+                    )
+                    own.group_note = GROUP_NOTE
+                    own.action_autosave_drafts()
+        self.assertFalse(self.session.therapy_chart_note_ids, "nothing written")
+
+    def test_a_signed_session_is_never_overwritten(self):
+        """A page left open while a colleague signs: its autosave changes nothing signed."""
+        left_open = self._open_wizard()
+        self._type(left_open, "<p>Typed before the colleague signed.</p>")
+        left_open.action_autosave_drafts()
+        signing = self._open_wizard(self.shared_provider)
+        signing.group_note = GROUP_NOTE
+        signing._sign()
+        notes = self.session.therapy_chart_note_ids
+        signed = {note: (note.body, note.content_hash) for note in notes}
+        self._type(left_open, "<p>Typed after the session was signed.</p>")
+        with self.assertRaisesRegex(UserError, "signed and locked"):
+            left_open.action_autosave_drafts()
+        self.assertEqual(self.session.therapy_chart_note_ids, notes)
+        for note, (body, content_hash) in signed.items():
+            self.assertEqual(
+                (note.body, note.content_hash, note.state), (body, content_hash, "locked")
+            )
+            self.assertNotIn("after the session was signed", note.group_note)
+
+
+@tagged("post_install", "-at_install")
 class TestChartNoteLock(ChartingCommon):
     @classmethod
     def setUpClass(cls):

@@ -87,6 +87,21 @@ class TestTours(HttpCase, GroupTherapyCommon):
         self.assertIn("No safety concerns reported", client_note.body)
         self.assertNotIn("referral", (notes - client_note)[0].body)
 
+    def test_charting_is_kept_while_typing_even_if_the_browser_goes_away(self):
+        """Typed, autosaved, the page reloaded without closing the dialog: the text is back."""
+        session = self._make_session(self.group)
+        session.action_mark_all_attended()
+        self.start_tour(
+            f"/odoo/calendar.event/{session.id}",
+            "group_therapy_charting_autosave_tour",
+            login=self.provider.login,
+        )
+        notes = session.therapy_chart_note_ids
+        self.assertEqual(set(notes.mapped("state")), {"draft"}, "autosave never signs")
+        client_note = notes.filtered(lambda note: note.partner_id == self.clients[0])
+        self.assertIn("Slept better", client_note.client_note)
+        self.assertIn("grounding skills", client_note.group_note)
+
     def test_closing_charting_that_cannot_be_kept_asks(self):
         """Closing a page that cannot become drafts asks: stay, or close and lose it."""
         session = self._make_session(self.group)

@@ -165,13 +165,27 @@ class TherapyChartingWizard(models.TransientModel):
     def action_keep_drafts(self):
         """Closing the dialog keeps what was typed: it becomes the session's drafts, which
         reopening Chart brings back. Nothing is written for a page left blank."""
+        self._keep_drafts()
+        return {"type": "ir.actions.act_window_close"}
+
+    def action_autosave_drafts(self):
+        """What is typed is kept as the session's drafts a few seconds after typing stops, so
+        that a browser crash or a lost connection loses nothing. Never signs; after Review the
+        drafts are already written. Returns whether drafts were written."""
+        return any(wizard._keep_drafts() for wizard in self if wizard.step == "write")
+
+    def _keep_drafts(self):
+        """Write the session's drafts from what is typed, unless the page is blank; returns
+        whether any were written."""
+        kept = False
         for wizard in self:
             drafts = wizard.event_id.therapy_chart_note_ids.filtered(
                 lambda note: note.state != "locked"
             )
             if wizard.template_id and (drafts or wizard._has_writing()):
                 wizard._write_drafts()
-        return {"type": "ir.actions.act_window_close"}
+                kept = True
+        return kept
 
     def action_back(self):
         """Back to the notes, to change them before signing."""

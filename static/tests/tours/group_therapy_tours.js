@@ -215,6 +215,33 @@ registry.category("web_tour.tours").add("group_therapy_charting_tour", {
     ],
 });
 
+registry.category("web_tour.tours").add("group_therapy_charting_autosave_tour", {
+    steps: () => [
+        { trigger: "button[name=action_open_charting]", run: "click" },
+        { trigger: ".modal .o_therapy_autosave_status:contains(saved as you type)" },
+        {
+            trigger: ".modal .o_field_widget[name=group_note] .odoo-editor-editable",
+            run: "editor We practised grounding skills before the break.",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=line_ids] .o_therapy_note_editor_row:contains(Client 01) .odoo-editor-editable",
+            run: "editor Slept better since the last session.",
+        },
+        // Typing stops: a few seconds later the drafts are kept, with the dialog still open.
+        { trigger: ".modal .o_therapy_autosave_status[data-status=saved]:contains(Draft saved at)", timeout: 20000 },
+        // The browser goes away (reload, as a crash would): nothing asks, the dialog is not closed.
+        {
+            trigger: ".modal .o_field_widget[name=line_ids] .odoo-editor-editable:contains(Slept better)",
+            run: () => window.location.reload(),
+            expectUnloadPage: true,
+        },
+        { trigger: "body:not(:has(.modal)) button[name=action_open_charting]", run: "click" },
+        { trigger: ".modal .o_field_widget[name=group_note] .odoo-editor-editable:contains(grounding skills before the break)" },
+        { trigger: ".modal .o_field_widget[name=line_ids] .o_therapy_note_editor_row:contains(Client 01) .odoo-editor-editable:contains(Slept better since the last session)" },
+        { trigger: ".modal .o_field_widget[name=line_ids] .o_therapy_note_editor_row:contains(Client 03) .odoo-editor-editable:not(:contains(Slept better))" },
+    ],
+});
+
 registry.category("web_tour.tours").add("group_therapy_charting_not_kept_tour", {
     steps: () => [
         { trigger: "button[name=action_open_charting]", run: "click" },

@@ -1,9 +1,11 @@
+import { useEffect, useSubEnv } from "@odoo/owl";
 import { ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
-import { useService } from "@web/core/utils/hooks";
+import { useBus, useService } from "@web/core/utils/hooks";
 import { formView } from "@web/views/form/form_view";
 import { FormController } from "@web/views/form/form_controller";
+import { useDraftAutosave } from "./draft_autosave";
 
 /** Thrown to keep the charting dialog open when the provider chooses to stay. */
 class KeepChartingOpen extends Error {}
@@ -21,9 +23,10 @@ registry.category("error_handlers").add(
 );
 
 /**
- * The group charting dialog. Closing it (the X, Escape) before Review keeps every word: the
- * page is saved and the server writes the session's drafts, which Chart brings back. Signing
- * shows its progress (see sign_progress.js).
+ * The group charting dialog. What is typed is kept as the session's drafts while the provider
+ * writes (a few seconds after typing stops, on leaving an editor, when the tab is hidden), so a
+ * browser crash or a lost connection loses nothing; closing it (the X, Escape) before Review
+ * keeps it too. Chart brings the drafts back. Signing shows its progress (see sign_progress.js).
  */
 export class ChartingFormController extends FormController {
     setup() {
@@ -32,10 +35,61 @@ export class ChartingFormController extends FormController {
         if (this.env.inDialog) {
             this.env.dialogData.dismiss = () => this.keepDrafts();
         }
+        this.draftAutosave = useDraftAutosave(this.autosaveDrafts);
+        useSubEnv({ therapyDraftAutosave: this.draftAutosave });
+        // The editors say so on every change they hold (before committing it to the page).
+        useBus(this.model.bus, "FIELD_IS_DIRTY", ({ detail: dirty }) => {
+            if (dirty && this.isWriting) {
+                this.draftAutosave.touch();
+            }
+        });
+        useEffect(
+            (el) => {
+                if (!el) {
+                    return;
+                }
+                const onFocusOut = (ev) => {
+                    if (this.isWriting && ev.target.closest?.(".odoo-editor-editable")) {
+                        this.draftAutosave.flush();
+                    }
+                };
+                el.addEventListener("focusout", onFocusOut);
+                return () => el.removeEventListener("focusout", onFocusOut);
+            },
+            () => [this.rootRef.el]
+        );
+    }
+
+    get isWriting() {
+        return this.model.root.data.step === "write";
+    }
+
+    /** The page is saved, then the server writes the session's drafts from it. */
+    async autosaveDrafts() {
+        const record = this.model.root;
+        if (!this.isWriting) {
+            return;
+        }
+        if (!record.data.template_id) {
+            throw new Error(_t("choose a Chart Entry Style."));
+        }
+        if (!record.isValid || !(await record.save({ reload: false }))) {
+            throw new Error(_t("some fields are not filled in as they should (in red)."));
+        }
+        await this.orm.silent.call(record.resModel, "action_autosave_drafts", [[record.resId]]);
+    }
+
+    beforeVisibilityChange() {
+        if (document.visibilityState === "hidden" && this.isWriting) {
+            this.draftAutosave.flush(); // the tab may never come back (phone, crash)
+            return;
+        }
+        return super.beforeVisibilityChange();
     }
 
     async keepDrafts() {
         const record = this.model.root;
+        await this.draftAutosave.settle();
         if (record.data.step !== "write") {
             return; // at Review the drafts are already written
         }
@@ -73,7 +127,7 @@ export class ChartingFormController extends FormController {
 
     async beforeUnload(ev) {
         // Leaving the page (reload, tab closed) does not close the dialog: ask first.
-        if (this.model.root.data.step === "write" && this.model.root.dirty) {
+        if (this.isWriting && (this.model.root.dirty || this.draftAutosave.pending)) {
             ev.preventDefault();
             ev.returnValue = "";
         }
@@ -81,6 +135,7 @@ export class ChartingFormController extends FormController {
     }
 
     async beforeExecuteActionButton(clickParams) {
+        await this.draftAutosave.settle(); // Review and Close write the drafts themselves
         const saved = await super.beforeExecuteActionButton(clickParams);
         if (clickParams.name === "action_sign" && saved !== false) {
             const record = this.model.root;
