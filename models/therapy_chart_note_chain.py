@@ -61,6 +61,10 @@ UNKEYED_SCHEME = "sha256"
 KEYED_SCHEME = "hmac-sha256"
 # How many chain entries the verification reads at a time (memory stays flat on big charts).
 VERIFY_BATCH_SIZE = 1000
+# The daily verification verifies what was added since its last run, and re-verifies the older
+# entries a slice at a time: all of them within this many runs (a system parameter).
+INTEGRITY_CYCLE_PARAMETER = "group_therapy.integrity_cycle_days"
+INTEGRITY_CYCLE_DAYS = 30
 
 
 def integrity_value(record, fname):
@@ -155,6 +159,8 @@ class TherapyChartNoteChain(models.Model):
         "last_hash",
         "last_scheme",
         "reported_breaks",
+        "verified_sequence",
+        "rolling_sequence",
     )
 
     # Every company has one from its creation: a company that can be deleted (it has no group,
@@ -177,6 +183,20 @@ class TherapyChartNoteChain(models.Model):
     reported_breaks = fields.Json(
         readonly=True, help="The breaks the daily verification has already reported."
     )
+    # The daily verification's progress: it verifies the entries added since its checkpoint,
+    # and re-verifies a slice of the older ones after the rolling position.
+    verified_sequence = fields.Integer(
+        string="Verified Up To",
+        readonly=True,
+        help="The daily verification has verified every entry up to this one; its next run "
+        "starts after it.",
+    )
+    rolling_sequence = fields.Integer(
+        string="Re-verified Up To",
+        readonly=True,
+        help="Where the daily verification's re-verification of older entries continues.",
+    )
+
     _company_uniq = models.Constraint(
         "UNIQUE(company_id)", "A company has one chain of signed chart notes."
     )
@@ -692,19 +712,74 @@ class TherapyChartNoteChain(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _therapy_cycle_days(self):
+        """In how many daily runs the daily verification re-verifies the whole chain."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(INTEGRITY_CYCLE_PARAMETER, INTEGRITY_CYCLE_DAYS)
+        )
+        try:
+            return max(int(value), 1)
+        except ValueError:
+            return INTEGRITY_CYCLE_DAYS
+
+    def _therapy_verify_incremental(self):
+        """One daily run over this company's chain: the entries added since the checkpoint,
+        a slice of the older ones after the rolling position (so that every entry is verified
+        again within the cycle), the end of the chain and the records signed outside it. Moves
+        the checkpoint and the rolling position.
+
+        Returns ``problems`` (as the full verification's, each with ``at``: the entry where
+        it was found, None for what is checked over the whole chain at every run),
+        ``unverifiable`` (schemes this server cannot verify) and ``examined`` (the ranges of
+        entry numbers verified, as (first, last) pairs, last None for "to the end").
+        """
+        self.ensure_one()
+        company = self.company_id
+        self.env.flush_all()
+        key = integrity_key()
+        schemes = self._therapy_scheme_summary(company, key)
+        checkpoint = self.verified_sequence
+        walk = self._therapy_walk(company, key, schemes, after=checkpoint)
+        problems = [
+            *walk["problems"],
+            *self._therapy_end_problems(self, walk),
+            *self._therapy_outside_problems(company),
+        ]
+        examined = [(checkpoint + 1, None)]
+        rolling = self.rolling_sequence if self.rolling_sequence < checkpoint else 0
+        size = -(-checkpoint // self._therapy_cycle_days())  # rounded up
+        rolling_end = min(rolling + size, checkpoint)
+        if rolling_end > rolling:
+            slice_walk = self._therapy_walk(company, key, schemes, after=rolling, upto=rolling_end)
+            problems[:0] = slice_walk["problems"]
+            examined.append((rolling + 1, rolling_end))
+        self._therapy_server_write(
+            {
+                "verified_sequence": max(checkpoint, walk["expected"] - 1),
+                "rolling_sequence": rolling_end,
+            }
+        )
+        return {
+            "problems": problems,
+            "unverifiable": [scheme for scheme in schemes if scheme["unverifiable"]],
+            "examined": examined,
+        }
+
+    @api.model
     def _cron_verify_integrity(self):
-        """Verify every company's chain; tell the administrators about each new break once,
-        and about entries this server cannot verify (its integrity key is missing or another)."""
+        """Verify what is new in every company's chain and a slice of what is older; tell the
+        administrators about each new break once."""
         admin = self.env.ref("group_therapy.group_therapy_manager")
         # Every company has its chain row (made with the company, or by the install).
-        for company in self.sudo().search([("company_id", "!=", False)]).company_id:
-            result = self.sudo()._therapy_check_company(company)
-            if result["status"] not in ("broken", "unverifiable"):
-                continue
-            chain = self.sudo()._therapy_chain_row(company)
-            reported = set(chain.reported_breaks or [])
-            found = [problem["key"] for problem in result["problems"]]
-            found += [self._therapy_unverifiable_key(scheme) for scheme in result["unverifiable"]]
+        for chain in self.sudo().search([("company_id", "!=", False)]):
+            company = chain.company_id
+            result = chain._therapy_verify_incremental()
+            found = {problem["key"]: problem["at"] for problem in result["problems"]}
+            for scheme in result["unverifiable"]:
+                found[self._therapy_unverifiable_key(scheme)] = None
+            reported = self._therapy_reported(chain.reported_breaks)
             new_problems = [
                 problem for problem in result["problems"] if problem["key"] not in reported
             ]
@@ -726,12 +801,39 @@ class TherapyChartNoteChain(models.Model):
                         summary=self._therapy_break_summary(company, new_problems),
                         note=self._therapy_break_note(new_problems, new_unverifiable),
                     )
-            chain._therapy_server_write({"reported_breaks": sorted(found)})
+            # What was looked at again and no longer found is forgotten (reported again if
+            # it comes back); the rest stays reported until a run looks at it again.
+            kept = {
+                problem_key: at
+                for problem_key, at in reported.items()
+                if problem_key not in found
+                and at is not None
+                and not any(
+                    first <= at and (last is None or at <= last)
+                    for first, last in result["examined"]
+                )
+            }
+            chain._therapy_server_write({"reported_breaks": {**kept, **found}})
 
     @api.model
     def _therapy_unverifiable_key(self, scheme):
         """How the daily verification remembers it reported entries it cannot verify."""
         return f"unverifiable:{scheme['scheme']}:{scheme['unverifiable']}"
+
+    @api.model
+    def _therapy_reported(self, reported_breaks):
+        """The reported breaks as {key: entry number where found, or None}. (Before 19.0.1.2.0
+        they were a list of keys, entry problems numbered "<kind>:<id>:<number>:<reason>".)"""
+        if isinstance(reported_breaks, dict):
+            return reported_breaks
+        reported = {}
+        for problem_key in reported_breaks or []:
+            parts = problem_key.split(":")
+            at = None
+            if parts[0] in ("note", "addendum") and len(parts) == 4 and parts[2].isdigit():
+                at = int(parts[2])
+            reported[problem_key] = at
+        return reported
 
     @api.model
     def _therapy_chain_row(self, company):

@@ -1,4 +1,5 @@
 import importlib.util
+import json
 import pathlib
 from itertools import pairwise
 
@@ -8,6 +9,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL
 
 from ..models.therapy_chart_note_chain import (
+    INTEGRITY_CYCLE_PARAMETER,
     integrity_digest,
     integrity_key_fingerprint,
     integrity_scheme,
@@ -32,6 +34,8 @@ class TestChartNoteIntegrity(ChartingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.startClassPatcher(integrity_key_configured(KEY))
+        # The daily verification re-verifies the whole chain at every run, unless a test says.
+        cls.env["ir.config_parameter"].set_param(INTEGRITY_CYCLE_PARAMETER, 1)
         cls.practice = cls.env["res.company"].create({"name": "Integrity Practice"})
         for user in (cls.provider, cls.shared_provider, cls.manager, cls.front_desk):
             user.company_ids = [Command.link(cls.practice.id)]
@@ -491,6 +495,15 @@ class TestChartNoteIntegrity(ChartingCommon):
         # The next day, the same break is not reported again.
         self.Chain._cron_verify_integrity()
         self.assertEqual(self._activities(), activities)
+        # Nor after the upgrade from the list the breaks were remembered as before 19.0.1.2.0.
+        chain = self._chain()
+        self._sql(
+            "UPDATE therapy_chart_note_chain SET reported_breaks = %s WHERE id = %s",
+            json.dumps(list(chain.reported_breaks)),
+            chain.id,
+        )
+        self.Chain._cron_verify_integrity()
+        self.assertEqual(self._activities(), activities)
         # A new break is.
         self._sql("DELETE FROM therapy_chart_note_addendum WHERE id = %s", self.addendum.id)
         self.Chain._cron_verify_integrity()
@@ -500,6 +513,61 @@ class TestChartNoteIntegrity(ChartingCommon):
             "End of the chain", str(new.filtered(lambda act: act.user_id == self.manager).note)
         )
         self.assertNotIn(self._entry(2)._therapy_integrity_label(), str(new[0].note))
+
+    def _chain(self):
+        return self.Chain.search([("company_id", "=", self.practice.id)])
+
+    def _cron_progress(self):
+        """(checkpoint, rolling position) of the practice's chain after a cron run."""
+        self.Chain._cron_verify_integrity()
+        chain = self._chain()
+        return chain.verified_sequence, chain.rolling_sequence
+
+    def test_cron_verifies_what_is_new_and_the_rest_within_the_cycle(self):
+        """Each run verifies the entries added since the last one, and a slice of the older
+        ones: with a cycle of 4 runs, 2 of the 8 entries each time."""
+        self.env["ir.config_parameter"].set_param(INTEGRITY_CYCLE_PARAMETER, 4)
+        self.assertEqual(self._cron_progress(), (8, 0), "the first run verifies everything")
+        self._sql(
+            "UPDATE therapy_chart_note SET body = %s WHERE id = %s", "<p>x</p>", self._entry(7).id
+        )
+        self.assertEqual(self._verify()["first_break"]["sequence"], 7, "the report: at once")
+        for progress in ((8, 2), (8, 4), (8, 6)):
+            self.assertEqual(self._cron_progress(), progress)
+            self.assertFalse(self._activities(), "entry 7 is not in this run's slice")
+        self.assertEqual(self._cron_progress(), (8, 8))
+        activities = self._activities()
+        self.assertIn(self._entry(7)._therapy_integrity_label(), str(activities[:1].note))
+        # The next cycle finds it again, and does not report it again.
+        for progress in ((8, 2), (8, 4), (8, 6), (8, 8)):
+            self.assertEqual(self._cron_progress(), progress)
+        self.assertEqual(self._activities(), activities)
+        # New entries are verified by the next run, whatever the slice.
+        later = self._make_session(self.group, days=-3)
+        later.action_mark_all_attended()
+        self._chart(session=later)._sign()
+        self._sql(
+            "UPDATE therapy_chart_note SET body = %s WHERE id = %s", "<p>x</p>", self._entry(11).id
+        )
+        self.assertEqual(self._cron_progress(), (12, 2))
+        new = self._activities() - activities
+        self.assertTrue(new)
+        self.assertIn(self._entry(11)._therapy_integrity_label(), str(new[:1].note))
+        self.assertNotIn(self._entry(7)._therapy_integrity_label(), str(new[:1].note))
+
+    def test_cron_checks_the_end_of_the_chain_and_unchained_notes_at_every_run(self):
+        self.env["ir.config_parameter"].set_param(INTEGRITY_CYCLE_PARAMETER, 30)
+        self.assertEqual(self._cron_progress(), (8, 0))
+        later = self._make_session(self.group, days=-3)
+        later.action_mark_all_attended()
+        self._chart(session=later)
+        draft = later.therapy_chart_note_ids[:1]
+        self._sql("UPDATE therapy_chart_note SET state = 'locked' WHERE id = %s", draft.id)
+        self._sql("DELETE FROM therapy_chart_note_addendum WHERE id = %s", self.addendum.id)
+        self.assertEqual(self._cron_progress(), (8, 1))
+        note = str(self._activities().filtered(lambda act: act.user_id == self.manager).note)
+        self.assertIn(draft._therapy_integrity_label(), note)
+        self.assertIn("End of the chain", note)
 
     def test_cron_finds_each_kind_of_tampering(self):
         self._sql(
