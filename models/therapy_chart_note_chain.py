@@ -556,9 +556,11 @@ class TherapyChartNoteChain(models.Model):
                         )
                     )
                 elif sequence > expected:
+                    # Named by the missing numbers: the same gap is the same break, whether
+                    # found at the end of the chain or, after a new signing, before an entry.
                     reasons.append(
                         (
-                            f"{kind}:{record_id}:{sequence}:missing",
+                            f"missing:{expected}:{sequence - 1}",
                             self.env._(
                                 "the entries numbered %(first)s to %(last)s before it are "
                                 "missing (deleted or moved)",
@@ -645,7 +647,7 @@ class TherapyChartNoteChain(models.Model):
         ):
             return []
         if chain.last_sequence >= expected:
-            key = f"head:{chain.last_sequence}:{expected - 1}"
+            key = f"missing:{expected}:{chain.last_sequence}"
             reason = self.env._(
                 "the newest entries, numbered %(first)s to %(last)s, are missing (deleted or "
                 "moved)",

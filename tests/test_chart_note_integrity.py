@@ -569,6 +569,23 @@ class TestChartNoteIntegrity(ChartingCommon):
         self.assertIn(draft._therapy_integrity_label(), note)
         self.assertIn("End of the chain", note)
 
+    def test_a_deleted_newest_entry_is_reported_once_after_a_new_signing(self):
+        self.Chain._cron_verify_integrity()
+        self._sql("DELETE FROM therapy_chart_note_addendum WHERE id = %s", self.addendum.id)
+        self.Chain._cron_verify_integrity()
+        activities = self._activities()
+        self.assertIn("End of the chain", str(activities[:1].note))
+        # Signing goes on after the gap: the same gap, now before entry 9, is the same break.
+        later = self._make_session(self.group, days=-3)
+        later.action_mark_all_attended()
+        self._chart(session=later)._sign()
+        result = self._verify()
+        self.assertEqual(len(result["problems"]), 1)
+        self.assertEqual(result["first_break"]["sequence"], 9)
+        self.assertIn("numbered 8 to 8 before it are missing", result["first_break"]["reason"])
+        self.Chain._cron_verify_integrity()
+        self.assertEqual(self._activities(), activities, "not reported a second time")
+
     def test_cron_finds_each_kind_of_tampering(self):
         self._sql(
             "UPDATE therapy_chart_note SET body = %s WHERE id = %s", "<p>x</p>", self._entry(1).id
