@@ -1,4 +1,5 @@
 from collections import defaultdict
+from datetime import timedelta
 
 import pytz
 
@@ -8,7 +9,7 @@ except ImportError:  # as in Odoo's calendar: no .ics without it
     vobject = None
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_datetime, is_html_empty
 
 from .therapy_attendance import PLACES_OF_SERVICE
@@ -607,6 +608,147 @@ class CalendarEvent(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         return True
+
+    def action_send_therapy_measures(self):
+        """Send the group's questionnaires (PHQ-9, GAD-7) to each client of the session: one
+        private link each, by an e-mail of their own. A client who already has them for this
+        session is not sent them twice."""
+        if not self.env.user.has_group("group_therapy.group_therapy_user"):
+            raise AccessError(
+                self.env._("Only Group Therapy staff send questionnaires to clients.")
+            )
+        sessions = self.filtered("therapy_group_id")
+        # those who may change the session (front desk, its providers) may ask its clients
+        sessions.check_access("write")
+        for session in sessions:
+            if not session.therapy_group_id.measure_survey_ids:
+                raise UserError(
+                    self.env._(
+                        "Choose the questionnaires of %(group)s first: open the group, tab "
+                        "Measurement-based Care, then send again.",
+                        group=session.therapy_group_id.display_name,
+                    )
+                )
+            if session.therapy_cancelled or session.stop < fields.Datetime.now():
+                raise UserError(
+                    self.env._(
+                        "%(session)s is over or cancelled: questionnaires are sent before a "
+                        "session.",
+                        session=session.display_name,
+                    )
+                )
+        sent = sessions.sudo()._therapy_send_measures()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if sent else "info",
+                "message": self.env._(
+                    "Questionnaires sent to %(count)s clients, each by a private e-mail.",
+                    count=len(sent.partner_id),
+                )
+                if sent
+                else self.env._("Every client of the session already has the questionnaires."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    @api.model
+    def _cron_send_therapy_measures(self):
+        """Send the questionnaires of groups that send them automatically, the configured
+        number of hours before each session (every session, or every 4 weeks per client)."""
+        groups = self.env["therapy.group"].search(
+            [("measure_frequency", "!=", "manual"), ("measure_survey_ids", "!=", False)]
+        )
+        if not groups:
+            return
+        now = fields.Datetime.now()
+        horizon = now + timedelta(hours=max(groups.mapped("measure_hours_before")))
+        sessions = self.search(
+            [
+                ("therapy_group_id", "in", groups.ids),
+                ("start", ">", now),
+                ("start", "<=", horizon),
+                ("therapy_cancelled", "=", False),
+            ]
+        ).filtered(
+            lambda session: session.start
+            - timedelta(hours=session.therapy_group_id.measure_hours_before)
+            <= now
+        )
+        sessions._therapy_send_measures(respect_frequency=True)
+
+    def _therapy_send_measures(self, respect_frequency=False):
+        """Create each client's answer (survey.user_input: their private token) to each of the
+        group's questionnaires for these sessions, and send every client one e-mail of their
+        own with their links. Runs as superuser after the caller's check; returns the new
+        answers. With ``respect_frequency``, a group sending every 4 weeks skips a client who
+        got the questionnaire in the 4 weeks before the session."""
+        UserInput = self.env["survey.user_input"]
+        surveys = self.therapy_group_id.measure_survey_ids
+        existing = UserInput.search(
+            [("therapy_event_id", "in", self.ids), ("survey_id", "in", surveys.ids)]
+        )
+        done = {(i.therapy_event_id, i.partner_id, i.survey_id) for i in existing}
+        clients = self.therapy_attendance_ids.filtered(
+            lambda line: line.state != "absent" and line.partner_id.email
+        ).partner_id
+        last_sent = {}
+        if respect_frequency and clients:
+            last_sent = {
+                (partner, survey): when
+                for partner, survey, when in UserInput._read_group(
+                    [("partner_id", "in", clients.ids), ("survey_id", "in", surveys.ids)],
+                    ["partner_id", "survey_id"],
+                    ["create_date:max"],
+                )
+            }
+        vals_list = []
+        for session in self:
+            group = session.therapy_group_id
+            every_four_weeks = respect_frequency and group.measure_frequency == "four_weeks"
+            lines = session.therapy_attendance_ids.filtered(
+                lambda line: line.state != "absent" and line.partner_id.email
+            )
+            for client in lines.partner_id:
+                for survey in group.measure_survey_ids:
+                    if (session, client, survey) in done:
+                        continue
+                    last = last_sent.get((client, survey))
+                    if every_four_weeks and last and last > session.start - timedelta(weeks=4):
+                        continue
+                    last_sent[client, survey] = session.start
+                    vals_list.append(
+                        {
+                            "survey_id": survey.id,
+                            "partner_id": client.id,
+                            "email": client.email,
+                            "therapy_event_id": session.id,
+                        }
+                    )
+        answers = UserInput.with_context(
+            mail_create_nosubscribe=True, mail_create_nolog=True, tracking_disable=True
+        ).create(vals_list)
+        template = self.env.ref("group_therapy.mail_template_measure_request")
+        for _key, client_answers in answers.grouped(
+            lambda answer: (answer.therapy_event_id, answer.partner_id)
+        ).items():
+            # one e-mail per client and session, with the links of that client alone
+            template.send_mail(
+                client_answers[0].id, email_layout_xmlid="mail.mail_notification_light"
+            )
+        for session, session_answers in answers.grouped("therapy_event_id").items():
+            session.message_post(
+                body=self.env._(
+                    "Questionnaires (%(surveys)s) sent to %(count)s clients, each by a private "
+                    "e-mail of their own.",
+                    surveys=", ".join(session_answers.survey_id.mapped("title")),
+                    count=len(session_answers.partner_id),
+                ),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        return answers
 
     def _therapy_check_no_chart_notes(self):
         """Refuse to cancel sessions that have chart notes: a signed note says the session took

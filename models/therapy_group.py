@@ -106,6 +106,34 @@ class TherapyGroup(models.Model):
         help="After this many no-shows in a row, the provider gets an activity to follow up with "
         "the client. 0: no alert.",
     )
+    # measurement-based care
+    measure_survey_ids = fields.Many2many(
+        "survey.survey",
+        string="Questionnaires",
+        domain=[("survey_type", "=", "therapy_measure")],
+        groups="group_therapy.group_therapy_user",
+        help="The clinical measures (PHQ-9, GAD-7) each client is asked to answer before a "
+        "session, by a private e-mail of their own.",
+    )
+    measure_frequency = fields.Selection(
+        selection=[
+            ("manual", "When sent from the session"),
+            ("session", "Before every session"),
+            ("four_weeks", "Every 4 weeks"),
+        ],
+        string="Send Questionnaires",
+        default="manual",
+        required=True,
+        groups="group_therapy.group_therapy_user",
+        help="Automatically: each client gets the questionnaires before every session, or "
+        "before the first session at least 4 weeks after they last got them.",
+    )
+    measure_hours_before = fields.Integer(
+        string="Hours Before the Session",
+        default=24,
+        groups="group_therapy.group_therapy_user",
+        help="How long before the session the questionnaires are sent automatically.",
+    )
     # sessions
     session_ids = fields.One2many("calendar.event", "therapy_group_id")
     session_count = fields.Integer(compute="_compute_sessions")

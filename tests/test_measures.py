@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from odoo import fields
+from odoo.addons.mail.tests.common import MockEmail
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user
-from odoo.tools import mute_logger
+from odoo.tools import SQL, email_normalize, mute_logger
 
 from ..models.therapy_measure_result import therapy_severity
 from .common import GroupTherapyCommon
@@ -17,7 +20,7 @@ class MeasureCommon(GroupTherapyCommon):
         super().setUpClass()
         cls.phq9 = cls.env.ref("group_therapy.survey_phq9")
         cls.gad7 = cls.env.ref("group_therapy.survey_gad7")
-        cls.session = cls._make_session(cls.group, days=1)
+        cls.session = cls._make_session(cls.group, days=2)
         cls.survey_officer = new_test_user(
             cls.env, "gt_survey_officer", groups="survey.group_survey_user", name="Survey Sue"
         )
@@ -188,7 +191,7 @@ class TestMeasureAccess(MeasureCommon):
         cls.result = cls._result(cls.answers)
         cls.portal_user.partner_id = cls.clients[0]
         # a client of the other provider's group
-        other_session = cls._make_session(cls.other_group, days=1)
+        other_session = cls._make_session(cls.other_group, days=2)
         cls.other_answers = cls._answer(cls.gad7, cls.clients[4], [0] * 7, session=other_session)
         cls.other_result = cls._result(cls.other_answers)
 
@@ -260,3 +263,141 @@ class TestMeasureAccess(MeasureCommon):
             self.env["survey.user_input"].with_user(self.portal_user).search([])
         with self.assertRaises(AccessError):
             self.env["therapy.measure.result"].with_user(self.portal_user).search([])
+
+
+class TestMeasureSending(MeasureCommon, MockEmail):
+    """Each client gets their own private links by an e-mail of their own, and nothing else."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.email = "office@practice.example.com"
+        cls.group.measure_survey_ids = cls.phq9 | cls.gad7
+        cls.other_group.measure_survey_ids = cls.phq9
+
+    def _session_in(self, group, hours):
+        start = fields.Datetime.now().replace(microsecond=0) + timedelta(hours=hours)
+        return self.env["calendar.event"].create(
+            {
+                "therapy_group_id": group.id,
+                "start": start,
+                "stop": start + timedelta(hours=1),
+                "user_id": group.provider_id.id,
+            }
+        )
+
+    def _send_queue(self):
+        self.env.flush_all()
+        self.env["mail.mail"].sudo().search([("state", "=", "outgoing")]).send()
+
+    def _answers(self, sessions):
+        return (
+            self.env["survey.user_input"].sudo().search([("therapy_event_id", "in", sessions.ids)])
+        )
+
+    def test_each_client_gets_only_their_own_links(self):
+        members = self.clients[:4]
+        # the session's invitations are another test's subject (test_privacy_mail)
+        self.env["mail.mail"].sudo().search([]).unlink()
+        with self.mock_mail_gateway():
+            self.session.with_user(self.front_desk).action_send_therapy_measures()
+            self._send_queue()
+            mails = list(self._mails)
+        answers = self._answers(self.session)
+        self.assertEqual(len(answers), 8, "one answer per client and questionnaire")
+        self.assertEqual(answers.partner_id, members)
+        to_clients = [
+            mail
+            for mail in mails
+            if {email_normalize(a) for a in mail["email_to"]} & set(members.mapped("email"))
+        ]
+        self.assertEqual(len(to_clients), 4, "one e-mail per client")
+        for mail in to_clients:
+            recipients = {email_normalize(a) for a in mail["email_to"] + (mail["email_cc"] or [])}
+            client = members.filtered(lambda c, r=recipients: c.email in r)
+            with self.subTest(client=client.name):
+                self.assertEqual(recipients, {client.email}, "addressed to that client alone")
+                text = f"{mail['subject']} {mail['body']}"
+                own = answers.filtered(lambda a, c=client: a.partner_id == c)
+                for answer in answers:
+                    if answer in own:
+                        self.assertIn(answer.access_token, text)
+                    else:
+                        self.assertNotIn(answer.access_token, text, "no other member's link")
+                for other in members - client:
+                    self.assertNotIn(other.name, text)
+                    self.assertNotIn(other.email, text)
+                self.assertIn(client.name, text)
+                self.assertNotIn(self.group.name, text, "the group's name can say what it treats")
+        # clients follow neither the session nor their answers; the chatter names nobody
+        self.assertFalse(self.session.message_partner_ids & members)
+        self.assertFalse(answers.message_partner_ids & members)
+        note = self.session.message_ids[:1]
+        self.assertIn("4 clients", note.body)
+        for client in members:
+            self.assertNotIn(client.name, note.body)
+        # sending again sends nothing twice
+        with self.mock_mail_gateway():
+            self.session.with_user(self.provider).action_send_therapy_measures()
+            self._send_queue()
+            self.assertFalse(
+                [m for m in self._mails if set(m["email_to"]) & set(members.mapped("email"))]
+            )
+        self.assertEqual(self._answers(self.session), answers)
+
+    def test_answering_the_link_scores_it(self):
+        self.session.with_user(self.provider).action_send_therapy_measures()
+        answer = self._answers(self.session).filtered(
+            lambda a: a.partner_id == self.clients[0] and a.survey_id == self.gad7
+        )
+        items = self.gad7.question_ids.sorted("therapy_item")
+        for question in items:
+            answer._save_lines(question, question.suggested_answer_ids[2].id)  # 2 each
+        answer._mark_done()
+        result = self._result(answer)
+        self.assertEqual((result.score, result.severity), (14, "moderate"))
+        self.assertEqual(result.event_id, self.session)
+        self.assertEqual(result.group_id, self.group)
+
+    @mute_logger("odoo.models", "odoo.addons.base.models.ir_rule")
+    def test_who_sends(self):
+        for user in (self.other_provider, self.accountant, self.survey_officer):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.session.with_user(user).action_send_therapy_measures()
+        self.assertFalse(self._answers(self.session))
+        self.group.measure_survey_ids = False
+        with self.assertRefused(UserError, "Choose the questionnaires of"):
+            self.session.with_user(self.front_desk).action_send_therapy_measures()
+
+    def test_cron_sends_the_configured_hours_before(self):
+        self.group.write({"measure_frequency": "session", "measure_hours_before": 3})
+        soon = self._session_in(self.group, 2)
+        later = self._session_in(self.group, 5)
+        self.env["calendar.event"]._cron_send_therapy_measures()
+        self.assertEqual(len(self._answers(soon)), 8)
+        self.assertFalse(self._answers(later | self.session))
+        self.env["calendar.event"]._cron_send_therapy_measures()
+        self.assertEqual(len(self._answers(soon)), 8, "sent once")
+
+    def test_cron_every_four_weeks(self):
+        self.other_group.write({"measure_frequency": "four_weeks", "measure_hours_before": 3})
+        client = self.clients[4]
+        first = self._session_in(self.other_group, 2)
+        self.env["calendar.event"]._cron_send_therapy_measures()
+        self.assertEqual(self._answers(first).partner_id, client)
+        # the next session: the client had it less than 4 weeks ago
+        second = self._session_in(self.other_group, 2.5)
+        self.env["calendar.event"]._cron_send_therapy_measures()
+        self.assertFalse(self._answers(second))
+        # five weeks after the last one: sent again
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE survey_user_input SET create_date = create_date - interval '5 weeks' "
+                "WHERE id IN %s",
+                tuple(self._answers(first).ids),
+            )
+        )
+        self.env.invalidate_all()
+        self.env["calendar.event"]._cron_send_therapy_measures()
+        self.assertEqual(self._answers(second).partner_id, client)
