@@ -30,6 +30,7 @@
         "views/res_users_views.xml",
         "views/account_payment_register_views.xml",
         "views/therapy_coverage_views.xml",
+        "views/therapy_treatment_goal_views.xml",
         "views/res_company_views.xml",
         "views/therapy_claim_views.xml",
         "views/therapy_era_views.xml",

@@ -21,6 +21,8 @@ from . import therapy_group_waitlist
 from . import therapy_diagnosis
 from . import therapy_client_diagnosis
 from . import therapy_client_profile
+from . import therapy_treatment_goal
+from . import therapy_treatment_goal_progress
 from . import res_users
 from . import res_company
 from . import account_chart_template

@@ -129,6 +129,15 @@ class ResPartner(models.Model):
         groups=THERAPY_GROUPS,
         help="No coverage: the client pays for the sessions (self-pay).",
     )
+    # treatment plan (clinical: the goals' record rules follow the client's groups)
+    therapy_goal_ids = fields.One2many(
+        "therapy.treatment.goal",
+        "partner_id",
+        string="Treatment Plan",
+        groups=THERAPY_GROUPS,
+        help="The client's problems and measurable goals. Active goals are offered when charting "
+        "a session; the progress recorded goes into this client's note only.",
+    )
     therapy_payer_code = fields.Char(
         string="Payer ID",
         help="On an insurance company: its payer ID at the clearinghouse, printed on claims.",

@@ -11,12 +11,15 @@ _PENDING_LINES = ContextVar("therapy_access_log_pending_lines", default=None)
 
 ACCESS_TYPES = [("read", "Read"), ("print", "Printed"), ("export", "Exported")]
 # What clinical content is logged on: notes and addenda (read, printed, exported), attendance
-# lines (printed on a superbill, exported as claim lines) and insurance claims (837P).
+# lines (printed on a superbill, exported as claim lines), insurance claims (837P) and
+# treatment-plan goals and the progress charted on them (read, exported).
 LOGGED_MODELS = (
     "therapy.chart.note",
     "therapy.chart.note.addendum",
     "therapy.attendance",
     "therapy.claim",
+    "therapy.treatment.goal",
+    "therapy.treatment.goal.progress",
 )
 
 

@@ -51,6 +51,7 @@ class TherapyChartNote(models.Model):
         "client_note",
         "section_contents",
         "body",
+        "goal_progress_ids",
         "late_entry",
         "late_entry_on",
         "state",
@@ -116,6 +117,14 @@ class TherapyChartNote(models.Model):
         readonly=True,
         help="The whole chart note as it is signed: session facts, template, group and client "
         "notes.",
+    )
+    goal_progress_ids = fields.One2many(
+        "therapy.treatment.goal.progress",
+        "note_id",
+        string="Treatment Plan Progress",
+        readonly=True,
+        help="The progress recorded on the client's treatment-plan goals; part of the note's "
+        "text, frozen when it is signed.",
     )
     late_entry = fields.Boolean(
         readonly=True,
@@ -477,6 +486,7 @@ class TherapyChartNote(models.Model):
             self.client_note,
             sections,
             late_entry_on=self.late_entry_on,
+            goal_progress=self.goal_progress_ids._therapy_entries(),
         )
 
     def _message_locked(self):
@@ -490,15 +500,22 @@ class TherapyChartNote(models.Model):
         )
 
     @api.model
-    def _write_session_drafts(self, event, template, group_note, client_notes, section_contents):
+    def _write_session_drafts(
+        self, event, template, group_note, client_notes, section_contents, goal_progress=None
+    ):
         """Create or update the draft note of every client who attended ``event`` and has no
         signed note; drop drafts of clients who no longer attended. The only way notes come to be.
 
         Once some of the session's notes are signed, a client found to have attended later gets
         a late entry of their own; the signed notes are left as they are.
 
-        ``client_notes`` is {partner: html}; ``section_contents`` {str(section id): html}.
+        ``client_notes`` is {partner: html}; ``section_contents`` {str(section id): html};
+        ``goal_progress`` {partner: [(goal, rating, comment)]}, the progress on the client's
+        treatment-plan goals, which goes into that client's note only.
         """
+        Progress = self.env["therapy.treatment.goal.progress"]
+        if goal_progress is not None:
+            goal_progress = Progress._therapy_check_entries(goal_progress)
         event._therapy_check_chartable()
         if not template:
             raise UserError(
@@ -528,6 +545,11 @@ class TherapyChartNote(models.Model):
         self.check_access("create")
         drafts_sudo = drafts.sudo()
         by_partner = {note.partner_id: note for note in drafts_sudo}
+        if goal_progress is None:
+            # A caller that does not chart goals keeps the progress the drafts have.
+            goal_progress = {
+                note.partner_id: note.goal_progress_ids._therapy_entries() for note in drafts_sudo
+            }
         stale_sudo = drafts_sudo.filtered(lambda note: note.partner_id not in attended.partner_id)
         provider = event.user_id or event.therapy_group_id.provider_id
         create_vals = []
@@ -550,6 +572,7 @@ class TherapyChartNote(models.Model):
                     client_note,
                     sections,
                     late_entry_on=late_entry_on,
+                    goal_progress=goal_progress.get(line.partner_id, ()),
                 ),
                 "late_entry_on": late_entry_on,
             }
@@ -566,8 +589,9 @@ class TherapyChartNote(models.Model):
                     }
                 )
         stale_sudo.unlink()
-        notes = (drafts_sudo - stale_sudo) | self.sudo()._therapy_server_create(create_vals)
-        return notes.sudo(False)
+        notes_sudo = (drafts_sudo - stale_sudo) | self.sudo()._therapy_server_create(create_vals)
+        Progress.sudo()._therapy_sync(notes_sudo, goal_progress)
+        return notes_sudo.sudo(False)
 
     @api.model
     def _check_note_size(self, partners, group_note, client_notes, section_contents):
@@ -589,10 +613,18 @@ class TherapyChartNote(models.Model):
 
     @api.model
     def _render_body(
-        self, attendance, template, group_note, client_note, sections=(), late_entry_on=False
+        self,
+        attendance,
+        template,
+        group_note,
+        client_note,
+        sections=(),
+        late_entry_on=False,
+        goal_progress=(),
     ):
         """The note of one client: the session facts, the template's sections the provider
-        filled, the group notes and the client's own note; never the template's guidance.
+        filled, the group notes, the client's own note and the progress on the client's
+        treatment-plan goals; never the template's guidance.
         A late entry starts by saying so, with when it was written."""
         event = attendance.event_id
         group = event.therapy_group_id
@@ -663,5 +695,9 @@ class TherapyChartNote(models.Model):
                     self.env._("Notes for %(client)s", client=attendance.partner_id.name),
                     client_note,
                 )
+            )
+        if goal_progress:
+            sections_html.append(
+                self.env["therapy.treatment.goal.progress"]._therapy_render(goal_progress)
             )
         return Markup("").join(sections_html)

@@ -40,3 +40,5 @@ from . import test_bad_inputs
 from . import test_claim_export_cells
 from . import test_note_size
 from . import test_measures
+from . import test_treatment_goals
+from . import test_tours_goals

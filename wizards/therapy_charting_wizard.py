@@ -4,6 +4,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_datetime, html2plaintext, is_html_empty
 
+from ..models.therapy_treatment_goal_progress import PROGRESS_RATINGS
+
 
 class TherapyChartingWizard(models.TransientModel):
     _name = "therapy.charting.wizard"
@@ -108,6 +110,10 @@ class TherapyChartingWizard(models.TransientModel):
         signed = notes.filtered(lambda note: note.state == "locked")
         drafts = notes - signed
         notes_by_partner = {note.partner_id: note for note in drafts}
+        attended = event._therapy_attended_lines().filtered(
+            lambda line: line.partner_id not in signed.partner_id
+        )
+        goal_lines = self._goal_line_commands(attended.partner_id, drafts)
         written = drafts[:1] or signed[:1]
         template = written.template_id or self.env["therapy.chart.template"].search(
             [
@@ -132,12 +138,41 @@ class TherapyChartingWizard(models.TransientModel):
                         "note": notes_by_partner[line.partner_id].client_note
                         if line.partner_id in notes_by_partner
                         else False,
+                        "goal_line_ids": goal_lines.get(line.partner_id, []),
                     }
                 )
-                for line in event._therapy_attended_lines()
-                if line.partner_id not in signed.partner_id
+                for line in attended
             ],
         }
+
+    @api.model
+    def _goal_line_commands(self, partners, drafts):
+        """Per client, one line per active goal of their treatment plan (and per goal their
+        draft note already charts), with the progress the draft records: {partner: commands}.
+        Read for all the clients at once."""
+        goals = self.env["therapy.treatment.goal"].search(
+            [("partner_id", "in", partners.ids), ("state", "=", "active")]
+        )
+        charted = {
+            progress.goal_id: progress
+            for progress in drafts.goal_progress_ids
+            if progress.partner_id in partners
+        }
+        # A goal charted in the draft stays on the page even if it was closed meanwhile.
+        goals = goals.union(*charted)
+        commands = {}
+        for goal in goals.sorted(lambda goal: (goal.sequence, goal.id)):
+            progress = charted.get(goal)
+            commands.setdefault(goal.partner_id, []).append(
+                Command.create(
+                    {
+                        "goal_id": goal.id,
+                        "rating": progress.rating if progress else False,
+                        "comment": progress.comment if progress else False,
+                    }
+                )
+            )
+        return commands
 
     @api.model
     def _section_line_commands(self, template, contents):
@@ -236,7 +271,7 @@ class TherapyChartingWizard(models.TransientModel):
                 *self.section_line_ids.mapped("content"),
                 *self.line_ids.mapped("note"),
             ]
-        )
+        ) or any(goal_line.rating or goal_line.comment for goal_line in self.line_ids.goal_line_ids)
 
     def _write_drafts(self):
         """The session's draft notes, written from the wizard."""
@@ -247,6 +282,13 @@ class TherapyChartingWizard(models.TransientModel):
             self.group_note,
             {line.partner_id: line.note for line in self.line_ids},
             {str(line.section_id.id): line.content for line in self.section_line_ids},
+            goal_progress={
+                line.partner_id: [
+                    (goal_line.goal_id, goal_line.rating, goal_line.comment)
+                    for goal_line in line.goal_line_ids
+                ]
+                for line in self.line_ids
+            },
         )
         self.note_ids = notes
         return notes
@@ -281,6 +323,65 @@ class TherapyChartingWizardLine(models.TransientModel):
     product_id = fields.Many2one(related="attendance_id.product_id", string="Code")
     place_of_service = fields.Selection(related="attendance_id.place_of_service")
     note = fields.Html(string="Client Note", help="Goes only into this client's chart note.")
+    goal_line_ids = fields.One2many(
+        "therapy.charting.wizard.goal",
+        "line_id",
+        string="Treatment Plan Goals",
+        help="The client's active goals: the progress recorded goes only into this client's note.",
+    )
+
+
+class TherapyChartingWizardGoal(models.TransientModel):
+    _name = "therapy.charting.wizard.goal"
+    _inherit = ["therapy.input.mixin"]
+    _description = "Group Charting: progress on one goal of a client"
+    _order = "id"
+
+    line_id = fields.Many2one("therapy.charting.wizard.line", required=True, ondelete="cascade")
+    goal_id = fields.Many2one(
+        "therapy.treatment.goal", string="Treatment-plan Goal", required=True, readonly=True
+    )
+    problem = fields.Char(related="goal_id.problem")
+    goal_name = fields.Text(related="goal_id.name", string="Goal")
+    date_target = fields.Date(related="goal_id.date_target")
+    rating = fields.Selection(
+        selection=PROGRESS_RATINGS,
+        string="Progress",
+        help="Progress on this goal in this session; goes into this client's note only.",
+    )
+    comment = fields.Char(help="A short comment on the progress, in this client's note.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_goals_readable(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_goals_readable([vals])
+        return super().write(vals)
+
+    @api.model
+    def _check_goals_readable(self, vals_list):
+        """The goal's text is shown through related fields: only for goals the treatment plan's
+        record rules give the user (constraints run as superuser, so this is checked here)."""
+        goal_ids = [vals.get("goal_id") for vals in vals_list]
+        self.env["therapy.treatment.goal"].browse(
+            goal_id for goal_id in goal_ids if type(goal_id) is int
+        ).check_access("read")
+
+    @api.constrains("goal_id", "line_id")
+    def _check_goal_of_client(self):
+        """A line offers a goal of its own client."""
+        for goal_line in self:
+            if goal_line.goal_id.partner_id != goal_line.line_id.partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "The goal “%(goal)s” is not in %(client)s's treatment plan: chart it on "
+                        "its own client's line.",
+                        goal=goal_line.goal_id.name,
+                        client=goal_line.line_id.partner_id.display_name,
+                    )
+                )
 
 
 class TherapyChartingWizardSection(models.TransientModel):

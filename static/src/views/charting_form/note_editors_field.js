@@ -1,4 +1,5 @@
 import { Component, onWillRender } from "@odoo/owl";
+import { formatDate } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
 import { Field } from "@web/views/fields/field";
 import { standardFieldProps } from "@web/views/fields/standard_field_props";
@@ -9,7 +10,9 @@ import { standardFieldProps } from "@web/views/fields/standard_field_props";
  * list only turns a cell into an editor on the first click, which drops what was typed, and
  * squeezes the text into a narrow column.)
  *
- * Options: html_field (the text), title_field, badge_field, hint_field, required_field.
+ * Options: html_field (the text), title_field, badge_field, hint_field, required_field;
+ * goals_field: a one2many of the line whose records (a client's treatment-plan goals) are shown
+ * beside the text, each with its progress rating and comment open for input.
  */
 export class NoteEditorsField extends Component {
     static template = "group_therapy.NoteEditorsField";
@@ -23,6 +26,7 @@ export class NoteEditorsField extends Component {
         badgeField: { type: String, optional: true },
         hintField: { type: String, optional: true },
         requiredField: { type: String, optional: true },
+        goalsField: { type: String, optional: true },
     };
 
     setup() {
@@ -32,8 +36,10 @@ export class NoteEditorsField extends Component {
                 return;
             }
             for (const line of this.lines) {
-                if (!line.isInEdition) {
-                    line._switchMode("edit");
+                for (const record of [line, ...this.goalLines(line)]) {
+                    if (!record.isInEdition) {
+                        record._switchMode("edit");
+                    }
                 }
             }
         });
@@ -47,6 +53,25 @@ export class NoteEditorsField extends Component {
     get htmlInfo() {
         const fieldNodes = this.props.views?.list?.fieldNodes || {};
         return Object.values(fieldNodes).find((node) => node.name === this.props.htmlField);
+    }
+
+    /** The goals shown beside a line's text (none without the goals_field option). */
+    goalLines(line) {
+        return (this.props.goalsField && line.data[this.props.goalsField]?.records) || [];
+    }
+
+    /** A goal's field attributes as written in the view's inline list of goals. */
+    goalInfo(fieldName) {
+        const fieldNodes = this.props.views?.list?.fieldNodes || {};
+        const goalsNode = Object.values(fieldNodes).find(
+            (node) => node.name === this.props.goalsField
+        );
+        const goalNodes = goalsNode?.views?.list?.fieldNodes || {};
+        return Object.values(goalNodes).find((node) => node.name === fieldName);
+    }
+
+    formatTargetDate(value) {
+        return value ? formatDate(value) : "";
     }
 
     display(line, fieldName) {
@@ -67,5 +92,6 @@ registry.category("fields").add("therapy_note_editors", {
         badgeField: options.badge_field,
         hintField: options.hint_field,
         requiredField: options.required_field,
+        goalsField: options.goals_field,
     }),
 });
