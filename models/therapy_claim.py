@@ -106,6 +106,25 @@ class TherapyClaim(models.Model):
         "ir.attachment", string="Submitted File", readonly=True, copy=False
     )
     denial_reason = fields.Text(readonly=True, copy=False)
+    # coordination of benefits: a claim to the secondary insurer follows the primary's payment
+    primary_claim_id = fields.Many2one(
+        "therapy.claim",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="Set on a claim to the client's secondary insurer: the primary insurer's claim whose "
+        "remaining patient responsibility it asks the secondary to cover.",
+    )
+    secondary_claim_ids = fields.One2many(
+        "therapy.claim", "primary_claim_id", string="Secondary Claims", readonly=True
+    )
+    primary_adjudication = fields.Json(
+        readonly=True,
+        copy=False,
+        help="What the primary insurer's remittance said of the claim (paid, adjustments per "
+        "claim and per line, date), sent to the secondary insurer in the 837P COB loops.",
+    )
     age_days = fields.Integer(
         string="Age (days)", compute="_compute_age_days", help="Days since the date of service."
     )
@@ -413,8 +432,12 @@ class TherapyClaim(models.Model):
                 # Every code of the line is the session's service, by its provider.
                 "rendering": rendering,
             }
-            for line in self.invoice_id.invoice_line_ids.filtered("product_id")
+            # A secondary claim is for the same services: the primary claim's invoice lists them.
+            for line in (self.primary_claim_id or self).invoice_id.invoice_line_ids.filtered(
+                "product_id"
+            )
         ]
+        cob = self._x12_cob_values(services)
         subscriber = coverage.subscriber_id.sudo() if coverage.relationship != "self" else client
         return {
             "ref": self.name,
@@ -431,13 +454,54 @@ class TherapyClaim(models.Model):
             "diagnoses": diagnoses,
             "rendering": rendering,
             "services": services,
+            "cob": cob,
+        }
+
+    def _x12_cob_values(self, services):
+        """For a secondary claim: the primary insurer, its subscriber and what it paid and
+        adjusted, per claim and on each service line its remittance adjudicated (2320-2430).
+        Sets each service's ``adjudication``; None for a primary claim."""
+        self.ensure_one()
+        adjudication = self.primary_adjudication
+        if not self.primary_claim_id or not adjudication:
+            return None
+        primary = self.primary_claim_id
+        coverage = primary.coverage_id.sudo()
+        client = self.partner_id.sudo()
+        subscriber = coverage.subscriber_id.sudo() if coverage.relationship != "self" else client
+        remitted = list(adjudication.get("services") or [])
+        for service in services:
+            # The remittance's lines, matched to ours by procedure code in order.
+            match = next((line for line in remitted if line["code"] == service["code"]), None)
+            if match:
+                remitted.remove(match)
+                service["adjudication"] = {
+                    "code": match["code"],
+                    "modifiers": match.get("modifiers") or [],
+                    "units": int(match.get("units") or 1),
+                    "paid": match["paid"] or 0.0,
+                    "adjustments": [tuple(item) for item in match["adjustments"]],
+                }
+        return {
+            "payer": {"name": primary.payer_id.name, "code": primary.payer_id.therapy_payer_code},
+            "relationship": coverage.relationship,
+            "group_number": coverage.group_number or "",
+            "filing_code": primary.payer_id.therapy_claim_filing_code or "CI",
+            "subscriber": _x12_person(subscriber),
+            "member_ident": coverage.member_ident,
+            "paid": adjudication["paid"],
+            "adjustments": [tuple(item) for item in adjudication["claim_adjustments"]],
+            "date": fields.Date.to_date(adjudication["date"]),
+            "payer_ref": adjudication.get("payer_ref") or "",
         }
 
     # -- 835 ---------------------------------------------------------------------------------
 
-    def _post_remittance(self, paid, write_off, patient, era):
+    def _post_remittance(self, paid, write_off, patient, era, entry=None):
         """Settle the insurer's invoice down to what it paid: the contractual adjustment is
-        written off, the patient's share beyond the copay moves to an invoice of the client.
+        written off, the patient's share beyond the copay moves to an invoice of the client,
+        or, when the client has a secondary insurer, to a claim to that insurer (the client
+        is then billed what the secondary leaves, when its remittance comes).
 
         Returns the insurer's invoices that the remittance's payment then pays."""
         self.ensure_one()
@@ -469,6 +533,7 @@ class TherapyClaim(models.Model):
             claim=self.name,
         )
         payer_invoices = self.invoice_id
+        secondary = self._therapy_forward_to_secondary(patient, era, entry)
         if moved > 0:
             payer_refund_lines.append(
                 _move_line(
@@ -480,14 +545,40 @@ class TherapyClaim(models.Model):
                     moved,
                 )
             )
-            moves |= Move.create(
-                {
-                    **header,
-                    "move_type": "out_invoice",
-                    "partner_id": client.id,
-                    "invoice_line_ids": [_move_line(label, moved)],
-                }
-            )
+            if secondary:
+                secondary.invoice_id = Move.create(
+                    {
+                        **header,
+                        "move_type": "out_invoice",
+                        "partner_id": secondary.payer_id.id,
+                        "therapy_claim_id": secondary.id,
+                        "invoice_line_ids": [
+                            _move_line(
+                                self.env._(
+                                    "%(client)s's share of the session of %(date)s after "
+                                    "%(payer)s paid (claim %(primary)s), claimed as secondary "
+                                    "insurer (claim %(claim)s)",
+                                    client=self.partner_id.name,
+                                    date=format_date(self.env, self.date_of_service),
+                                    payer=self.payer_id.name,
+                                    primary=self.name,
+                                    claim=secondary.name,
+                                ),
+                                moved,
+                            )
+                        ],
+                    }
+                )
+                moves |= secondary.invoice_id
+            else:
+                moves |= Move.create(
+                    {
+                        **header,
+                        "move_type": "out_invoice",
+                        "partner_id": client.id,
+                        "invoice_line_ids": [_move_line(label, moved)],
+                    }
+                )
         elif moved < 0:
             # The insurer says the client owes less than the copay billed: the difference is
             # the insurer's to pay, and the client is credited.
@@ -529,6 +620,42 @@ class TherapyClaim(models.Model):
                 and not line.reconciled
             ).reconcile()
         return payer_invoices
+
+    def _therapy_forward_to_secondary(self, patient, era, entry):
+        """The claim to the client's secondary insurer for what the primary left to the client,
+        with the primary's adjudication for its COB loops; empty when there is none to make
+        (a secondary claim, no patient responsibility, or no secondary coverage)."""
+        self.ensure_one()
+        if self.primary_claim_id or patient <= 0 or not entry:
+            return self.browse()
+        coverage = self.partner_id.sudo().therapy_coverage_ids.filtered(
+            lambda coverage: coverage.priority == "secondary"
+            and coverage.company_id == self.company_id
+        )[:1]
+        if not coverage:
+            return self.browse()
+        return self.create(
+            {
+                "attendance_id": self.attendance_id.id,
+                "coverage_id": coverage.id,
+                "payer_id": coverage.payer_id.id,
+                "company_id": self.company_id.id,
+                "date_of_service": self.date_of_service,
+                "amount_charge": self.amount_charge,
+                # What the client already owes for the session: the copay billed at the desk,
+                # down to the primary's patient responsibility when that is less.
+                "amount_copay": min(self.amount_copay, patient),
+                "primary_claim_id": self.id,
+                "primary_adjudication": {
+                    "paid": entry["paid"],
+                    "patient": patient,
+                    "date": fields.Date.to_string(era.payment_date),
+                    "payer_ref": entry.get("payer_ref") or "",
+                    "claim_adjustments": entry.get("claim_adjustments") or [],
+                    "services": entry.get("services") or [],
+                },
+            }
+        )
 
     def _reverse_remittance(self, era):
         """Undo what earlier remittances posted for this claim (the insurer reverses its

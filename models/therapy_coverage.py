@@ -40,7 +40,8 @@ class TherapyCoverage(models.Model):
         selection=[("primary", "Primary"), ("secondary", "Secondary")],
         required=True,
         default="primary",
-        help="Primary is billed first; only primary coverage is claimed electronically today.",
+        help="Primary is billed first; what the primary insurer leaves to the client is then "
+        "claimed from the secondary (coordination of benefits).",
     )
     relationship = fields.Selection(
         selection=[("self", "Self"), ("spouse", "Spouse"), ("child", "Child"), ("other", "Other")],

@@ -258,6 +258,8 @@ class TherapyEraImportWizard(models.TransientModel):
                         ours=claim.amount_charge,
                     )
                 )
+            if claim.primary_claim_id and entry["status"] not in (DENIED, REVERSAL):
+                problems += self._check_secondary(entry, claim, where)
             writes_off = any(group in WRITE_OFF_GROUPS for group, *_ in entry["adjustments"])
             if (
                 writes_off
@@ -282,6 +284,32 @@ class TherapyEraImportWizard(models.TransientModel):
             )
         return claims
 
+    def _check_secondary(self, entry, claim, where):
+        """A secondary insurer pays and leaves to the client at most what the primary left."""
+        owed = round(claim.invoice_id.amount_total + claim.amount_copay, 2)
+        patient = sum(money or 0.0 for group, _code, money in entry["adjustments"] if group == "PR")
+        if float_compare((entry["paid"] or 0.0) + patient, owed, precision_digits=2) > 0:
+            return [
+                self.env._(
+                    "%(where)s: as secondary insurer, %(payer)s pays %(paid)s and leaves "
+                    "%(patient)s to the client, more than the %(owed)s the primary insurer left "
+                    "to pay. Ask the insurer to correct its remittance.",
+                    where=where,
+                    payer=claim.payer_id.name,
+                    paid=entry["paid"],
+                    patient=round(patient, 2),
+                    owed=owed,
+                )
+            ]
+        return []
+
+    @staticmethod
+    def _secondary_write_off(claim, paid, patient):
+        """What a secondary insurer neither pays nor leaves to the client, of what the primary
+        left: its own contractual adjustment. Its remittance's other adjustments (OA-23, the
+        primary's payment and write-off) were never on its invoice."""
+        return round(claim.invoice_id.amount_total - paid - (patient - claim.amount_copay), 2)
+
     def _check_reversal(self, entry, claim, state, where):
         """A reversal takes back exactly what was posted for the claim, and only that."""
         if state not in ("paid", "partial", "denied"):
@@ -291,6 +319,16 @@ class TherapyEraImportWizard(models.TransientModel):
                     "%(state)s).",
                     where=where,
                     state=dict(claim._fields["state"]._description_selection(self.env))[state],
+                )
+            ]
+        if claim.secondary_claim_ids:
+            return [
+                self.env._(
+                    "%(where)s reverses a payment whose patient responsibility was already "
+                    "claimed from the secondary insurer (claim %(secondary)s): post this "
+                    "reversal by hand with the accountant.",
+                    where=where,
+                    secondary=", ".join(claim.secondary_claim_ids.mapped("name")),
                 )
             ]
         posted = claim.amount_paid if state != "denied" else 0.0
@@ -344,6 +382,8 @@ class TherapyEraImportWizard(models.TransientModel):
                 by_group[group] += money or 0.0
             write_off = round(sum(by_group[group] for group in WRITE_OFF_GROUPS), 2)
             patient = round(by_group["PR"], 2)
+            if claim.primary_claim_id and entry["status"] not in (DENIED, REVERSAL):
+                write_off = self._secondary_write_off(claim, entry["paid"], patient)
             reasons = [
                 x12.reason_in_words(g, c) + f" ({m:.2f})" for g, c, m in entry["adjustments"]
             ]
@@ -365,7 +405,7 @@ class TherapyEraImportWizard(models.TransientModel):
                     denial_reason="\n".join(reasons) or self.env._("Denied, no reason given."),
                 )
             else:
-                to_pay |= claim._post_remittance(entry["paid"], write_off, patient, era)
+                to_pay |= claim._post_remittance(entry["paid"], write_off, patient, era, entry)
                 moved = float_compare(patient, claim.amount_copay, precision_digits=2) > 0
                 claim_values.update(
                     state="partial" if moved else "paid",

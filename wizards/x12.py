@@ -145,6 +145,84 @@ def _line_rendering(claim, service, always):
     return []
 
 
+def _adjustment_segments(adjustments):
+    """CAS segments: one per adjustment group, at most six reasons each, in the order given."""
+    by_group = {}
+    for group, code, money in adjustments:
+        by_group.setdefault(group, []).append((code, money))
+    rows = []
+    for group, items in by_group.items():
+        for start in range(0, len(items), 6):
+            elements = []
+            for code, money in items[start : start + 6]:
+                elements += [clean(code, 5), amount(money), ""]
+            rows.append(segment("CAS", group, *elements))
+    return rows
+
+
+def _other_payer_segments(claim):
+    """Loops 2320 (the other subscriber: SBR, claim-level CAS, AMT*D paid, OI), 2330A (their
+    name and member ID) and 2330B (the other payer, with its adjudication date when no line
+    says it) for a claim sent to the payer that pays after the one in ``claim["cob"]``."""
+    cob = claim["cob"]
+    is_self = cob["relationship"] == "self"
+    rows = [
+        segment(
+            "SBR",
+            "P",
+            "18" if is_self else RELATIONSHIP_CODES[cob["relationship"]],
+            clean(cob["group_number"], 50),
+            "",
+            "",
+            "",
+            "",
+            "",
+            cob["filing_code"],
+        )
+    ]
+    rows += _adjustment_segments(cob["adjustments"])[:5]
+    rows.append(segment("AMT", "D", amount(cob["paid"])))
+    rows.append(segment("OI", "", "", "Y", "", "", "Y"))
+    rows.append(_person_name("IL", cob["subscriber"], "MI", cob["member_ident"]))
+    rows.append(
+        segment(
+            "NM1",
+            "PR",
+            "2",
+            clean(cob["payer"]["name"], 60),
+            "",
+            "",
+            "",
+            "",
+            "PI",
+            clean(cob["payer"]["code"], 80),
+        )
+    )
+    if not any(service.get("adjudication") for service in claim["services"]):
+        rows.append(segment("DTP", "573", "D8", cob["date"].strftime("%Y%m%d")))
+    if cob.get("payer_ref"):
+        rows.append(segment("REF", "F8", clean(cob["payer_ref"], 50)))
+    return rows
+
+
+def _line_adjudication_segments(cob, adjudication):
+    """Loop 2430: SVD (the other payer's paid amount for the line), its CAS, DTP*573."""
+    procedure = COMPONENT.join(["HC", adjudication["code"], *adjudication.get("modifiers", [])[:4]])
+    rows = [
+        segment(
+            "SVD",
+            clean(cob["payer"]["code"], 80),
+            amount(adjudication["paid"]),
+            procedure,
+            "",
+            str(adjudication.get("units") or 1),
+        )
+    ]
+    rows += _adjustment_segments(adjudication["adjustments"])[:5]
+    rows.append(segment("DTP", "573", "D8", cob["date"].strftime("%Y%m%d")))
+    return rows
+
+
 def interchange_envelope(function, sender, receiver, created, control_number, version, test=False):
     """The ISA and GS segments that open an interchange of one functional group: `function` is
     the group's code (HC claims, HP remittances), `version` the implementation guide."""
@@ -188,6 +266,12 @@ def build_837p(header, claims):
     A claim's ``rendering`` provider (last, first, npi, optional taxonomy) is its loop 2310B;
     a service's own ``rendering`` becomes loop 2420A when it differs, or on every line when
     ``header["payer"]["line_rendering"]`` is set.
+
+    A claim to the payer that pays second carries ``cob``: the payer that paid first
+    (payer {name, code}, relationship, group_number, filing_code, subscriber, member_ident,
+    paid, adjustments [(group, code, amount)] at claim level, date, payer_ref), and each of its
+    services may carry that payer's ``adjudication`` {code, modifiers, units, paid,
+    adjustments}: loops 2320, 2330A, 2330B and 2430, and SBR01 = S.
 
     Returns (content, owners): owners[i] is the index in `claims` of the claim that segment
     i + 1 of the transaction set (ST = 1) belongs to, or None for the envelope and headers, so
@@ -240,7 +324,8 @@ def build_837p(header, claims):
         rows.append(
             segment(
                 "SBR",
-                "P",
+                # S: this payer pays after the one in loop 2320 (coordination of benefits).
+                "S" if claim.get("cob") else "P",
                 "18" if is_self else "",
                 clean(claim["group_number"], 50),
                 "",
@@ -288,6 +373,9 @@ def build_837p(header, claims):
         )
         # 2310B rendering provider (the billing provider is the practice, not a person)
         rows += _rendering_segments(claim["rendering"])
+        # 2320/2330A/2330B the payer that paid first, and what it did with the claim
+        if claim.get("cob"):
+            rows += _other_payer_segments(claim)
         # 2400 service lines
         for number, service in enumerate(claim["services"], start=1):
             procedure = COMPONENT.join(["HC", service["code"], *service["modifiers"][:4]])
@@ -307,6 +395,9 @@ def build_837p(header, claims):
             rows.append(segment("DTP", "472", "D8", service["date"].strftime("%Y%m%d")))
             # 2420A rendering provider of the line
             rows += _line_rendering(claim, service, payer.get("line_rendering"))
+            # 2430 how the payer that paid first adjudicated the line
+            if claim.get("cob") and service.get("adjudication"):
+                rows += _line_adjudication_segments(claim["cob"], service["adjudication"])
         body += rows
         owners += [index] * len(rows)
     body.append(segment("SE", str(len(body) + 1), "0001"))
@@ -447,7 +538,9 @@ def parse_835(content):
     "payee": {name, npi, tin}, "claims": [...], "provider_adjustments": total,
     "provider_adjustment_lines": [(reason, reference, amount)]}, each claim
     {line, ref, status, charge, paid, patient, payer_ref, adjustments: [(group, code, amount)],
-    remarks: [code]}; `line` is the CLP's segment number, for reports.
+    remarks: [code], claim_adjustments: the adjustments not given for a service line,
+    services: [{code, modifiers, charge, paid, units, adjustments}]}; `line` is the CLP's
+    segment number, for reports. `adjustments` holds every adjustment, claim and lines.
     """
     segments, component = split_segments(content)
     data = {
@@ -459,7 +552,7 @@ def parse_835(content):
         "provider_adjustment_lines": [],
         "transaction": "",
     }
-    entity, claim = None, None
+    entity, claim, service = None, None, None
     for number, elements in enumerate(segments, start=1):
         tag = elements[0]
         value = lambda position, elements=elements: (  # noqa: E731
@@ -498,15 +591,31 @@ def parse_835(content):
                 "patient": _money(value(5) or 0),
                 "payer_ref": value(7),
                 "adjustments": [],
+                "claim_adjustments": [],
+                "services": [],
                 "remarks": [],
             }
+            service = None
             data["claims"].append(claim)
+        elif tag == "SVC" and claim is not None:
+            procedure = value(1).split(component)
+            service = {
+                "code": procedure[1] if len(procedure) > 1 else procedure[0],
+                "modifiers": [modifier for modifier in procedure[2:6] if modifier],
+                "charge": _money(value(2)),
+                "paid": _money(value(3)),
+                "units": _money(value(5)) or 1,
+                "adjustments": [],
+            }
+            claim["services"].append(service)
         elif tag == "CAS" and claim is not None:
             group = value(1)
             for position in range(2, len(elements), 3):
                 code, money = value(position), _money(value(position + 1))
                 if code:
                     claim["adjustments"].append((group, code, money))
+                    where = service["adjustments"] if service else claim["claim_adjustments"]
+                    where.append((group, code, money))
         elif tag in ("LQ", "MOA", "MIA") and claim is not None:
             if tag == "LQ" and value(1) == "HE":
                 claim["remarks"].append(value(2))
@@ -523,7 +632,7 @@ def parse_835(content):
                     data["provider_adjustments"] += money
                     data["provider_adjustment_lines"].append((reason, reference, money))
         elif tag in ("SE", "GE", "IEA"):
-            claim = None
+            claim, service = None, None
     data["component"] = component
     return data
 
@@ -533,7 +642,9 @@ def build_835(header, claims):
 
     header: created, control_number, trace, payer {name, code}, payee {name, npi}, amount;
     claims: ref, status, charge, paid, patient, payer_ref, adjustments [(group, code, amount)],
-    remarks [code], client {last, first}, member_ident, services [(code, charge, paid, date)];
+    remarks [code], client {last, first}, member_ident, services [(code, charge, paid, date)]
+    or [(code, charge, paid, date, adjustments)] for adjustments given per line (then the
+    claim's ``adjustments`` are its claim-level ones only);
     header["provider_adjustments"] (optional): PLB [(reason, reference, amount)].
     """
     created = header["created"]
@@ -594,14 +705,7 @@ def build_835(header, claims):
                 "1",
             )
         )
-        by_group = {}
-        for group, code, money in claim["adjustments"]:
-            by_group.setdefault(group, []).append((code, money))
-        for group, items in by_group.items():
-            elements = []
-            for code, money in items[:6]:
-                elements += [code, amount(money), ""]
-            body.append(segment("CAS", group, *elements))
+        body += _adjustment_segments(claim["adjustments"])
         client = claim["client"]
         body.append(
             segment(
@@ -617,11 +721,12 @@ def build_835(header, claims):
                 clean(claim["member_ident"], 80),
             )
         )
-        for code, charge, paid, date in claim["services"]:
+        for code, charge, paid, date, *line_adjustments in claim["services"]:
             body.append(
                 segment("SVC", f"HC{COMPONENT}{code}", amount(charge), amount(paid), "", "1")
             )
             body.append(segment("DTM", "472", date.strftime("%Y%m%d")))
+            body += _adjustment_segments(line_adjustments[0] if line_adjustments else [])
         for remark in claim.get("remarks", []):
             body.append(segment("LQ", "HE", remark))
     adjustments = header.get("provider_adjustments") or []
