@@ -2,7 +2,7 @@
     "name": "Group Therapy",
     "summary": "Client groups, group sessions, attendance with CPT codes, "
     "per-client billing and group charting for behavioral-health practices",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Services/Group Therapy",
     "website": "https://github.com/group-therapy/group_therapy",
     "author": "group_therapy developers",

@@ -1,9 +1,13 @@
+import importlib.util
+import pathlib
+
 from odoo.tests import tagged
 from odoo.tools import html2plaintext
 
 from .test_charting import GROUP_NOTE, ChartingCommon
 
 RISK_GUIDANCE = "Safety concerns assessed; none reported unless noted below."
+MIGRATION = pathlib.Path(__file__).parent.parent / "migrations/19.0.1.2.0/post-migrate.py"
 SECTION_GUIDANCE = "Ideation, plan, intent, protective factors"
 
 
@@ -85,3 +89,67 @@ class TestChartGuidance(ChartingCommon):
             self.assertIn("Safety concerns assessed; none reported by the client.", text)
             self.assertNotIn("unless noted below", text, "the template's wording stays out")
             self.assertNotIn(SECTION_GUIDANCE, text)
+
+
+@tagged("post_install", "-at_install")
+class TestShippedTemplateWordingUpgrade(ChartingCommon):
+    """Databases installed before 19.0.1.1.0 kept the shipped template's first wording
+    (`noupdate` data): the 19.0.1.2.0 upgrade gives it the current one, unless the practice
+    changed it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        spec = importlib.util.spec_from_file_location("gt_post_migrate_1_2", MIGRATION)
+        cls.migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(cls.migration)
+        cls.current_body = str(cls.template.body)
+        [cls.first_body] = cls.migration.SHIPPED_BEFORE
+
+    def _upgrade(self):
+        self.migration.migrate(self.env.cr, "19.0.1.1.0")
+        self.env.invalidate_all()
+
+    def test_the_shipped_wording_is_what_the_data_file_says(self):
+        self.assertEqual(
+            self.migration.normalized(self.migration.shipped_body()),
+            self.migration.normalized(self.current_body),
+        )
+
+    def test_an_untouched_template_gets_the_current_wording(self):
+        self.template.body = self.first_body
+        self.assertIn(RISK_GUIDANCE, str(self.template.body))
+        copy = self.template.copy({"name": "Our copy of the progress note"})
+        self._upgrade()
+        body = html2plaintext(self.template.body)
+        self.assertNotIn(RISK_GUIDANCE, body)
+        self.assertIn("document the safety assessment", body)
+        self.assertEqual(
+            self.migration.normalized(str(self.template.body)),
+            self.migration.normalized(self.current_body),
+        )
+        self.assertIn(RISK_GUIDANCE, str(copy.body), "the practice's own copy is theirs")
+        # Charting then shows the new wording as guidance, and signs none of it.
+        wizard = self._open_wizard()
+        self.assertIn("document the safety assessment", wizard.template_body)
+        wizard.group_note = GROUP_NOTE
+        wizard._sign()
+        for note in self.session.therapy_chart_note_ids:
+            self.assertNotIn("safety assessment", note.body)
+
+    def test_a_template_the_practice_changed_is_kept(self):
+        edited = self.first_body.replace(
+            "none reported unless noted below", "ask about ideation at every session"
+        )
+        self.template.with_user(self.manager).body = edited
+        self._upgrade()
+        self.assertIn("ask about ideation at every session", str(self.template.body))
+        self.assertIn("Focus of the session", str(self.template.body))
+
+    def test_an_upgraded_or_new_database_is_left_alone(self):
+        self._upgrade()
+        self.assertEqual(str(self.template.body), self.current_body)
+        self.template.body = self.first_body
+        self.migration.migrate(self.env.cr, None)  # a new install: nothing to upgrade
+        self.env.invalidate_all()
+        self.assertIn(RISK_GUIDANCE, str(self.template.body))

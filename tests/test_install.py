@@ -9,7 +9,7 @@ class TestInstall(TransactionCase):
         module = self.env["ir.module.module"].search([("name", "=", "group_therapy")])
         self.assertEqual(module.state, "installed")
         self.assertTrue(module.application)
-        self.assertEqual(module.latest_version, "19.0.1.1.0")
+        self.assertEqual(module.latest_version, "19.0.1.2.0")
 
     def test_app_menu_and_roles(self):
         menu = self.env.ref("group_therapy.group_therapy_menu_root")
