@@ -27,6 +27,7 @@ from . import res_users
 from . import res_company
 from . import account_chart_template
 from . import therapy_coverage
+from . import therapy_part2_consent
 from . import therapy_claim
 from . import therapy_era
 from . import ir_actions_report

@@ -1,4 +1,5 @@
 from odoo import models
+from odoo.exceptions import UserError
 
 # The reports that print clinical content: a chart note (its text) and a superbill (diagnoses
 # and services). What they print is in the rendering values' ``docs``: the notes, or the
@@ -9,6 +10,7 @@ THERAPY_LOGGED_REPORTS = {
     "group_therapy.report_superbill_session",
     "group_therapy.report_superbill_client",
 }
+THERAPY_CHART_NOTE_REPORT = "group_therapy.therapy_chart_note_report_document"
 
 
 class IrActionsReport(models.Model):
@@ -16,10 +18,60 @@ class IrActionsReport(models.Model):
 
     def _get_rendering_context(self, report, docids, data):
         """Printing a chart note or a superbill goes on the clinical access log, whatever
-        the output (PDF, HTML preview) and whichever menu printed it."""
+        the output (PDF, HTML preview) and whichever menu printed it. The records of a 42 CFR
+        Part 2 program print only under the client's written consent, with the notice."""
         data = super()._get_rendering_context(report, docids, data)
         if report.report_name in THERAPY_LOGGED_REPORTS:
             docs = data.get("docs")
+            consents = {}
             if isinstance(docs, models.BaseModel) and "partner_id" in docs._fields:
-                self.env["therapy.access.log"]._log(docs, "print", detail=report.name)
+                consents = self._therapy_part2_consents(report, docs)
+                self.env["therapy.access.log"]._log(
+                    docs, "print", detail=report.name, consents=consents
+                )
+            data["therapy_part2_notice"] = self.env["therapy.part2.consent"]._part2_notice()
+            data["therapy_part2_by_doc"] = {doc.id: consent for doc, consent in consents.items()}
+            data["therapy_part2_by_client"] = {
+                doc.partner_id.id: consent for doc, consent in consents.items()
+            }
         return data
+
+    def _therapy_part2_consents(self, report, docs):
+        """{doc: consent} for the printed records of a 42 CFR Part 2 program; refused, naming
+        the clients and what is missing, when a consent is not on file.
+
+        A superbill goes to the client's insurer for payment. A chart note goes to whom the
+        user says (``therapy_part2_recipient_id`` in the context, for
+        ``therapy_part2_purpose``, treatment by default: the Disclose button of a note)."""
+        Consent = self.env["therapy.part2.consent"]
+        if report.report_name == THERAPY_CHART_NOTE_REPORT:
+            context = self.env.context
+            recipient = self.env["res.partner"].browse(context.get("therapy_part2_recipient_id"))
+            purpose = context.get("therapy_part2_purpose") or "treatment"
+            if purpose not in ("treatment", "payment", "operations"):
+                purpose = "treatment"
+            consents, missing = Consent._check_disclosure(docs, purpose, lambda _note: recipient)
+            if missing and not recipient:
+                raise UserError(
+                    self.env._(
+                        "%(clients)s: the chart notes of a 42 CFR Part 2 program leave the "
+                        "practice only under the client's written consent. Print them with "
+                        "Disclose (42 CFR Part 2) on the note, naming the recipient and the "
+                        "purpose.",
+                        clients=", ".join(
+                            sorted({missing_doc.partner_id.sudo().name for missing_doc in missing})
+                        ),
+                    )
+                )
+        else:
+            consents, missing = Consent._check_disclosure(
+                docs, "payment", lambda line: line._therapy_payer()
+            )
+        if missing:
+            raise UserError(
+                self.env._(
+                    "Nothing was printed.\n%(reasons)s",
+                    reasons="\n".join(f"- {reason}" for reason in dict.fromkeys(missing.values())),
+                )
+            )
+        return consents

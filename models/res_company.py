@@ -78,6 +78,12 @@ class ResCompany(models.Model):
         help="How clients are listed on a session's printed sign-in sheet: initials keep "
         "members from reading each other's full names.",
     )
+    therapy_part2 = fields.Boolean(
+        string="42 CFR Part 2 Program",
+        help="The whole practice is a substance use disorder program under 42 CFR Part 2: its "
+        "clients' records leave it (chart notes, superbills, claims) only with their written "
+        "consent. A single group can be marked instead.",
+    )
 
     @api.constrains("therapy_npi")
     def _check_therapy_npi(self):

@@ -138,6 +138,14 @@ class ResPartner(models.Model):
         help="The client's problems and measurable goals. Active goals are offered when charting "
         "a session; the progress recorded goes into this client's note only.",
     )
+    therapy_part2_consent_ids = fields.One2many(
+        "therapy.part2.consent",
+        "partner_id",
+        string="42 CFR Part 2 Consents",
+        groups=THERAPY_GROUPS,
+        help="The client's written consents to disclose the records of a 42 CFR Part 2 "
+        "program: to whom, for what, until when.",
+    )
     therapy_payer_code = fields.Char(
         string="Payer ID",
         help="On an insurance company: its payer ID at the clearinghouse, printed on claims.",

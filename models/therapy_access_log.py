@@ -56,6 +56,15 @@ class TherapyAccessLog(models.Model):
         readonly=True, help="The clinical fields read, the report printed or the file exported."
     )
     ip_address = fields.Char(string="IP Address", readonly=True)
+    part2_consent_id = fields.Many2one(
+        "therapy.part2.consent",
+        string="42 CFR Part 2 Consent",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="The client's written consent the disclosure was made under (a record of a 42 CFR "
+        "Part 2 program).",
+    )
 
     @api.model
     def _selection_res_model(self):
@@ -85,12 +94,14 @@ class TherapyAccessLog(models.Model):
         )
 
     @api.model
-    def _log(self, records, access_type, detail=False):
+    def _log(self, records, access_type, detail=False, consents=None):
         """Record that the current user accessed ``records`` (one line each).
 
         ``records`` have a ``partner_id`` (the client); inside `_batch` the lines wait for the end
-        of the call, otherwise they are written at once, in one INSERT.
+        of the call, otherwise they are written at once, in one INSERT. ``consents`` maps the
+        records of a 42 CFR Part 2 program to the consent they were disclosed under.
         """
+        consents = consents or {}
         records = records.filtered("id")
         if not records:
             return
@@ -110,6 +121,7 @@ class TherapyAccessLog(models.Model):
                 access_type,
                 detail or None,
                 ip_address,
+                consents[record].id if record in consents else None,
             )
             for record in records_sudo
         ]
@@ -141,9 +153,11 @@ class TherapyAccessLog(models.Model):
             return
         query = SQL(
             "INSERT INTO %s (date, user_id, partner_id, company_id, res_model, res_id, "
-            "access_type, detail, ip_address) VALUES %s",
+            "access_type, detail, ip_address, part2_consent_id) VALUES %s",
             SQL.identifier(self._table),
-            SQL(", ").join(SQL("(%s, %s, %s, %s, %s, %s, %s, %s, %s)", *line) for line in lines),
+            SQL(", ").join(
+                SQL("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", *line) for line in lines
+            ),
         )
         if self.env.cr.readonly:
             # Odoo serves reads (read, search_read, web_read, reports) on a read-only cursor

@@ -758,6 +758,13 @@ class TherapyAttendance(models.Model):
             .sudo(False)
         )
 
+    def _therapy_payer(self):
+        """Who pays for the service besides the client: the insurer of the primary coverage,
+        else the client's payer on file; empty: self-pay. Claim lines go to it."""
+        self.ensure_one()
+        coverage = self._therapy_primary_coverage()
+        return coverage.sudo().payer_id or self.partner_id.sudo().therapy_payer_id
+
     def _check_not_invoiced(self):
         """An invoiced code changes only after the invoice is credited."""
         claimed = self.filtered("therapy_claim_ids")

@@ -134,6 +134,13 @@ class TherapyGroup(models.Model):
         groups="group_therapy.group_therapy_user",
         help="How long before the session the questionnaires are sent automatically.",
     )
+    therapy_part2 = fields.Boolean(
+        string="42 CFR Part 2 Program",
+        tracking=True,
+        help="A substance use disorder program under 42 CFR Part 2: the records of its sessions "
+        "(chart notes, superbills, claims) leave the practice only with the client's written "
+        "consent. The whole practice can be marked instead (Settings).",
+    )
     # sessions
     session_ids = fields.One2many("calendar.event", "therapy_group_id")
     session_count = fields.Integer(compute="_compute_sessions")

@@ -43,3 +43,4 @@ from . import test_note_size
 from . import test_measures
 from . import test_treatment_goals
 from . import test_tours_goals
+from . import test_part2

@@ -68,6 +68,12 @@ class TherapyClaimExportWizard(models.TransientModel):
         "chart note is not signed yet).",
     )
     filename = fields.Char(readonly=True)
+    part2_notice = fields.Text(
+        string="42 CFR Part 2 Notice",
+        readonly=True,
+        help="The file discloses records of a 42 CFR Part 2 program, each under the client's "
+        "written consent: this notice (42 CFR 2.32) goes to the recipient with it.",
+    )
 
     def action_export(self):
         """The claim lines of the period for a clearinghouse; fees are never on them."""
@@ -90,7 +96,16 @@ class TherapyClaimExportWizard(models.TransientModel):
         # Claim lines carry the clients' diagnoses and payer, read as superuser.
         services.partner_id._therapy_check_clinical_access()
         left_out_reasons = services._claim_blockers()
+        # Records of a 42 CFR Part 2 program go to the client's payer only under their written
+        # consent: the lines without one are left out, as unsigned ones are.
+        consents, part2_missing = self.env["therapy.part2.consent"]._check_disclosure(
+            services, "payment", lambda line: line._therapy_payer()
+        )
+        for line, reason in part2_missing.items():
+            left_out_reasons.setdefault(line, reason)
         exported = services.filtered(lambda line: line not in left_out_reasons)
+        consents = {line: consent for line, consent in consents.items() if line in exported}
+        part2_notice = self._part2_notice(consents.values())
         rows = exported._claim_lines()
         left_out = [
             {
@@ -122,7 +137,10 @@ class TherapyClaimExportWizard(models.TransientModel):
                 )
             )
         if self.file_format == "json":
-            content = json.dumps({"claim_lines": rows, "left_out": left_out}, indent=2).encode()
+            document = {"claim_lines": rows, "left_out": left_out}
+            if part2_notice:
+                document["part2_notice"] = part2_notice
+            content = json.dumps(document, indent=2).encode()
         else:
             buffer = io.StringIO()
             writer = csv.DictWriter(buffer, fieldnames=CLAIM_COLUMNS)
@@ -137,10 +155,23 @@ class TherapyClaimExportWizard(models.TransientModel):
                 "data": base64.b64encode(content),
                 "filename": f"claim_lines_{self.date_from}_{self.date_to}.{self.file_format}",
                 "left_out": left_out_text or False,
+                "part2_notice": part2_notice or False,
             }
         )
-        self.env["therapy.access.log"]._log(exported, "export", detail=self.filename)
+        self.env["therapy.access.log"]._log(
+            exported, "export", detail=self.filename, consents=consents
+        )
         return self._action_reopen()
+
+    def _part2_notice(self, consents):
+        """The 42 CFR 2.32 notice and the scope of each consent used, for a disclosure of
+        records of a Part 2 program; empty when the file has none."""
+        consents = self.env["therapy.part2.consent"].union(*consents)
+        if not consents:
+            return ""
+        return "\n\n".join(
+            [consents._part2_notice(), *(consent._scope_label() for consent in consents)]
+        )
 
     def _action_reopen(self):
         return {
@@ -173,6 +204,26 @@ class TherapyClaimExportWizard(models.TransientModel):
             )
         # The file carries the clients' diagnoses, birth dates and coverage, read as superuser.
         claims.partner_id._therapy_check_clinical_access()
+        # Claims of a 42 CFR Part 2 program go to the insurer only under the client's written
+        # consent: those without one stay to submit, with the reason, and the others are sent.
+        consents, part2_missing = self.env["therapy.part2.consent"]._check_disclosure(
+            claims,
+            "payment",
+            lambda claim: claim.payer_id,
+            group_of=lambda claim: claim.event_id.therapy_group_id,
+        )
+        left_out_text = "\n".join(
+            f"{fields.Date.to_string(claim.date_of_service)} {claim.name}: {reason}"
+            for claim, reason in part2_missing.items()
+        )
+        claims = claims.filtered(lambda claim: claim not in part2_missing)
+        if not claims:
+            raise UserError(
+                self.env._(
+                    "No claim can be sent:\n%(reasons)s",
+                    reasons="\n".join(f"- {reason}" for reason in part2_missing.values()),
+                )
+            )
         problems = claims._x12_problems()
         if problems:
             raise UserError(
@@ -262,7 +313,13 @@ class TherapyClaimExportWizard(models.TransientModel):
                     "".join(content for *_rest, content in interchanges).encode()
                 ),
                 "filename": f"claims_837p_{self.date_from}_{self.date_to}.x12",
+                "left_out": left_out_text or False,
+                # An 837P has no segment for the notice: the wizard shows it with the file, for
+                # the biller to send along with it, and each claim's consent is on the log.
+                "part2_notice": self._part2_notice(consents.values()) or False,
             }
         )
-        self.env["therapy.access.log"]._log(claims, "export", detail=self.filename)
+        self.env["therapy.access.log"]._log(
+            claims, "export", detail=self.filename, consents=consents
+        )
         return self._action_reopen()
