@@ -69,7 +69,6 @@ class TherapyPart2Consent(models.Model):
     )
     recipient_id = fields.Many2one(
         "res.partner",
-        string="Recipient",
         required=True,
         index=True,
         ondelete="restrict",
@@ -107,7 +106,7 @@ class TherapyPart2Consent(models.Model):
         help="The client revoked the consent (in writing, from this day): nothing is disclosed "
         "on it from then on.",
     )
-    signed_form = fields.Binary(string="Signed Form", attachment=True)
+    signed_form = fields.Binary(attachment=True)
     signed_form_name = fields.Char()
     # where it stands today
     state = fields.Selection(

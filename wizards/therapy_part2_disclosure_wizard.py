@@ -17,11 +17,13 @@ class TherapyPart2DisclosureWizard(models.TransientModel):
         return self.env["therapy.chart.note"].browse(self.env.context.get("active_ids", []))
 
     note_ids = fields.Many2many(
-        "therapy.chart.note", string="Chart Notes", required=True, default=_default_note_ids
+        "therapy.chart.note",
+        string="Chart Notes",
+        required=True,
+        default=lambda self: self._default_note_ids(),
     )
     recipient_id = fields.Many2one(
         "res.partner",
-        string="Recipient",
         required=True,
         help="Who receives the notes: the client's consent must name them.",
     )
