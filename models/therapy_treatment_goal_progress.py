@@ -51,6 +51,9 @@ class TherapyTreatmentGoalProgress(models.Model):
     session_start = fields.Datetime(
         related="note_id.session_start", store=True, string="Session Date"
     )
+    session_date = fields.Date(
+        related="note_id.event_id.therapy_session_date", store=True, string="Date of Service"
+    )
     note_state = fields.Selection(related="note_id.state", string="Note Status")
     rating = fields.Selection(selection=PROGRESS_RATINGS, required=True, readonly=True)
     comment = fields.Char(readonly=True)
@@ -92,6 +95,16 @@ class TherapyTreatmentGoalProgress(models.Model):
                     client=signed[0].partner_id.display_name,
                 )
             )
+
+    def _therapy_summary(self):
+        """How the charting screen recalls this progress: rating and date of service."""
+        self.ensure_one()
+        ratings = dict(self._fields["rating"]._description_selection(self.env))
+        return self.env._(
+            "%(rating)s on %(date)s",
+            rating=ratings.get(self.rating, ""),
+            date=format_date(self.env, self.session_date),
+        )
 
     def _therapy_entries(self):
         """These rows as charting entries, (goal, rating, comment), in the plan's order."""

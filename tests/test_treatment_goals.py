@@ -134,6 +134,32 @@ class TestTreatmentPlanAccess(GoalsCommon):
             self.own,
         )
 
+    def test_the_clients_form_shows_the_plan_to_those_who_serve(self):
+        """Providers edit the plan on the client's form; the front desk reads it; a provider
+        who does not serve the client reads nothing."""
+        spec = {
+            "therapy_clinical_access": {},
+            "therapy_goal_ids": {"fields": {"problem": {}, "name": {}, "state": {}}},
+        }
+        for user, client, shown, read_only in (
+            (self.provider, self.own, self.own_goal, False),
+            (self.front_desk, self.others, self.others_goal, True),
+            (self.other_provider, self.own, None, False),
+        ):
+            with self.subTest(user=user.name):
+                Partner = self.env["res.partner"].with_user(user)
+                arch = Partner.get_views([(False, "form")])["views"]["form"]["arch"]
+                self.assertEqual(arch.count('name="therapy_goal_ids"'), 1)
+                field_node = arch.split('name="therapy_goal_ids"')[1].split(">")[0]
+                self.assertEqual('readonly="1"' in field_node, read_only)
+                self.env.invalidate_all()
+                form = client.with_user(user).web_read(spec)[0]
+                self.assertEqual(form["therapy_clinical_access"], bool(shown))
+                self.assertEqual(
+                    [goal["name"] for goal in form["therapy_goal_ids"]],
+                    [shown.name] if shown else [],
+                )
+
     def test_reading_the_plan_is_on_the_access_log(self):
         Log = self.env["therapy.access.log"]
         before = Log.search_count([])
@@ -316,6 +342,18 @@ class TestGoalsInCharting(ChartingCommon):
         self.assertEqual(self.coping.with_user(self.provider).progress_ids, progress)
         with self.assertRefused(UserError, "set its status to Met"):
             self.coping.with_user(self.provider).unlink()
+
+    def test_the_last_signed_progress_is_recalled(self):
+        wizard = self._open_wizard()
+        wizard.group_note = "<p>Practised grounding.</p>"
+        self._rate(wizard, self.coping, "progressing")
+        wizard.action_review()
+        wizard._sign()
+        other_session = self._make_session(self.group, days=-2)
+        other_session.action_mark_all_attended()
+        reopened = self._open_wizard(session=other_session)
+        self.assertIn("Progressing on", self._goal_line(reopened, self.coping).last_progress)
+        self.assertFalse(self._goal_line(reopened, self.sleep).last_progress)
 
     def test_progress_on_another_clients_goal_is_refused(self):
         wizard = self._open_wizard()

@@ -160,6 +160,18 @@ class TherapyChartingWizard(models.TransientModel):
         }
         # A goal charted in the draft stays on the page even if it was closed meanwhile.
         goals = goals.union(*charted)
+        # The latest progress each goal has in a signed note (of the user's groups), to recall
+        # where the client stands: two queries for all the goals.
+        Progress = self.env["therapy.treatment.goal.progress"]
+        last_ids = [
+            last_id
+            for _goal, last_id in Progress._read_group(
+                [("goal_id", "in", goals.ids), ("note_id.state", "!=", "draft")],
+                ["goal_id"],
+                ["id:max"],
+            )
+        ]
+        last = {progress.goal_id: progress for progress in Progress.browse(last_ids)}
         commands = {}
         for goal in goals.sorted(lambda goal: (goal.sequence, goal.id)):
             progress = charted.get(goal)
@@ -169,6 +181,7 @@ class TherapyChartingWizard(models.TransientModel):
                         "goal_id": goal.id,
                         "rating": progress.rating if progress else False,
                         "comment": progress.comment if progress else False,
+                        "last_progress": last[goal]._therapy_summary() if goal in last else False,
                     }
                 )
             )
@@ -350,6 +363,9 @@ class TherapyChartingWizardGoal(models.TransientModel):
         help="Progress on this goal in this session; goes into this client's note only.",
     )
     comment = fields.Char(help="A short comment on the progress, in this client's note.")
+    last_progress = fields.Char(
+        readonly=True, help="The progress recorded on this goal in the client's last signed note."
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
