@@ -30,15 +30,23 @@ export class NoteEditorsField extends Component {
     };
 
     setup() {
-        // Every line is an editor from the start: the lines are edited side by side.
+        // Every line (and each goal beside it) is open for input from the start: the lines are
+        // edited side by side. A line of a one2many starts read-only, and the list itself only
+        // opens one line at a time (StaticList.enterEditMode), so each is opened through
+        // Record.switchMode, the record's public way to change mode (it queues on the model's
+        // mutex, after any save or onchange in progress). Lines the model creates again (a
+        // reload) are opened again. The charting tours type into every kind of line first: an
+        // upgrade that changes this fails them.
+        this.opening = new WeakSet();
         onWillRender(() => {
             if (this.props.readonly) {
                 return;
             }
             for (const line of this.lines) {
                 for (const record of [line, ...this.goalLines(line)]) {
-                    if (!record.isInEdition) {
-                        record._switchMode("edit");
+                    if (!record.isInEdition && !this.opening.has(record)) {
+                        this.opening.add(record);
+                        record.switchMode("edit").finally(() => this.opening.delete(record));
                     }
                 }
             }
