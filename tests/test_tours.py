@@ -88,7 +88,11 @@ class TestTours(HttpCase, GroupTherapyCommon):
         self.assertNotIn("referral", (notes - client_note)[0].body)
 
     def test_charting_is_kept_while_typing_even_if_the_browser_goes_away(self):
-        """Typed, autosaved, the page reloaded without closing the dialog: the text is back."""
+        """Typed, autosaved, the page reloaded without closing the dialog: the text is back,
+        and so is the progress chosen on a client's treatment-plan goal."""
+        self.env["therapy.treatment.goal"].create(
+            {"partner_id": self.clients[0].id, "problem": "Anxiety", "name": "Uses coping skills"}
+        )
         session = self._make_session(self.group)
         session.action_mark_all_attended()
         self.start_tour(
@@ -101,6 +105,7 @@ class TestTours(HttpCase, GroupTherapyCommon):
         client_note = notes.filtered(lambda note: note.partner_id == self.clients[0])
         self.assertIn("Slept better", client_note.client_note)
         self.assertIn("grounding skills", client_note.group_note)
+        self.assertEqual(client_note.goal_progress_ids.mapped("rating"), ["progressing"])
 
     def test_closing_charting_that_cannot_be_kept_asks(self):
         """Closing a page that cannot become drafts asks: stay, or close and lose it."""

@@ -229,6 +229,14 @@ registry.category("web_tour.tours").add("group_therapy_charting_autosave_tour", 
         },
         // Typing stops: a few seconds later the drafts are kept, with the dialog still open.
         { trigger: ".modal .o_therapy_autosave_status[data-status=saved]:contains(Draft saved at)", timeout: 20000 },
+        // A choice is kept like typing: progress on the client's treatment-plan goal.
+        {
+            trigger: ".modal .o_therapy_note_editor_row:contains(Client 01) .o_therapy_goal:contains(coping skills) .o_therapy_goal_rating .o_select_menu_toggler",
+            run: "click",
+        },
+        { trigger: ".o_select_menu_item:contains(Progressing)", run: "click" },
+        { trigger: ".modal .o_therapy_autosave_status[data-status=unsaved]" },
+        { trigger: ".modal .o_therapy_autosave_status[data-status=saved]:contains(Draft saved at)", timeout: 20000 },
         // The browser goes away (reload, as a crash would): nothing asks, the dialog is not closed.
         {
             trigger: ".modal .o_field_widget[name=line_ids] .odoo-editor-editable:contains(Slept better)",
@@ -239,18 +247,32 @@ registry.category("web_tour.tours").add("group_therapy_charting_autosave_tour", 
         { trigger: ".modal .o_field_widget[name=group_note] .odoo-editor-editable:contains(grounding skills before the break)" },
         { trigger: ".modal .o_field_widget[name=line_ids] .o_therapy_note_editor_row:contains(Client 01) .odoo-editor-editable:contains(Slept better since the last session)" },
         { trigger: ".modal .o_field_widget[name=line_ids] .o_therapy_note_editor_row:contains(Client 03) .odoo-editor-editable:not(:contains(Slept better))" },
+        {
+            trigger: ".modal .o_therapy_note_editor_row:contains(Client 01) .o_therapy_goal:contains(coping skills) .o_therapy_goal_rating",
+            run() {
+                const field = document.querySelector(
+                    ".modal .o_therapy_note_editor_row[data-title='Client 01'] .o_therapy_goal_rating"
+                );
+                const shown = field?.querySelector("input")?.value || field?.textContent || "";
+                if (!shown.includes("Progressing")) {
+                    throw new Error(`The goal's progress was not kept: ${shown}`);
+                }
+            },
+        },
     ],
 });
 
 registry.category("web_tour.tours").add("group_therapy_charting_not_kept_tour", {
     steps: () => [
         { trigger: "button[name=action_open_charting]", run: "click" },
+        // Without a Chart Entry Style nothing can be kept: the page says so quietly while
+        // typing, and closing asks instead of losing it.
+        { trigger: ".modal .o_field_widget[name=template_id] input", run: "clear" },
         {
             trigger: ".modal .o_field_widget[name=group_note] .odoo-editor-editable",
             run: "editor We practised distress tolerance skills (TIPP).",
         },
-        // Without a Chart Entry Style nothing can be kept: closing asks instead of losing it.
-        { trigger: ".modal .o_field_widget[name=template_id] input", run: "clear" },
+        { trigger: ".modal .o_therapy_autosave_status[data-status=failed]:contains(Chart Entry Style)", timeout: 20000 },
         { trigger: ".modal .modal-header .btn-close", run: "click" },
         { trigger: ".modal-title:contains(Your notes could not be kept)" },
         { trigger: ".modal-footer button:contains(Stay)", run: "click" },

@@ -60,6 +60,18 @@ export class ChartingFormController extends FormController {
         );
     }
 
+    get modelParams() {
+        const params = super.modelParams;
+        // A choice made on the page (a goal's progress, the template) is kept like typing.
+        // Saving itself commits the editors' text into the page: that is not a new change.
+        params.hooks.onRecordChanged = () => {
+            if (this.draftAutosave && !this.draftAutosave.saving && this.isWriting) {
+                this.draftAutosave.touch();
+            }
+        };
+        return params;
+    }
+
     get isWriting() {
         return this.model.root.data.step === "write";
     }
@@ -73,10 +85,20 @@ export class ChartingFormController extends FormController {
         if (!record.data.template_id) {
             throw new Error(_t("choose a Chart Entry Style."));
         }
-        if (!record.isValid || !(await record.save({ reload: false }))) {
+        if (!record.isValid) {
             throw new Error(_t("some fields are not filled in as they should (in red)."));
         }
-        await this.orm.silent.call(record.resModel, "action_autosave_drafts", [[record.resId]]);
+        // Every change since the page opened is sent as it stands, and the page keeps them
+        // (Review and Close send them again). The page's own save would forget the lines'
+        // changes it had sent, and a change made to a line while it was in flight (a goal's
+        // progress after its comment) would then never reach the server.
+        const changes = await record.getChanges();
+        const kwargs = { context: record.context };
+        await this.orm.silent.webSave(record.resModel, [record.resId], changes, {
+            ...kwargs,
+            specification: {},
+        });
+        await this.orm.silent.call(record.resModel, "action_autosave_drafts", [[record.resId]], kwargs);
     }
 
     beforeVisibilityChange() {
@@ -127,7 +149,7 @@ export class ChartingFormController extends FormController {
 
     async beforeUnload(ev) {
         // Leaving the page (reload, tab closed) does not close the dialog: ask first.
-        if (this.isWriting && (this.model.root.dirty || this.draftAutosave.pending)) {
+        if (this.isWriting && this.draftAutosave.pending) {
             ev.preventDefault();
             ev.returnValue = "";
         }

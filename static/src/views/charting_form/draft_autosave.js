@@ -26,6 +26,7 @@ export class DraftAutosave {
         this.state = reactive({ status: "idle", savedAt: null, problem: "" });
         this.unsaved = false; // typed since the last save started
         this.running = null; // the save in progress
+        this.saving = false; // true from the start of a save (before `running` is set)
         this.retryTimer = null;
         this.debounced = debounce(() => this.flush(), delay);
     }
@@ -80,6 +81,7 @@ export class DraftAutosave {
 
     async _save() {
         this.state.status = "saving";
+        this.saving = true;
         try {
             await this.save();
             Object.assign(this.state, {
@@ -94,6 +96,8 @@ export class DraftAutosave {
             if (error instanceof ConnectionLostError) {
                 this.retryTimer = browser.setTimeout(() => this.flush(), this.retryDelay);
             }
+        } finally {
+            this.saving = false;
         }
     }
 }
