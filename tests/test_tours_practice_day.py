@@ -116,3 +116,16 @@ class TestPracticeDayTours(HttpCase, GroupTherapyCommon):
         paid_by_card = lines[self.clients[2]]
         self.assertIn(paid_by_card.payment_state, ("paid", "in_payment"))
         self.assertEqual(paid_by_card.invoice_id._get_reconciled_payments().journal_id.code, "CARD")
+
+    def test_charting_on_a_phone(self):
+        """Charting at 390 px: every editor fits, nothing scrolls sideways, review reads."""
+        session = self._make_session(self.group, days=-1)
+        session.action_mark_all_attended()
+        self.browser_size = "390x844"
+        self.touch_enabled = True
+        self.start_tour(
+            f"/odoo/calendar.event/{session.id}",
+            "group_therapy_charting_phone_tour",
+            login=self.provider.login,
+        )
+        self.assertEqual(set(session.therapy_chart_note_ids.mapped("state")), {"draft"})

@@ -383,7 +383,7 @@ function noSidewaysScrolling(trigger) {
             const scrollers = [
                 document.scrollingElement,
                 ...document.querySelectorAll(
-                    ".o_content, .o_form_sheet_bg, .o_therapy_roster .o_list_renderer, .o_therapy_roster .o_kanban_renderer"
+                    ".o_content, .o_form_sheet_bg, .o_therapy_roster .o_list_renderer, .o_therapy_roster .o_kanban_renderer, .modal-body, .modal .o_form_renderer, .modal-footer"
                 ),
             ];
             for (const el of scrollers) {
@@ -411,6 +411,39 @@ function payInDialog(client, journal) {
         { trigger: `.modal .o_field_widget[name=journal_id] .o_radio_item:contains(${journal}) input:checked` },
     ];
 }
+
+// On a phone (390 px wide): charting reads and types without sideways scrolling.
+registry.category("web_tour.tours").add("group_therapy_charting_phone_tour", {
+    steps: () => [
+        {
+            trigger: ".o_form_view .o-form-buttonbox",
+            run() {
+                // A narrow button box keeps some buttons under "More".
+                if (!document.querySelector("button[name=action_open_charting]")) {
+                    document.querySelector(".o-form-buttonbox .o_button_more")?.click();
+                }
+            },
+        },
+        { trigger: "button[name=action_open_charting]", run: "click" },
+        {
+            trigger: ".modal .o_field_widget[name=group_note] .odoo-editor-editable",
+            run: "editor We practised grounding skills and planned the week.",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=line_ids] .o_therapy_note_editor_row:contains(Client 01) .odoo-editor-editable",
+            run: "editor Asked for a referral to a psychiatrist.",
+        },
+        noSidewaysScrolling(".modal .o_field_widget[name=line_ids] .odoo-editor-editable:contains(referral)"),
+        { trigger: ".modal .o_therapy_autosave_status[data-status=saved]", timeout: 20000 },
+        ...screenshot("charting_phone", ".modal .o_therapy_autosave_status[data-status=saved]"),
+        { trigger: ".modal button[name=action_review]", run: "click" },
+        { trigger: ".modal .o_kanban_record:contains(Client 01):contains(referral to a psychiatrist)" },
+        noSidewaysScrolling(".modal .o_kanban_record:contains(Client 04)"),
+        ...screenshot("review_phone", ".modal .o_kanban_record:contains(Client 01)"),
+        { trigger: ".modal button[name=action_keep_drafts]", run: "click" },
+        { trigger: "body:not(:has(.modal))" },
+    ],
+});
 
 registry.category("web_tour.tours").add("group_therapy_roster_tour", {
     steps: () => [
@@ -456,6 +489,8 @@ registry.category("web_tour.tours").add("group_therapy_roster_mobile_tour", {
             run: "click",
         },
         ...payInDialog("Client 03", "Card"),
+        noSidewaysScrolling(".modal .o_field_widget[name=journal_id] .o_radio_item:contains(Card) input:checked"),
+        ...screenshot("payment_dialog_phone", ".modal .o_field_widget[name=journal_id] .o_radio_item:contains(Card) input:checked"),
         { trigger: ".modal button[name=action_create_payments]", run: "click" },
         { trigger: "body:not(:has(.modal))", timeout: 30000 },
         {
