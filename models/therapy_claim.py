@@ -497,15 +497,55 @@ class TherapyClaim(models.Model):
 
     # -- 835 ---------------------------------------------------------------------------------
 
-    def _post_remittance(self, paid, write_off, patient, era, entry=None):
-        """Settle the insurer's invoice down to what it paid: the contractual adjustment is
+    @api.model
+    def _post_remittances(self, postings, era):
+        """Settle each insurer's invoice down to what it paid: the contractual adjustment is
         written off, the patient's share beyond the copay moves to an invoice of the client,
         or, when the client has a secondary insurer, to a claim to that insurer (the client
         is then billed what the secondary leaves, when its remittance comes).
 
-        Returns the insurer's invoices that the remittance's payment then pays."""
-        self.ensure_one()
+        `postings`: (claim, paid, write_off, patient, entry) per claim the remittance pays.
+        Every move of the remittance is created and posted in one batch, each claim's credit
+        note reconciled with its invoice in one reconciliation plan: per claim, the same
+        entries as one by one. Returns the insurer's invoices that the payment then pays."""
         Move = self.env["account.move"]
+        if not postings:
+            return Move
+        secondaries = self._therapy_forward_to_secondaries(postings, era)
+        vals_list, payer_invoices = [], Move
+        # Per claim: where its credit note to the insurer is in vals_list, to reconcile it.
+        refund_at, secondary_invoice_at, payer_invoice_at = {}, {}, []
+        for claim, _paid, write_off, patient, _entry in postings:
+            secondary = secondaries.get(claim, self.browse())
+            payer_invoices |= claim.invoice_id
+            for role, vals in claim._remittance_move_values(write_off, patient, era, secondary):
+                if role == "payer_refund":
+                    refund_at[claim] = len(vals_list)
+                elif role == "secondary_invoice":
+                    secondary_invoice_at[secondary] = len(vals_list)
+                elif role == "payer_invoice":
+                    payer_invoice_at.append(len(vals_list))
+                vals_list.append((role, vals))
+        moves = Move.create([vals for _role, vals in vals_list])
+        moves.action_post()
+        for secondary, index in secondary_invoice_at.items():
+            secondary.invoice_id = moves[index]
+        payer_invoices |= Move.union(*(moves[index] for index in payer_invoice_at))
+        plans = [
+            self._receivable_lines(moves[index] | claim.invoice_id).filtered(
+                lambda line: not line.reconciled
+            )
+            for claim, index in refund_at.items()
+        ]
+        if plans:
+            self.env["account.move.line"]._reconcile_plan(plans)
+        return payer_invoices
+
+    def _remittance_move_values(self, write_off, patient, era, secondary):
+        """The entries that settle this claim's remittance: [(role, account.move values)],
+        role one of payer_refund, client_invoice, secondary_invoice, payer_invoice,
+        client_refund."""
+        self.ensure_one()
         company = self.company_id
         client = self.partner_id.sudo().therapy_billing_partner_id or self.partner_id
         header = {
@@ -516,7 +556,7 @@ class TherapyClaim(models.Model):
             "therapy_group_id": self.event_id.therapy_group_id.id,
             "invoice_origin": era.name,
         }
-        payer_refund_lines, moves = [], Move
+        payer_refund_lines, moves = [], []
         if write_off:
             payer_refund_lines.append(
                 _move_line(
@@ -532,8 +572,6 @@ class TherapyClaim(models.Model):
             payer=self.payer_id.name,
             claim=self.name,
         )
-        payer_invoices = self.invoice_id
-        secondary = self._therapy_forward_to_secondary(patient, era, entry)
         if moved > 0:
             payer_refund_lines.append(
                 _move_line(
@@ -546,116 +584,125 @@ class TherapyClaim(models.Model):
                 )
             )
             if secondary:
-                secondary.invoice_id = Move.create(
-                    {
-                        **header,
-                        "move_type": "out_invoice",
-                        "partner_id": secondary.payer_id.id,
-                        "therapy_claim_id": secondary.id,
-                        "invoice_line_ids": [
-                            _move_line(
-                                self.env._(
-                                    "%(client)s's share of the session of %(date)s after "
-                                    "%(payer)s paid (claim %(primary)s), claimed as secondary "
-                                    "insurer (claim %(claim)s)",
-                                    client=self.partner_id.name,
-                                    date=format_date(self.env, self.date_of_service),
-                                    payer=self.payer_id.name,
-                                    primary=self.name,
-                                    claim=secondary.name,
-                                ),
-                                moved,
-                            )
-                        ],
-                    }
+                moves.append(
+                    (
+                        "secondary_invoice",
+                        {
+                            **header,
+                            "move_type": "out_invoice",
+                            "partner_id": secondary.payer_id.id,
+                            "therapy_claim_id": secondary.id,
+                            "invoice_line_ids": [
+                                _move_line(
+                                    self.env._(
+                                        "%(client)s's share of the session of %(date)s after "
+                                        "%(payer)s paid (claim %(primary)s), claimed as "
+                                        "secondary insurer (claim %(claim)s)",
+                                        client=self.partner_id.name,
+                                        date=format_date(self.env, self.date_of_service),
+                                        payer=self.payer_id.name,
+                                        primary=self.name,
+                                        claim=secondary.name,
+                                    ),
+                                    moved,
+                                )
+                            ],
+                        },
+                    )
                 )
-                moves |= secondary.invoice_id
             else:
-                moves |= Move.create(
-                    {
-                        **header,
-                        "move_type": "out_invoice",
-                        "partner_id": client.id,
-                        "invoice_line_ids": [_move_line(label, moved)],
-                    }
+                moves.append(
+                    (
+                        "client_invoice",
+                        {
+                            **header,
+                            "move_type": "out_invoice",
+                            "partner_id": client.id,
+                            "invoice_line_ids": [_move_line(label, moved)],
+                        },
+                    )
                 )
         elif moved < 0:
             # The insurer says the client owes less than the copay billed: the difference is
             # the insurer's to pay, and the client is credited.
-            extra = Move.create(
-                {
-                    **header,
-                    "move_type": "out_invoice",
-                    "partner_id": self.payer_id.id,
-                    "invoice_line_ids": [
-                        _move_line(self.env._("Copay above the patient responsibility"), -moved)
-                    ],
-                }
+            moves.append(
+                (
+                    "payer_invoice",
+                    {
+                        **header,
+                        "move_type": "out_invoice",
+                        "partner_id": self.payer_id.id,
+                        "invoice_line_ids": [
+                            _move_line(self.env._("Copay above the patient responsibility"), -moved)
+                        ],
+                    },
+                )
             )
-            payer_invoices |= extra
-            moves |= extra
-            moves |= Move.create(
-                {
-                    **header,
-                    "move_type": "out_refund",
-                    "partner_id": client.id,
-                    "invoice_line_ids": [_move_line(label, -moved)],
-                }
+            moves.append(
+                (
+                    "client_refund",
+                    {
+                        **header,
+                        "move_type": "out_refund",
+                        "partner_id": client.id,
+                        "invoice_line_ids": [_move_line(label, -moved)],
+                    },
+                )
             )
-        refund = Move
         if payer_refund_lines:
-            refund = Move.create(
+            moves.append(
+                (
+                    "payer_refund",
+                    {
+                        **header,
+                        "move_type": "out_refund",
+                        "partner_id": self.payer_id.id,
+                        "invoice_line_ids": payer_refund_lines,
+                    },
+                )
+            )
+        return moves
+
+    @api.model
+    def _therapy_forward_to_secondaries(self, postings, era):
+        """The claims to the clients' secondary insurers for what the primary left to them,
+        with the primary's adjudication for their COB loops, made in one batch:
+        {primary claim: secondary claim}. None for a secondary claim, a claim without patient
+        responsibility, or a client without secondary coverage."""
+        vals_list = []
+        for claim, _paid, _write_off, patient, entry in postings:
+            if claim.primary_claim_id or patient <= 0:
+                continue
+            coverage = claim.partner_id.sudo().therapy_coverage_ids.filtered(
+                lambda coverage, claim=claim: coverage.priority == "secondary"
+                and coverage.company_id == claim.company_id
+            )[:1]
+            if not coverage:
+                continue
+            vals_list.append(
                 {
-                    **header,
-                    "move_type": "out_refund",
-                    "partner_id": self.payer_id.id,
-                    "invoice_line_ids": payer_refund_lines,
+                    "attendance_id": claim.attendance_id.id,
+                    "coverage_id": coverage.id,
+                    "payer_id": coverage.payer_id.id,
+                    "company_id": claim.company_id.id,
+                    "date_of_service": claim.date_of_service,
+                    "amount_charge": claim.amount_charge,
+                    # What the client already owes for the session: the copay billed at the
+                    # desk, down to the primary's patient responsibility when that is less.
+                    "amount_copay": min(claim.amount_copay, patient),
+                    "primary_claim_id": claim.id,
+                    "primary_adjudication": {
+                        "paid": entry["paid"],
+                        "patient": patient,
+                        "date": fields.Date.to_string(era.payment_date),
+                        "payer_ref": entry.get("payer_ref") or "",
+                        "claim_adjustments": entry.get("claim_adjustments") or [],
+                        "services": entry.get("services") or [],
+                    },
                 }
             )
-            moves |= refund
-        moves.action_post()
-        if refund:
-            (refund | self.invoice_id).line_ids.filtered(
-                lambda line: line.account_id.account_type == "asset_receivable"
-                and not line.reconciled
-            ).reconcile()
-        return payer_invoices
-
-    def _therapy_forward_to_secondary(self, patient, era, entry):
-        """The claim to the client's secondary insurer for what the primary left to the client,
-        with the primary's adjudication for its COB loops; empty when there is none to make
-        (a secondary claim, no patient responsibility, or no secondary coverage)."""
-        self.ensure_one()
-        if self.primary_claim_id or patient <= 0 or not entry:
-            return self.browse()
-        coverage = self.partner_id.sudo().therapy_coverage_ids.filtered(
-            lambda coverage: coverage.priority == "secondary"
-            and coverage.company_id == self.company_id
-        )[:1]
-        if not coverage:
-            return self.browse()
-        return self.create(
-            {
-                "attendance_id": self.attendance_id.id,
-                "coverage_id": coverage.id,
-                "payer_id": coverage.payer_id.id,
-                "company_id": self.company_id.id,
-                "date_of_service": self.date_of_service,
-                "amount_charge": self.amount_charge,
-                # What the client already owes for the session: the copay billed at the desk,
-                # down to the primary's patient responsibility when that is less.
-                "amount_copay": min(self.amount_copay, patient),
-                "primary_claim_id": self.id,
-                "primary_adjudication": {
-                    "paid": entry["paid"],
-                    "patient": patient,
-                    "date": fields.Date.to_string(era.payment_date),
-                    "payer_ref": entry.get("payer_ref") or "",
-                    "claim_adjustments": entry.get("claim_adjustments") or [],
-                    "services": entry.get("services") or [],
-                },
-            }
-        )
+        secondaries = self.create(vals_list)
+        return {secondary.primary_claim_id: secondary for secondary in secondaries}
 
     def _reverse_remittance(self, era):
         """Undo what earlier remittances posted for this claim (the insurer reverses its

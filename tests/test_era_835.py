@@ -388,3 +388,44 @@ class TestEra835ProviderAdjustments(Era835Common):
             self._import(wrong_total)
         self.assertEqual(self.env["account.move"].search_count([]), moves_before)
         self.assertEqual(self.bob_claim.state, "submitted")
+
+
+@tagged("post_install", "-at_install")
+class TestEra835Performance(Era835Common):
+    """An 835 posts its claims' entries in batches: each more claim costs a few queries (Odoo
+    numbering its credit note), not a credit note, a posting and a reconciliation of its own."""
+
+    def _queries(self, content):
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        self._import(content)
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_each_more_claim_costs_few_queries(self):
+        evening_claim = self._claim(self.evening, self.ann)
+        paid = [("CO", "45", 10.0), ("PR", "3", 20.0)]
+        # A first remittance warms what any posting reads once (journals, sequences, accounts).
+        bob_evening = self._claim(self.evening, self.bob)
+        self._import(
+            self._835(self.aetna, "CHK-P0", [(bob_evening, "1", 60.0, [("CO", "45", 15.0)], [])])
+        )
+        one = self._queries(
+            self._835(self.aetna, "CHK-P1", [(self.bob_claim, "1", 60.0, [("CO", "45", 15.0)], [])])
+        )
+        three = self._queries(
+            self._835(
+                self.blue_shield,
+                "EFT-P3",
+                [
+                    (self.ann_claim, "1", 45.0, paid, []),
+                    (evening_claim, "1", 45.0, paid, []),
+                    (self.dan_claim, "1", 55.0, [("CO", "45", 10.0), ("PR", "3", 10.0)], []),
+                ],
+            )
+        )
+        self.assertEqual(self.ann_claim.amount_residual, 0.0)
+        self.assertEqual(self.dan_claim.amount_residual, 0.0)
+        # Measured: 14.5 queries per more claim (it was 66.5 when each claim was posted and
+        # reconciled on its own).
+        self.assertLessEqual((three - one) / 2, 25, f"1 claim: {one} queries, 3 claims: {three}")

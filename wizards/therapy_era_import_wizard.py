@@ -372,7 +372,7 @@ class TherapyEraImportWizard(models.TransientModel):
                 "res_id": era.id,
             }
         )
-        to_pay = self.env["account.move"]
+        postings, to_pay = [], self.env["account.move"]
         freed = self.env["account.move.line"]
         line_vals = []
         for entry in remittance["claims"]:
@@ -390,6 +390,10 @@ class TherapyEraImportWizard(models.TransientModel):
             reasons += [x12.remark_in_words(code) for code in entry["remarks"]]
             claim_values = {"payer_claim_ref": entry["payer_ref"] or claim.payer_claim_ref}
             if entry["status"] == REVERSAL:
+                if any(posting[0] == claim for posting in postings):
+                    # The file pays the claim, then takes it back: post what it paid first.
+                    to_pay |= self.env["therapy.claim"]._post_remittances(postings, era)
+                    postings = []
                 freed |= claim._reverse_remittance(era)
                 claim_values.update(
                     state="submitted",
@@ -405,7 +409,7 @@ class TherapyEraImportWizard(models.TransientModel):
                     denial_reason="\n".join(reasons) or self.env._("Denied, no reason given."),
                 )
             else:
-                to_pay |= claim._post_remittance(entry["paid"], write_off, patient, era, entry)
+                postings.append((claim, entry["paid"], write_off, patient, entry))
                 moved = float_compare(patient, claim.amount_copay, precision_digits=2) > 0
                 claim_values.update(
                     state="partial" if moved else "paid",
@@ -428,6 +432,7 @@ class TherapyEraImportWizard(models.TransientModel):
                 }
             )
         self.env["therapy.era.line"].create(line_vals)
+        to_pay |= self.env["therapy.claim"]._post_remittances(postings, era)
         payment_lines = freed
         if not float_is_zero(era.amount, precision_digits=2):
             era.payment_id = self._pay(era)
