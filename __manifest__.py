@@ -39,6 +39,7 @@
         "views/therapy_chart_note_chain_views.xml",
         "views/therapy_measure_result_views.xml",
         "wizards/therapy_charting_wizard_views.xml",
+        "wizards/therapy_cosign_return_wizard_views.xml",
         "wizards/therapy_group_addendum_wizard_views.xml",
         "wizards/therapy_claim_export_wizard_views.xml",
         "wizards/therapy_era_import_wizard_views.xml",

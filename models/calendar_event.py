@@ -151,6 +151,7 @@ class CalendarEvent(models.Model):
             ("todo", "To chart"),
             ("draft", "Drafts"),
             ("late", "Late entry to write"),
+            ("to_cosign", "To co-sign"),
             ("locked", "Signed"),
         ],
         string="Charting",
@@ -233,7 +234,8 @@ class CalendarEvent(models.Model):
     )
     def _compute_therapy_chart_state(self):
         """Signed once every note is locked; drafts while any is being written; a late entry
-        to write when a client found to have attended after signing has no note yet."""
+        to write when a client found to have attended after signing has no note yet; to
+        co-sign while signed notes wait for the signer's supervisor."""
         for event in self:
             states = set(event.therapy_chart_note_ids.mapped("state"))
             if not event.therapy_group_id:
@@ -244,6 +246,8 @@ class CalendarEvent(models.Model):
                 event.therapy_chart_state = "draft"
             elif event._therapy_late_entry_lines():
                 event.therapy_chart_state = "late"
+            elif "to_cosign" in states:
+                event.therapy_chart_state = "to_cosign"
             else:
                 event.therapy_chart_state = "locked"
 
@@ -860,7 +864,8 @@ class CalendarEvent(models.Model):
         """Attending clients still without a note once the session's notes were signed (their
         attendance was corrected afterwards): each gets a late entry of their own."""
         self.ensure_one()
-        signed = self.therapy_chart_note_ids.filtered(lambda note: note.state == "locked")
+        # Notes waiting for a co-signature are signed: they are not written again.
+        signed = self.therapy_chart_note_ids.filtered(lambda note: note.state != "draft")
         if not signed:
             return self.env["therapy.attendance"]
         return self._therapy_attended_lines().filtered(
@@ -877,10 +882,22 @@ class CalendarEvent(models.Model):
         # Providers chart the groups they run or share; others are stopped here, clearly.
         self.therapy_group_id.check_access("write")
         self._therapy_check_started("chart")
-        signed = self.therapy_chart_note_ids.filtered(lambda note: note.state == "locked")
+        signed = self.therapy_chart_note_ids.filtered(lambda note: note.state != "draft")
         if signed and not self._therapy_attended_lines().filtered(
             lambda line: line.partner_id not in signed.partner_id
         ):
+            waiting = signed.filtered(lambda note: note.state == "to_cosign")
+            if waiting:
+                raise UserError(
+                    self.env._(
+                        "The chart notes of %(session)s are signed and wait for "
+                        "%(supervisor)s's co-signature. To change one, ask %(supervisor)s to "
+                        "return it to you.",
+                        session=self.display_name,
+                        supervisor=waiting[0].sudo().signed_by_id.therapy_supervisor_id.name
+                        or self.env._("the supervisor"),
+                    )
+                )
             raise UserError(
                 self.env._(
                     "The chart notes of %(session)s are signed and locked. To add to a note, "

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from .res_company import TAXONOMY_CODE, is_valid_npi
 
@@ -24,6 +24,29 @@ class ResUsers(models.Model):
         "(clinical social worker). Empty: claims name no taxonomy for the provider; the billing "
         "provider's is the practice's.",
     )
+
+    # supervision of pre-licensed providers (interns, associates)
+    therapy_supervisor_id = fields.Many2one(
+        "res.users",
+        string="Clinical Supervisor",
+        index="btree_not_null",
+        ondelete="restrict",
+        domain="[('id', '!=', id), ('share', '=', False)]",
+        help="A pre-licensed provider's licensed supervisor: the chart notes this provider "
+        "signs wait for the supervisor's co-signature before they are final (locked), billed "
+        "and claimed. Set by an administrator.",
+    )
+    therapy_supervisee_ids = fields.One2many(
+        "res.users",
+        "therapy_supervisor_id",
+        string="Supervisees",
+        help="The pre-licensed providers whose chart notes this user co-signs.",
+    )
+
+    @property
+    def SELF_READABLE_FIELDS(self):
+        # A provider sees their supervisor (read only) in their preferences.
+        return [*super().SELF_READABLE_FIELDS, "therapy_supervisor_id", "therapy_credentials"]
 
     @api.constrains("therapy_npi")
     def _check_therapy_npi(self):
@@ -54,3 +77,67 @@ class ResUsers(models.Model):
                         user=user.name,
                     )
                 )
+
+    @api.constrains("therapy_supervisor_id")
+    def _check_therapy_supervisor(self):
+        """A supervisor is another user, a Group Therapy provider, and supervision has no loop."""
+        for user in self.filtered("therapy_supervisor_id"):
+            supervisor = user.therapy_supervisor_id
+            if supervisor == user:
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s cannot be their own clinical supervisor: choose the licensed "
+                        "provider who co-signs their chart notes, or leave it empty.",
+                        user=user.name,
+                    )
+                )
+            if not supervisor._has_group("group_therapy.group_therapy_provider"):
+                raise ValidationError(
+                    self.env._(
+                        "%(supervisor)s cannot supervise %(user)s: a clinical supervisor must "
+                        "have the Group Therapy Provider role. Give them the role first, or "
+                        "choose another supervisor.",
+                        supervisor=supervisor.name,
+                        user=user.name,
+                    )
+                )
+        if self._has_cycle("therapy_supervisor_id"):
+            raise ValidationError(
+                self.env._(
+                    "Supervision cannot go round in a circle (%(users)s): a supervisor's own "
+                    "supervisor cannot be one of their supervisees. Choose another supervisor.",
+                    users=", ".join(self.mapped("name")),
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any("therapy_supervisor_id" in vals for vals in vals_list):
+            self._therapy_check_supervisor_admin()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "therapy_supervisor_id" not in vals:
+            return super().write(vals)
+        self._therapy_check_supervisor_admin()
+        result = super().write(vals)
+        # Notes waiting for a co-signature go to the new supervisor (with the activity).
+        waiting_sudo = (
+            self.env["therapy.chart.note"]
+            .sudo()
+            .search([("state", "=", "to_cosign"), ("signed_by_id", "in", self.ids)])
+        )
+        waiting_sudo._therapy_sync_cosign_activities()
+        return result
+
+    @api.model
+    def _therapy_check_supervisor_admin(self):
+        """Who co-signs a provider's notes is set by administrators, never by the provider."""
+        if self.env.su or self.env.user.has_group("base.group_erp_manager"):
+            return
+        raise UserError(
+            self.env._(
+                "Only an administrator who manages users (Settings → Users) can set or clear a "
+                "provider's clinical supervisor. Ask them to change it on your user."
+            )
+        )

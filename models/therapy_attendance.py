@@ -642,7 +642,8 @@ class TherapyAttendance(models.Model):
 
     def _claim_blockers(self):
         """{line: reason} for the services that cannot be claimed: the client's chart note for
-        that session is not signed (a claim is for a documented service)."""
+        that session is not final, signed (and co-signed when due): a claim is for a
+        documented service."""
         notes_sudo = (
             self.env["therapy.chart.note"]
             .sudo()
@@ -658,7 +659,10 @@ class TherapyAttendance(models.Model):
             note_states = states[line.event_id.id, line.partner_id.id]
             if "locked" in note_states:
                 continue
-            if note_states:
+            if "to_cosign" in note_states:
+                # Signed by a pre-licensed provider: final once the supervisor co-signs.
+                blockers[line] = self.env._("chart note waits for the supervisor's co-signature")
+            elif note_states:
                 blockers[line] = self.env._("chart note not signed yet")
             else:
                 blockers[line] = self.env._("no chart note for this client and session")

@@ -1,8 +1,10 @@
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
+from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import LockError, UserError, ValidationError
-from odoo.tools import format_datetime, is_html_empty
+from odoo.http import request
+from odoo.tools import format_date, format_datetime, is_html_empty
 
 from .therapy_chart_note_chain import (
     HASHED_LINE_FIELDS,
@@ -23,6 +25,27 @@ LOCKED_NOTE_WRITABLE_FIELDS = {"addendum_ids", "message_main_attachment_id"}
 NOTE_SIZE_LIMIT = 50_000
 # What ties a note to its client and session: set when the note is written, never changed.
 NOTE_LINK_FIELDS = ("partner_id", "event_id", "attendance_id")
+# The signature and co-signature, as written by signing, co-signing and returning a note that
+# waits for its co-signature; its text is frozen meanwhile.
+COSIGN_FIELDS = (
+    "state",
+    "signed_by_id",
+    "signed_by_name",
+    "signed_by_credentials",
+    "signed_on",
+    "cosigned_by_id",
+    "cosigned_by_name",
+    "cosigned_by_credentials",
+    "cosigned_on",
+)
+# What the hash covers of the co-signature: only on notes that have one, so that the notes
+# signed without a supervisor hash exactly as they always did.
+HASHED_COSIGN_FIELDS = (
+    "cosigned_by_id",
+    "cosigned_by_name",
+    "cosigned_by_credentials",
+    "cosigned_on",
+)
 
 
 class TherapyChartNote(models.Model):
@@ -30,6 +53,7 @@ class TherapyChartNote(models.Model):
     _description = "Chart Note"
     _inherit = [
         "mail.thread",
+        "mail.activity.mixin",
         "therapy.server.owned.mixin",
         "therapy.access.logged.mixin",
         "therapy.signing.mixin",
@@ -59,6 +83,10 @@ class TherapyChartNote(models.Model):
         "signed_by_name",
         "signed_by_credentials",
         "signed_on",
+        "cosigned_by_id",
+        "cosigned_by_name",
+        "cosigned_by_credentials",
+        "cosigned_on",
         *INTEGRITY_FIELDS,
     )
     # Reading or exporting these is on the clinical access log.
@@ -140,7 +168,11 @@ class TherapyChartNote(models.Model):
     )
     # signature
     state = fields.Selection(
-        selection=[("draft", "Draft"), ("locked", "Signed and locked")],
+        selection=[
+            ("draft", "Draft"),
+            ("to_cosign", "Waiting for co-signature"),
+            ("locked", "Signed and locked"),
+        ],
         string="Status",
         required=True,
         default="draft",
@@ -157,6 +189,32 @@ class TherapyChartNote(models.Model):
         help="The signer's credentials when they signed, e.g. LCSW.",
     )
     signed_on = fields.Datetime(readonly=True)
+    # co-signature: a pre-licensed signer's supervisor makes the note final
+    cosigned_by_id = fields.Many2one(
+        "res.users",
+        string="Co-signed By",
+        readonly=True,
+        copy=False,
+        help="The signer's clinical supervisor, who reviewed and co-signed the note.",
+    )
+    cosigned_by_name = fields.Char(
+        string="Co-signed By (Name)",
+        readonly=True,
+        copy=False,
+        help="The co-signer's name when they co-signed.",
+    )
+    cosigned_by_credentials = fields.Char(
+        string="Co-signer's Credentials",
+        readonly=True,
+        copy=False,
+        help="The co-signer's credentials when they co-signed, e.g. LCSW.",
+    )
+    cosigned_on = fields.Datetime(string="Co-signed On", readonly=True, copy=False)
+    cosign_supervisor_id = fields.Many2one(
+        related="signed_by_id.therapy_supervisor_id",
+        string="Co-signer Due",
+        help="Who co-signs the note: the signer's clinical supervisor.",
+    )
     # integrity: written once at signing, chained to the company's previous signed record
     integrity_sequence = fields.Integer(
         string="Chain Number",
@@ -236,6 +294,8 @@ class TherapyChartNote(models.Model):
         "body",
         "signed_by_id",
         "signed_on",
+        "cosigned_by_id",
+        "cosigned_on",
     )
     def _compute_hash_verified(self):
         """Whether the note and the facts it vouches for still match the hash taken at
@@ -304,6 +364,14 @@ class TherapyChartNote(models.Model):
         locked = self.filtered(lambda note: note.state == "locked")
         if locked and locked._therapy_is_chaining(vals):
             return super().write(vals)
+        waiting = self.filtered(lambda note: note.state == "to_cosign")
+        # A note waiting for its co-signature is signed: its text no longer changes. Only
+        # co-signing (or returning it to its signer) changes its state and signatures.
+        if waiting and not (
+            waiting._therapy_is_server_write() and vals.keys() <= set(COSIGN_FIELDS)
+        ):
+            if vals.keys() - {"message_main_attachment_id"}:
+                raise UserError(waiting[0]._message_waiting())
         if locked:
             changed = vals.keys() - LOCKED_NOTE_WRITABLE_FIELDS
             new_addenda_only = all(
@@ -315,20 +383,26 @@ class TherapyChartNote(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_locked(self):
+        waiting = self.filtered(lambda note: note.state == "to_cosign")
+        if waiting:
+            raise UserError(waiting[0]._message_waiting())
         locked = self.filtered(lambda note: note.state == "locked")
         if locked:
             raise UserError(locked[0]._message_locked())
 
     def _sign(self):
-        """Sign and lock every note at once, or none of them, in the signer's name."""
+        """Sign every note at once, or none of them, in the signer's name: they are locked, or,
+        when the signer has a clinical supervisor, they wait for the supervisor's co-signature
+        (frozen as signed notes are, but not final)."""
         # Prefetch over these notes, whichever recordset (and cache) they were taken from.
         notes = self.with_prefetch()
         if not notes:
             return notes
         notes.check_access("write")
         notes._check_signer()
+        supervisor = notes._check_supervisor_can_cosign()
         notes._lock_for_signing()
-        signed = notes.filtered(lambda note: note.state == "locked")
+        signed = notes.filtered(lambda note: note.state != "draft")
         if signed:
             raise UserError(
                 self.env._(
@@ -349,7 +423,7 @@ class TherapyChartNote(models.Model):
                 {
                     # The facts as they are now, under the lock, are what the signature vouches for.
                     "body": note._render_from_parts(),
-                    "state": "locked",
+                    "state": "to_cosign" if supervisor else "locked",
                     "signed_by_id": user.id,
                     "signed_by_name": user.name,
                     "signed_by_credentials": user.therapy_credentials or False,
@@ -357,9 +431,142 @@ class TherapyChartNote(models.Model):
                 }
             )
         notes.attendance_id._therapy_server_write({"note_signed": True})
+        if supervisor:
+            # Final, and chained, when co-signed.
+            notes._therapy_sync_cosign_activities()
+            return notes
         # Everything reaches the database here, then the hashes chain what is stored; a failure
         # on any note undoes them all.
         self.env["therapy.chart.note.chain"]._therapy_append(notes.sorted("id"))
+        return notes
+
+    def action_cosign(self):
+        """The Co-sign button: asks for the supervisor's password again, every time, then
+        co-signs every selected note."""
+        if request:
+            request.session.pop("identity-check-last", None)
+        return self._action_cosign_identified()
+
+    @check_identity
+    def _action_cosign_identified(self):
+        """Called again by Odoo's identity check once the password is confirmed."""
+        if request:
+            request.session.pop("identity-check-last", None)
+        notes = self._cosign()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "%(count)s chart notes co-signed and locked.", count=len(notes)
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_open_return(self):
+        """The Return button: asks the supervisor what the signer should change."""
+        self._check_cosigner()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Return to the signer"),
+            "res_model": "therapy.cosign.return.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_note_ids": [Command.set(self.ids)]},
+        }
+
+    def _cosign(self):
+        """Co-sign every waiting note at once, or none of them, in the supervisor's name: each
+        becomes final (locked) with both signatures, and enters its company's chain."""
+        notes = self.with_prefetch()
+        if not notes:
+            return notes
+        notes._check_cosigner()
+        # The co-signer reads the notes, not the session: the session's rows are locked (as
+        # for signing) once the co-signer is known to be the signer's supervisor.
+        notes.sudo()._lock_for_signing()
+        notes._check_waiting()
+        notes._check_cosigner()
+        user = self.env.user
+        notes.sudo()._therapy_server_write(
+            {
+                "state": "locked",
+                "cosigned_by_id": user.id,
+                "cosigned_by_name": user.name,
+                "cosigned_by_credentials": user.therapy_credentials or False,
+                "cosigned_on": fields.Datetime.now(),
+            }
+        )
+        notes._therapy_sync_cosign_activities()
+        # The note is final now: its hash covers both signatures and chains it.
+        self.env["therapy.chart.note.chain"]._therapy_append(notes.sorted("id"))
+        return notes
+
+    def _return_to_signer(self, comment):
+        """Send waiting notes back to their signer with the supervisor's comment: they are
+        drafts again (the signature is cleared), which the signer changes and signs again."""
+        notes = self.with_prefetch()
+        if not notes:
+            return notes
+        if not (comment or "").strip():
+            raise UserError(
+                self.env._(
+                    "Write what the signer should change before returning the notes: the "
+                    "comment is what they will read."
+                )
+            )
+        notes._check_cosigner()
+        notes.sudo()._lock_for_signing()
+        notes._check_waiting()
+        notes._check_cosigner()
+        user = self.env.user
+        # The co-signer's checks are done: the notes, their lines and the messages are
+        # written for them.
+        notes_sudo = notes.sudo()
+        signers = {note: note.signed_by_id for note in notes_sudo}
+        notes_sudo._therapy_server_write(
+            {
+                "state": "draft",
+                "signed_by_id": False,
+                "signed_by_name": False,
+                "signed_by_credentials": False,
+                "signed_on": False,
+            }
+        )
+        # The session's facts are no longer vouched for by these notes until signed again.
+        notes_sudo.attendance_id._therapy_server_write({"note_signed": False})
+        for note_sudo in notes_sudo:
+            note_sudo.message_post(
+                body=self.env._(
+                    "Returned for changes by %(supervisor)s: %(comment)s",
+                    supervisor=user.name,
+                    comment=comment,
+                ),
+                author_id=user.partner_id.id,
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        notes._therapy_sync_cosign_activities()
+        for (event, signer), session_notes_sudo in notes_sudo.grouped(
+            lambda note: (note.event_id, signers[note])
+        ).items():
+            session_notes_sudo[0].activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=signer.id,
+                summary=self.env._(
+                    "Revise and sign again %(count)s notes of %(group)s %(date)s",
+                    count=len(session_notes_sudo),
+                    group=event.therapy_group_id.name,
+                    date=format_date(self.env, event.therapy_session_date),
+                ),
+                note=self.env._(
+                    "%(supervisor)s returned these notes: %(comment)s",
+                    supervisor=user.name,
+                    comment=comment,
+                ),
+            )
         return notes
 
     def action_open_session(self):
@@ -410,6 +617,9 @@ class TherapyChartNote(models.Model):
                     "signed_by_name",
                     "signed_by_credentials",
                     "signed_on",
+                    # Only a co-signed note hashes its co-signature: the others keep the hash
+                    # they always had.
+                    *(HASHED_COSIGN_FIELDS if self.cosigned_by_id else ()),
                 )
             },
             "session": {fname: integrity_value(event, fname) for fname in HASHED_SESSION_FIELDS},
@@ -428,6 +638,107 @@ class TherapyChartNote(models.Model):
             if self.session_start
             else "?",
         )
+
+    def _check_supervisor_can_cosign(self):
+        """The signer's supervisor, if any, who must be able to co-sign: refused otherwise."""
+        supervisor = self.env.user.therapy_supervisor_id
+        if supervisor and not (
+            supervisor.active and supervisor._has_group("group_therapy.group_therapy_provider")
+        ):
+            raise UserError(
+                self.env._(
+                    "Your chart notes are co-signed by %(supervisor)s, who no longer has the "
+                    "Group Therapy Provider role: nothing was signed. Ask an administrator to "
+                    "set your current clinical supervisor (Settings → Users), then sign again.",
+                    supervisor=supervisor.name,
+                )
+            )
+        return supervisor
+
+    def _check_cosigner(self):
+        """Only the clinical supervisor of a note's signer co-signs or returns it."""
+        self.check_access("read")
+        user = self.env.user
+        is_provider = user._has_group("group_therapy.group_therapy_provider")
+        for note in self:
+            signer = note.signed_by_id
+            if signer == user:
+                raise UserError(
+                    self.env._(
+                        "You signed %(client)s's chart note: it is co-signed by your clinical "
+                        "supervisor, not by you.",
+                        client=note.partner_id.display_name,
+                    )
+                )
+            if not signer or not is_provider or signer.therapy_supervisor_id != user:
+                raise UserError(
+                    self.env._(
+                        "Only the clinical supervisor of the note's signer (%(supervisor)s) can "
+                        "co-sign or return %(client)s's chart note.",
+                        client=note.partner_id.display_name,
+                        supervisor=signer.therapy_supervisor_id.name or self.env._("none"),
+                    )
+                )
+
+    def _check_waiting(self):
+        """Every note still waits for its co-signature (read under the lock)."""
+        done = self.filtered(lambda note: note.state != "to_cosign")
+        if done:
+            raise UserError(
+                self.env._(
+                    "%(client)s's chart note no longer waits for a co-signature (it was just "
+                    "co-signed, or returned to its signer). Nothing was co-signed twice: reopen "
+                    "the To Co-sign list.",
+                    client=done[0].partner_id.display_name,
+                )
+            )
+
+    def _therapy_sync_cosign_activities(self):
+        """One "co-sign" activity per session and supervisor while notes wait, with how many;
+        done once none waits. Its summary names the group and the day, never a client."""
+        if not self:
+            return
+        activity_type = self.env.ref("group_therapy.mail_activity_type_cosign")
+        notes_sudo = (
+            self.env["therapy.chart.note"].sudo().search([("event_id", "in", self.event_id.ids)])
+        )
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", notes_sudo.ids),
+                    ("activity_type_id", "=", activity_type.id),
+                ]
+            )
+        )
+        waiting = notes_sudo.filtered(lambda note: note.state == "to_cosign")
+        for (event, supervisor), session_notes in waiting.grouped(
+            lambda note: (note.event_id, note.signed_by_id.therapy_supervisor_id)
+        ).items():
+            summary = self.env._(
+                "Co-sign %(count)s notes of %(group)s %(date)s",
+                count=len(session_notes),
+                group=event.therapy_group_id.name,
+                date=format_date(self.env, event.therapy_session_date),
+            )
+            current = activities.filtered(
+                lambda activity, notes=session_notes, user=supervisor: activity.user_id == user
+                and activity.res_id in notes.ids
+            )[:1]
+            if current:
+                current.summary = summary
+            else:
+                current = session_notes[0].activity_schedule(
+                    "group_therapy.mail_activity_type_cosign",
+                    user_id=supervisor.id,
+                    summary=summary,
+                )
+            activities -= current
+        # The rest has nothing left to co-sign: done.
+        if activities:
+            activities.action_done()
 
     def _check_signer(self):
         """Only a provider who charts the group signs its notes."""
@@ -489,6 +800,19 @@ class TherapyChartNote(models.Model):
             goal_progress=self.goal_progress_ids._therapy_entries(),
         )
 
+    def _message_waiting(self):
+        self.ensure_one()
+        return self.env._(
+            "%(client)s's chart note was signed by %(signer)s on %(date)s and waits for "
+            "%(supervisor)s's co-signature: it can no longer change. The supervisor can return "
+            "it to the signer for changes.",
+            client=self.partner_id.display_name,
+            signer=self.signed_by_name or self.signed_by_id.name,
+            date=format_datetime(self.env, self.signed_on),
+            supervisor=self.sudo().signed_by_id.therapy_supervisor_id.name
+            or self.env._("the supervisor"),
+        )
+
     def _message_locked(self):
         self.ensure_one()
         return self.env._(
@@ -522,7 +846,8 @@ class TherapyChartNote(models.Model):
                 self.env._("Choose a Chart Entry Style (a custom template) for the notes.")
             )
         notes = event.therapy_chart_note_ids
-        signed = notes.filtered(lambda note: note.state == "locked")
+        # Waiting for a co-signature counts as signed: their text is frozen too.
+        signed = notes.filtered(lambda note: note.state != "draft")
         attended = event._therapy_attended_lines().filtered(
             lambda line: line.partner_id not in signed.partner_id
         )

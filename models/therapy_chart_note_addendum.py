@@ -58,6 +58,8 @@ class TherapyChartNoteAddendum(models.Model):
     def _check_note_locked_and_text(self):
         """Addenda amend signed notes only, and say something."""
         for addendum in self:
+            if addendum.note_id.state == "to_cosign":
+                raise ValidationError(addendum.note_id._message_waiting())
             if addendum.note_id.state != "locked":
                 raise ValidationError(
                     self.env._(

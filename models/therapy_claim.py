@@ -322,12 +322,19 @@ class TherapyClaim(models.Model):
                         name=practice,
                     )
                 )
-        signed = set(
+        notes_sudo = (
             self.env["therapy.chart.note"]
             .sudo()
-            .search([("attendance_id", "in", self.attendance_id.ids), ("state", "=", "locked")])
-            .attendance_id.ids
+            .search(
+                [
+                    ("attendance_id", "in", self.attendance_id.ids),
+                    ("state", "in", ("to_cosign", "locked")),
+                ]
+            )
         )
+        # Final notes only: a note waiting for the supervisor's co-signature is not.
+        signed = set(notes_sudo.filtered(lambda note: note.state == "locked").attendance_id.ids)
+        waiting = set(notes_sudo.filtered(lambda note: note.state == "to_cosign").attendance_id.ids)
         for claim in self:
             client = claim.partner_id.sudo()
             who = self.env._("Client %(name)s", name=client.name)
@@ -365,7 +372,16 @@ class TherapyClaim(models.Model):
                         date=claim.date_of_service,
                     )
                 )
-            if claim.attendance_id.id not in signed:
+            if claim.attendance_id.id in waiting:
+                problems.append(
+                    self.env._(
+                        "%(who)s: the chart note of %(date)s waits for the supervisor's "
+                        "co-signature.",
+                        who=who,
+                        date=claim.date_of_service,
+                    )
+                )
+            elif claim.attendance_id.id not in signed:
                 problems.append(
                     self.env._(
                         "%(who)s: the chart note of %(date)s is not signed.",

@@ -33,9 +33,19 @@ class TherapySigningMixin(models.AbstractModel):
             "params": {
                 "type": "success",
                 "message": self._therapy_signed_message(notes),
+                # Who co-signs them, when they wait: the signing screen says so.
+                "therapy_cosign_supervisor": self.env.user.therapy_supervisor_id.name
+                if any(note.state == "to_cosign" for note in notes)
+                else False,
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
 
     def _therapy_signed_message(self, notes):
+        if any(note.state == "to_cosign" for note in notes):
+            return self.env._(
+                "%(count)s chart notes signed: they wait for %(supervisor)s's co-signature.",
+                count=len(notes),
+                supervisor=self.env.user.therapy_supervisor_id.name,
+            )
         return self.env._("%(count)s chart notes signed and locked.", count=len(notes))

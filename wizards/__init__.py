@@ -1,4 +1,5 @@
 from . import therapy_charting_wizard
+from . import therapy_cosign_return_wizard
 from . import therapy_group_addendum_wizard
 from . import therapy_claim_export_wizard
 from . import therapy_era_import_wizard

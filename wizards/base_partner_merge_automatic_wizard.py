@@ -14,7 +14,7 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
             signed_sudo = (
                 self.env["therapy.chart.note"]
                 .sudo()
-                .search([("partner_id", "in", partners.ids), ("state", "=", "locked")], limit=1)
+                .search([("partner_id", "in", partners.ids), ("state", "!=", "draft")], limit=1)
             )
             if signed_sudo:
                 raise UserError(

@@ -107,7 +107,8 @@ class TherapyChartingWizard(models.TransientModel):
         notes start from the signed ones, for the provider to review before signing again.
         """
         notes = event.therapy_chart_note_ids
-        signed = notes.filtered(lambda note: note.state == "locked")
+        # Signed: locked, or waiting for a co-signature.
+        signed = notes.filtered(lambda note: note.state != "draft")
         drafts = notes - signed
         notes_by_partner = {note.partner_id: note for note in drafts}
         attended = event._therapy_attended_lines().filtered(
@@ -228,7 +229,7 @@ class TherapyChartingWizard(models.TransientModel):
         kept = False
         for wizard in self:
             drafts = wizard.event_id.therapy_chart_note_ids.filtered(
-                lambda note: note.state != "locked"
+                lambda note: note.state == "draft"
             )
             if wizard.template_id and (drafts or wizard._has_writing()):
                 wizard._write_drafts()
@@ -242,6 +243,15 @@ class TherapyChartingWizard(models.TransientModel):
         return self._action_reopen()
 
     def _therapy_signed_message(self, notes):
+        waiting = notes.filtered(lambda note: note.state == "to_cosign")
+        if waiting:
+            return self.env._(
+                "%(count)s chart notes signed: %(title)s. They wait for %(supervisor)s's "
+                "co-signature.",
+                count=len(notes),
+                title=self._session_title(),
+                supervisor=self.env.user.therapy_supervisor_id.name,
+            )
         return self.env._(
             "%(count)s chart notes signed and locked: %(title)s.",
             count=len(notes),
