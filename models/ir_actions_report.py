@@ -11,6 +11,8 @@ THERAPY_LOGGED_REPORTS = {
     "group_therapy.report_superbill_client",
 }
 THERAPY_CHART_NOTE_REPORT = "group_therapy.therapy_chart_note_report_document"
+# Odoo's invoice PDFs: an insurer's invoice names the client, the session and the codes.
+THERAPY_INVOICE_REPORTS = {"account.report_invoice", "account.report_invoice_with_payments"}
 
 
 class IrActionsReport(models.Model):
@@ -34,7 +36,55 @@ class IrActionsReport(models.Model):
             data["therapy_part2_by_client"] = {
                 doc.partner_id.id: consent for doc, consent in consents.items()
             }
+        elif report.report_name in THERAPY_INVOICE_REPORTS:
+            docs = data.get("docs")
+            if isinstance(docs, models.BaseModel) and docs._name == "account.move":
+                by_move = self._therapy_part2_invoice_consents(docs)
+                if by_move:
+                    claim_consents = {
+                        move.therapy_claim_id: consent for move, consent in by_move.items()
+                    }
+                    self.env["therapy.access.log"]._log(
+                        self.env["therapy.claim"].union(*claim_consents),
+                        "print",
+                        detail=report.name,
+                        consents=claim_consents,
+                    )
+                    data["therapy_part2_notice"] = self.env["therapy.part2.consent"]._part2_notice()
+                data["therapy_part2_by_doc"] = {
+                    move.id: consent for move, consent in by_move.items()
+                }
         return data
+
+    def _therapy_part2_invoice_consents(self, moves):
+        """{move: consent} for the insurer's invoices of claims of a 42 CFR Part 2 program
+        (the client's own invoices are theirs); refused when a consent to the insurer for
+        payment is not on file."""
+        moves_sudo = moves.sudo().filtered("therapy_claim_id")
+        to_insurer = moves_sudo.filtered(
+            lambda move: move.partner_id.commercial_partner_id
+            == move.therapy_claim_id.payer_id.commercial_partner_id
+        )
+        if not to_insurer:
+            return {}
+        consents, missing = self.env["therapy.part2.consent"]._check_disclosure(
+            to_insurer.therapy_claim_id,
+            "payment",
+            lambda claim: claim.payer_id,
+            group_of=lambda claim: claim.event_id.therapy_group_id,
+        )
+        if missing:
+            raise UserError(
+                self.env._(
+                    "Nothing was printed.\n%(reasons)s",
+                    reasons="\n".join(f"- {reason}" for reason in dict.fromkeys(missing.values())),
+                )
+            )
+        return {
+            move.sudo(False): consents[move.therapy_claim_id]
+            for move in to_insurer
+            if move.therapy_claim_id in consents
+        }
 
     def _therapy_part2_consents(self, report, docs):
         """{doc: consent} for the printed records of a 42 CFR Part 2 program; refused, naming

@@ -305,3 +305,37 @@ class TestPart2Consents(Part2Common):
             consent.with_user(self.manager).unlink()
         self.assertTrue(consent.exists())
         self._consent(self.ann, self.aetna).with_user(self.manager).unlink()
+
+
+@tagged("post_install", "-at_install")
+class TestPart2Invoices(Part2Common):
+    """The insurer's invoice of a claim names the client, the session and the codes: printing
+    it is a disclosure to the insurer."""
+
+    def _print_invoice(self, invoice):
+        return self._render("account.account_invoices", invoice.ids, self.accountant)
+
+    def test_insurer_invoice_needs_the_consent_and_carries_the_notice(self):
+        claim = self._claims_of(self.ann)[:1]
+        with self.assertRefused(UserError, "Ann Lee is in a 42 CFR Part 2 program"):
+            self._print_invoice(claim.invoice_id)
+        self.assertFalse(self._new_log_lines())
+        consent = self._consent(self.ann, self.blue_shield)
+        html = self._print_invoice(claim.invoice_id)
+        self.assertIn(NOTICE_START, html)
+        self.assertIn("Disclosed to Blue Shield of California", html)
+        line = self._new_log_lines()
+        self.assertEqual(
+            (line.res_model, line.res_id, line.part2_consent_id, line.user_id),
+            ("therapy.claim", claim.id, consent, self.accountant),
+        )
+
+    def test_the_clients_own_invoices_print_as_before(self):
+        copay = self._claims_of(self.ann)[:1].copay_invoice_id
+        self.assertTrue(copay)
+        html = self._print_invoice(copay)
+        self.assertNotIn("o_therapy_part2_notice", html)
+        self.group.therapy_part2 = False
+        html = self._print_invoice(self._claims_of(self.ann)[:1].invoice_id)
+        self.assertNotIn("o_therapy_part2_notice", html)
+        self.assertFalse(self._new_log_lines())
