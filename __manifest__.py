@@ -75,6 +75,9 @@
         "web.assets_tests": [
             "group_therapy/static/tests/tours/**/*",
         ],
+        "web.assets_unit_tests": [
+            "group_therapy/static/tests/unit/**/*",
+        ],
     },
     "application": True,
     "uninstall_hook": "_uninstall_hook",

@@ -44,3 +44,4 @@ from . import test_measures
 from . import test_treatment_goals
 from . import test_tours_goals
 from . import test_part2
+from . import test_js_units

@@ -184,6 +184,7 @@ registry.category("web_tour.tours").add("group_therapy_charting_tour", {
                         };
                         leaveListeners.forEach((listener) => listener(leaving));
                         window.therapySigningSeen = { text: overlay.textContent, warned: leaving.defaultPrevented };
+                        console.log("screenshot:signing"); // the README's picture of the signing screen
                     }
                 });
                 observer.observe(document.body, { childList: true, subtree: true });
