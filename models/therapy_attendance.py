@@ -125,6 +125,14 @@ class TherapyAttendance(models.Model):
         help="What the payer rules find on this client's line; blocking ones stop invoicing "
         "and signing.",
     )
+    # clinical: Group Therapy staff only, within the clinical measure rules
+    therapy_measure_summary = fields.Char(
+        string="Measures",
+        compute="_compute_therapy_measure_summary",
+        groups="group_therapy.group_therapy_user",
+        help="The client's latest PHQ-9 and GAD-7 on or before the session's day, with the change "
+        "since the previous one.",
+    )
     place_of_service = fields.Selection(
         selection=PLACES_OF_SERVICE,
         string="Place of Service",
@@ -239,6 +247,13 @@ class TherapyAttendance(models.Model):
             flags[line._origin.id].append(f"{prefix} {reason}")
         for line in self:
             line.rule_flags = "; ".join(flags[line._origin.id]) or False
+
+    @api.depends("partner_id", "event_id.therapy_session_date")
+    def _compute_therapy_measure_summary(self):
+        """The client's latest scores for the roster, the charting screen and their note."""
+        summaries = self.env["therapy.measure.result"]._therapy_latest_summaries(self)
+        for line in self:
+            line.therapy_measure_summary = summaries.get(line, False)
 
     @api.depends("product_id.lst_price", "addon_product_ids.lst_price")
     def _compute_amount(self):

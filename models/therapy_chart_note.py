@@ -1013,6 +1013,13 @@ class TherapyChartNote(models.Model):
             sections_html.append(
                 Markup("<h3>%s</h3><div>%s</div>") % (self.env._("Group notes"), group_note)
             )
+        # The client's own scores (PHQ-9, GAD-7): in their note only, never the group notes.
+        measures = attendance.therapy_measure_summary
+        if measures:
+            sections_html.append(
+                Markup('<h3>%s</h3><p class="o_therapy_measures">%s</p>')
+                % (self.env._("Measures"), measures)
+            )
         if not is_html_empty(client_note):
             sections_html.append(
                 Markup("<h3>%s</h3><div>%s</div>")

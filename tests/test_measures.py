@@ -3,24 +3,25 @@ from datetime import timedelta
 from odoo import fields
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import SQL, email_normalize, mute_logger
 
 from ..models.therapy_measure_result import therapy_severity
 from .common import GroupTherapyCommon
+from .test_charting import GROUP_NOTE, ChartingCommon
 
 PHQ9_QUESTION_9 = "Thoughts that you would be better off dead"
 
 
 class MeasureCommon(GroupTherapyCommon):
-    """The two instruments, a session tomorrow and a way to answer as a client does."""
+    """The two instruments, a session in two days and a way to answer as a client does."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.phq9 = cls.env.ref("group_therapy.survey_phq9")
         cls.gad7 = cls.env.ref("group_therapy.survey_gad7")
-        cls.session = cls._make_session(cls.group, days=2)
+        cls.upcoming = cls._make_session(cls.group, days=2)
         cls.survey_officer = new_test_user(
             cls.env, "gt_survey_officer", groups="survey.group_survey_user", name="Survey Sue"
         )
@@ -29,13 +30,13 @@ class MeasureCommon(GroupTherapyCommon):
         )
 
     @classmethod
-    def _answer(cls, survey, client, scores, session=None, difficulty=None):
+    def _submit(cls, survey, client, scores, session=None, difficulty=None):
         """The client's answers, item by item (scores 0-3 in item order), submitted: what the
         survey's pages do, through the client's token (as superuser)."""
         user_input = survey.sudo()._create_answer(
             partner=client,
             check_attempts=False,
-            therapy_event_id=(session or cls.session).id,
+            therapy_event_id=(session or cls.upcoming).id,
         )
         items = survey.sudo().question_ids.filtered("therapy_item").sorted("therapy_item")
         assert len(items) == len(scores), "one score per item"
@@ -122,19 +123,19 @@ class TestMeasureScoring(MeasureCommon):
         for survey, total, band in rows:
             with self.subTest(survey=survey.title, total=total):
                 items = len(survey.question_ids.filtered("therapy_item"))
-                user_input = self._answer(survey, self.clients[0], self._scores_for(total, items))
+                user_input = self._submit(survey, self.clients[0], self._scores_for(total, items))
                 result = self._result(user_input)
                 self.assertEqual(len(result), 1)
                 self.assertEqual(
                     (result.score, result.severity, result.partner_id, result.event_id),
-                    (total, band, self.clients[0], self.session),
+                    (total, band, self.clients[0], self.upcoming),
                 )
                 self.assertEqual(result.instrument, survey.therapy_instrument)
                 self.assertEqual(result.date, fields.Date.context_today(result))
 
     def test_known_answer_set(self):
         # 1, 2, 0, 3, 1, 2, 0, 1, 0 = 10: moderate; the difficulty answer is not scored
-        user_input = self._answer(
+        user_input = self._submit(
             self.phq9,
             self.clients[1],
             [1, 2, 0, 3, 1, 2, 0, 1, 0],
@@ -145,16 +146,16 @@ class TestMeasureScoring(MeasureCommon):
         self.assertFalse(result.activity_ids)
 
     def test_change_since_previous(self):
-        first = self._result(self._answer(self.phq9, self.clients[0], self._scores_for(17, 9)))
+        first = self._result(self._submit(self.phq9, self.clients[0], self._scores_for(17, 9)))
         first.sudo().date = "2026-11-02"
-        second = self._result(self._answer(self.phq9, self.clients[0], self._scores_for(14, 9)))
+        second = self._result(self._submit(self.phq9, self.clients[0], self._scores_for(14, 9)))
         self.assertEqual(second.score_change, -3)
         self.assertEqual(second.summary, "PHQ-9: 14 (moderate), \N{MINUS SIGN}3 since 2026-11-02")
         self.assertEqual(first.summary, "PHQ-9: 17 (moderately severe)")
 
     def test_self_harm_answer_calls_the_providers_today(self):
         scores = [0, 0, 0, 0, 0, 0, 0, 0, 1]
-        result = self._result(self._answer(self.phq9, self.clients[2], scores))
+        result = self._result(self._submit(self.phq9, self.clients[2], scores))
         self.assertEqual(result.item9_score, 1)
         activities = result.activity_ids
         self.assertEqual(activities.user_id, self.provider | self.shared_provider)
@@ -173,7 +174,7 @@ class TestMeasureScoring(MeasureCommon):
 
     def test_officers_following_the_survey_are_not_told(self):
         self.phq9.sudo().message_subscribe(partner_ids=self.survey_officer.partner_id.ids)
-        user_input = self._answer(self.phq9, self.clients[0], self._scores_for(3, 9))
+        user_input = self._submit(self.phq9, self.clients[0], self._scores_for(3, 9))
         self.assertFalse(
             self.env["mail.message"].search(
                 [("model", "=", "survey.user_input"), ("res_id", "=", user_input.id)]
@@ -187,12 +188,12 @@ class TestMeasureAccess(MeasureCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.answers = cls._answer(cls.phq9, cls.clients[0], [1, 1, 1, 1, 1, 1, 1, 1, 0])
+        cls.answers = cls._submit(cls.phq9, cls.clients[0], [1, 1, 1, 1, 1, 1, 1, 1, 0])
         cls.result = cls._result(cls.answers)
         cls.portal_user.partner_id = cls.clients[0]
         # a client of the other provider's group
         other_session = cls._make_session(cls.other_group, days=2)
-        cls.other_answers = cls._answer(cls.gad7, cls.clients[4], [0] * 7, session=other_session)
+        cls.other_answers = cls._submit(cls.gad7, cls.clients[4], [0] * 7, session=other_session)
         cls.other_result = cls._result(cls.other_answers)
 
     def _reads(self, user, records):
@@ -300,10 +301,10 @@ class TestMeasureSending(MeasureCommon, MockEmail):
         # the session's invitations are another test's subject (test_privacy_mail)
         self.env["mail.mail"].sudo().search([]).unlink()
         with self.mock_mail_gateway():
-            self.session.with_user(self.front_desk).action_send_therapy_measures()
+            self.upcoming.with_user(self.front_desk).action_send_therapy_measures()
             self._send_queue()
             mails = list(self._mails)
-        answers = self._answers(self.session)
+        answers = self._answers(self.upcoming)
         self.assertEqual(len(answers), 8, "one answer per client and questionnaire")
         self.assertEqual(answers.partner_id, members)
         to_clients = [
@@ -330,24 +331,24 @@ class TestMeasureSending(MeasureCommon, MockEmail):
                 self.assertIn(client.name, text)
                 self.assertNotIn(self.group.name, text, "the group's name can say what it treats")
         # clients follow neither the session nor their answers; the chatter names nobody
-        self.assertFalse(self.session.message_partner_ids & members)
+        self.assertFalse(self.upcoming.message_partner_ids & members)
         self.assertFalse(answers.message_partner_ids & members)
-        note = self.session.message_ids[:1]
+        note = self.upcoming.message_ids[:1]
         self.assertIn("4 clients", note.body)
         for client in members:
             self.assertNotIn(client.name, note.body)
         # sending again sends nothing twice
         with self.mock_mail_gateway():
-            self.session.with_user(self.provider).action_send_therapy_measures()
+            self.upcoming.with_user(self.provider).action_send_therapy_measures()
             self._send_queue()
             self.assertFalse(
                 [m for m in self._mails if set(m["email_to"]) & set(members.mapped("email"))]
             )
-        self.assertEqual(self._answers(self.session), answers)
+        self.assertEqual(self._answers(self.upcoming), answers)
 
     def test_answering_the_link_scores_it(self):
-        self.session.with_user(self.provider).action_send_therapy_measures()
-        answer = self._answers(self.session).filtered(
+        self.upcoming.with_user(self.provider).action_send_therapy_measures()
+        answer = self._answers(self.upcoming).filtered(
             lambda a: a.partner_id == self.clients[0] and a.survey_id == self.gad7
         )
         items = self.gad7.question_ids.sorted("therapy_item")
@@ -356,18 +357,18 @@ class TestMeasureSending(MeasureCommon, MockEmail):
         answer._mark_done()
         result = self._result(answer)
         self.assertEqual((result.score, result.severity), (14, "moderate"))
-        self.assertEqual(result.event_id, self.session)
+        self.assertEqual(result.event_id, self.upcoming)
         self.assertEqual(result.group_id, self.group)
 
     @mute_logger("odoo.models", "odoo.addons.base.models.ir_rule")
     def test_who_sends(self):
         for user in (self.other_provider, self.accountant, self.survey_officer):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
-                self.session.with_user(user).action_send_therapy_measures()
-        self.assertFalse(self._answers(self.session))
+                self.upcoming.with_user(user).action_send_therapy_measures()
+        self.assertFalse(self._answers(self.upcoming))
         self.group.measure_survey_ids = False
         with self.assertRefused(UserError, "Choose the questionnaires of"):
-            self.session.with_user(self.front_desk).action_send_therapy_measures()
+            self.upcoming.with_user(self.front_desk).action_send_therapy_measures()
 
     def test_cron_sends_the_configured_hours_before(self):
         self.group.write({"measure_frequency": "session", "measure_hours_before": 3})
@@ -375,7 +376,7 @@ class TestMeasureSending(MeasureCommon, MockEmail):
         later = self._session_in(self.group, 5)
         self.env["calendar.event"]._cron_send_therapy_measures()
         self.assertEqual(len(self._answers(soon)), 8)
-        self.assertFalse(self._answers(later | self.session))
+        self.assertFalse(self._answers(later | self.upcoming))
         self.env["calendar.event"]._cron_send_therapy_measures()
         self.assertEqual(len(self._answers(soon)), 8, "sent once")
 
@@ -401,3 +402,112 @@ class TestMeasureSending(MeasureCommon, MockEmail):
         self.env.invalidate_all()
         self.env["calendar.event"]._cron_send_therapy_measures()
         self.assertEqual(self._answers(second).partner_id, client)
+
+
+class TestMeasureDisplay(ChartingCommon, MeasureCommon):
+    """The latest scores on the roster, the charting screen and the client's own note only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        day = cls.session.therapy_session_date
+        rows = [
+            # (client, survey, total, days before the session)
+            (cls.clients[0], cls.phq9, 17, 35),
+            (cls.clients[0], cls.phq9, 14, 1),
+            (cls.clients[0], cls.gad7, 8, 1),
+            (cls.clients[3], cls.phq9, 5, 2),
+            (cls.clients[0], cls.phq9, 20, -1),  # after the session: not its score
+        ]
+        for client, survey, total, days in rows:
+            items = len(survey.question_ids.filtered("therapy_item"))
+            result = cls._result(
+                cls._submit(survey, client, cls._scores_for(total, items), session=cls.session)
+            )
+            result.sudo().date = day - timedelta(days=days)
+        cls.first_day = fields.Date.to_string(day - timedelta(days=35))
+        cls.summary = (
+            f"PHQ-9: 14 (moderate), \N{MINUS SIGN}3 since {cls.first_day} \N{MIDDLE DOT} "
+            "GAD-7: 8 (mild)"
+        )
+
+    def _line(self, client, user):
+        return self.session.therapy_attendance_ids.with_user(user).filtered(
+            lambda line: line.partner_id == client
+        )
+
+    def test_roster_shows_latest_scores_and_change(self):
+        for user in (self.provider, self.front_desk):
+            with self.subTest(user=user.login):
+                self.assertEqual(
+                    self._line(self.clients[0], user).therapy_measure_summary, self.summary
+                )
+                self.assertFalse(self._line(self.clients[1], user).therapy_measure_summary)
+                self.assertEqual(
+                    self._line(self.clients[3], user).therapy_measure_summary, "PHQ-9: 5 (mild)"
+                )
+        with self.assertRaises(AccessError), mute_logger("odoo.models"):
+            self._line(self.clients[0], self.accountant).therapy_measure_summary  # noqa: B018
+
+    def test_charting_screen_and_own_note_only(self):
+        wizard = self._open_wizard()
+        by_client = {line.partner_id: line.therapy_measure_summary for line in wizard.line_ids}
+        self.assertEqual(by_client[self.clients[0]], self.summary)
+        self.assertFalse(by_client[self.clients[1]])
+        wizard.group_note = GROUP_NOTE
+        wizard.action_review()
+        own = self._note(self.clients[0])
+        self.assertIn(self.summary, own.body)
+        self.assertNotIn("PHQ-9", own.group_note)
+        self.assertNotIn("PHQ-9", self._note(self.clients[1]).body)
+        other = self._note(self.clients[3]).body
+        self.assertIn("PHQ-9: 5 (mild)", other)
+        self.assertNotIn("14 (moderate)", other, "no other client's score")
+        self.assertNotIn("GAD-7", other)
+
+    def test_trend_graph_on_the_client_profile(self):
+        action = self.clients[0].with_user(self.provider).action_open_therapy_measures()
+        self.assertEqual(action["views"][0][1], "graph")
+        results = (
+            self.env["therapy.measure.result"].with_user(self.provider).search(action["domain"])
+        )
+        self.assertEqual(results.partner_id, self.clients[0])
+        self.assertEqual(len(results), 4)
+        with (
+            self.assertRaises(AccessError),
+            mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+        ):
+            self.env["therapy.measure.result"].with_user(self.other_provider).browse(
+                results.ids
+            ).read(["score"])
+
+
+@tagged("post_install", "-at_install")
+class TestMeasureLinks(MeasureCommon, HttpCase):
+    """A client signed in to the portal opens their own link, never another member's."""
+
+    def test_portal_client_answers_only_their_own(self):
+        new_test_user(
+            self.env, "gt_client01", groups="base.group_portal", partner_id=self.clients[0].id
+        )
+        self.group.measure_survey_ids = self.phq9
+        self.upcoming.with_user(self.front_desk).action_send_therapy_measures()
+        answers = (
+            self.env["survey.user_input"]
+            .sudo()
+            .search([("therapy_event_id", "=", self.upcoming.id)])
+        )
+        own = answers.filtered(lambda a: a.partner_id == self.clients[0])
+        other = answers.filtered(lambda a: a.partner_id == self.clients[1])
+        self.authenticate("gt_client01", "gt_client01")
+        page = self.url_open(own.get_start_url()).text
+        self.assertIn("Over the last 2 weeks", page)
+        self.assertNotIn("Survey Access Error", page)
+        page = self.url_open(other.get_start_url()).text
+        self.assertIn("Survey Access Error", page)
+        self.assertNotIn("Over the last 2 weeks", page)
+        # without a token (and no cookie of an answer begun), nobody starts a clinical measure
+        self.authenticate(None, None)
+        self.opener.cookies.clear()
+        page = self.url_open(self.phq9.get_start_url()).text
+        self.assertNotIn("Over the last 2 weeks", page)

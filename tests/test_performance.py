@@ -43,6 +43,7 @@ SESSION_FORM = {
             "amount": {},
             "billing_status": {},
             "rule_flags": {},
+            "therapy_measure_summary": {},
             "invoice_id": {"fields": {}},
         }
     },

@@ -346,6 +346,7 @@ class TherapyChartingWizardLine(models.TransientModel):
     product_id = fields.Many2one(related="attendance_id.product_id", string="Code")
     place_of_service = fields.Selection(related="attendance_id.place_of_service")
     note = fields.Html(string="Client Note", help="Goes only into this client's chart note.")
+    therapy_measure_summary = fields.Char(related="attendance_id.therapy_measure_summary")
     goal_line_ids = fields.One2many(
         "therapy.charting.wizard.goal",
         "line_id",
