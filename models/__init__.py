@@ -30,6 +30,7 @@ from . import therapy_coverage
 from . import therapy_part2_consent
 from . import therapy_claim
 from . import therapy_era
+from . import therapy_plb_account
 from . import ir_actions_report
 from . import survey_survey
 from . import survey_question

@@ -54,6 +54,13 @@ class ResCompany(models.Model):
         "amounts the insurer withholds from its payment (e.g. an overpayment recovery) or adds "
         "to it (interest).",
     )
+    therapy_plb_account_ids = fields.One2many(
+        "therapy.plb.account",
+        "company_id",
+        string="Provider Adjustment Accounts per Reason",
+        help="An account for some provider-level adjustment reasons (e.g. WO overpayment "
+        "recovery, L6 interest); the other reasons go to the Provider Adjustments Account.",
+    )
     therapy_era_journal_id = fields.Many2one(
         "account.journal",
         string="Insurance Payments Journal",

@@ -1,8 +1,8 @@
 import base64
 from datetime import datetime
 
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
 from ..wizards import x12
 from .test_x12_837p import X12Common
@@ -388,6 +388,65 @@ class TestEra835ProviderAdjustments(Era835Common):
             self._import(wrong_total)
         self.assertEqual(self.env["account.move"].search_count([]), moves_before)
         self.assertEqual(self.bob_claim.state, "submitted")
+
+    def test_reasons_booked_to_their_own_accounts(self):
+        recovery, interest = self.env["account.account"].create(
+            [
+                {"name": "Overpayment Recoveries", "code": "499300", "account_type": "expense"},
+                {"name": "Interest Income", "code": "499400", "account_type": "income_other"},
+            ]
+        )
+        chief = new_test_user(
+            self.env, "gt_chief_accountant", groups="account.group_account_manager"
+        )
+        self.env["therapy.plb.account"].with_user(chief).create(
+            [
+                {"reason": "WO", "account_id": recovery.id},
+                {"reason": "L6", "account_id": interest.id},
+            ]
+        )
+        with self.assertRaises(AccessError):
+            self.env["therapy.plb.account"].with_user(self.accountant).create(
+                {"reason": "72", "account_id": recovery.id}
+            )
+        self.company.therapy_plb_account_id = self.plb_account
+        aetna_before = self._receivable(self.aetna)
+        content = self._bob_paid(
+            "CHK-704", [("WO", "PCN-OLD-2", 10.0), ("L6", "", -1.25), ("72", "R1", 5.0)]
+        )
+        era = self._import(content).era_id
+        self.assertEqual(era.payment_id.amount, 46.25, "60 - 10 + 1.25 - 5")
+        self.assertEqual(self.bob_claim.amount_residual, 0.0)
+        self.assertEqual(self._receivable(self.aetna), aetna_before - 75.0)
+        balances = {
+            account: round(
+                sum(
+                    era.provider_adjustment_move_id.line_ids.filtered(
+                        lambda line, account=account: line.account_id == account
+                    ).mapped("balance")
+                ),
+                2,
+            )
+            for account in (recovery, interest, self.plb_account)
+        }
+        self.assertEqual(
+            balances, {recovery: 10.0, interest: -1.25, self.plb_account: 5.0}, "72: the default"
+        )
+
+    def test_without_the_default_account_each_reason_needs_its_own(self):
+        recovery = self.env["account.account"].create(
+            {"name": "Overpayment Recoveries", "code": "499300", "account_type": "expense"}
+        )
+        self.env["therapy.plb.account"].create({"reason": "WO", "account_id": recovery.id})
+        moves_before = self.env["account.move"].search_count([])
+        self.assertEqual(
+            self._import(self._bob_paid("CHK-705", [("WO", "X", 10.0)])).era_id.payment_id.amount,
+            50.0,
+        )
+        with self.assertRefused(UserError, "an account for reason L6: Interest owed") as catcher:
+            self._import(self._bob_paid("CHK-706", [("WO", "X", 10.0), ("L6", "", -1.0)]))
+        self.assertNotIn("WO:", str(catcher.exception), "WO has its account")
+        self.assertGreater(self.env["account.move"].search_count([]), moves_before)
 
 
 @tagged("post_install", "-at_install")

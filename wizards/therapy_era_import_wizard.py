@@ -142,12 +142,22 @@ class TherapyEraImportWizard(models.TransientModel):
                 )
             )
         provider_adjustments = round(remittance["provider_adjustments"], 2)
-        if provider_adjustments and not company.therapy_plb_account_id:
+        unbooked = [
+            reason
+            for reason, _reference, _money in remittance["provider_adjustment_lines"]
+            if not self._plb_account(company, reason)
+        ]
+        if unbooked:
             problems.append(
                 self.env._(
-                    "Set the Provider Adjustments account on the company %(company)s first: the "
-                    "remittance has provider-level adjustments (PLB) of %(amount)s.",
+                    "Set the Provider Adjustments account on the company %(company)s first, or "
+                    "an account for reason %(reasons)s: the remittance has provider-level "
+                    "adjustments (PLB) of %(amount)s.",
                     company=company.name,
+                    reasons=", ".join(
+                        x12.provider_adjustment_in_words(reason, "")
+                        for reason in dict.fromkeys(unbooked)
+                    ),
                     amount=provider_adjustments,
                 )
             )
@@ -456,6 +466,13 @@ class TherapyEraImportWizard(models.TransientModel):
             [("type", "=", "general"), ("company_id", "=", company.id)], order="id", limit=1
         )
 
+    @api.model
+    def _plb_account(self, company, reason):
+        """Where a provider-level adjustment of this reason is booked: the reason's own account
+        on the company, else its Provider Adjustments account."""
+        own = company.therapy_plb_account_ids.filtered(lambda line: line.reason == reason)
+        return own[:1].account_id or company.therapy_plb_account_id
+
     def _post_provider_adjustments(self, era, adjustments):
         """The insurer's adjustments that are for no claim (PLB), in one entry: what it
         withholds from the payment still settles the claims it pays (credited to the insurer's
@@ -482,7 +499,7 @@ class TherapyEraImportWizard(models.TransientModel):
                 Command.create(
                     {
                         "name": label,
-                        "account_id": company.therapy_plb_account_id.id,
+                        "account_id": self._plb_account(company, reason).id,
                         "partner_id": era.payer_id.id,
                         "balance": money,
                     }
