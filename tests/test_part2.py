@@ -339,3 +339,35 @@ class TestPart2Invoices(Part2Common):
         html = self._print_invoice(self._claims_of(self.ann)[:1].invoice_id)
         self.assertNotIn("o_therapy_part2_notice", html)
         self.assertFalse(self._new_log_lines())
+
+
+@tagged("post_install", "-at_install")
+class TestPart2Queries(Part2Common):
+    def _queries(self, func):
+        self.env.invalidate_all()
+        self.env.flush_all()
+        before = self.cr.sql_log_count
+        func()
+        return self.cr.sql_log_count - before
+
+    def test_the_consent_check_costs_the_same_for_one_client_or_many(self):
+        """The check before an export: one search of the consents, whatever the clients."""
+        self._consent(self.ann, self.blue_shield)
+        self._consent(self.dan, self.blue_shield)
+        self._consent(self.bob, self.aetna)
+        Consent = self.env["therapy.part2.consent"].with_user(self.front_desk)
+
+        def check(claims):
+            found, missing = Consent._check_disclosure(
+                claims.with_user(self.front_desk),
+                "payment",
+                lambda claim: claim.payer_id,
+                group_of=lambda claim: claim.event_id.therapy_group_id,
+            )
+            self.assertEqual((len(found), missing), (len(claims), {}))
+
+        check(self._claims_of(self.bob))  # warms the caches any first call fills (rules, ACLs)
+        one = self._queries(lambda: check(self._claims_of(self.ann)))
+        self.assertEqual(len(self._claims_of(self.ann, self.bob, self.dan)), 5)
+        many = self._queries(lambda: check(self._claims_of(self.ann, self.bob, self.dan)))
+        self.assertEqual(one, many)
