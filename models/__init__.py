@@ -35,4 +35,5 @@ from . import ir_actions_report
 from . import survey_survey
 from . import survey_question
 from . import survey_user_input
+from . import survey_user_input_line
 from . import therapy_measure_result

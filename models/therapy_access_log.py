@@ -12,7 +12,8 @@ _PENDING_LINES = ContextVar("therapy_access_log_pending_lines", default=None)
 ACCESS_TYPES = [("read", "Read"), ("print", "Printed"), ("export", "Exported")]
 # What clinical content is logged on: notes and addenda (read, printed, exported), attendance
 # lines (printed on a superbill, exported as claim lines), insurance claims (837P) and
-# treatment-plan goals and the progress charted on them (read, exported).
+# treatment-plan goals and the progress charted on them (read, exported), and a client's answers
+# to a clinical measure, PHQ-9 or GAD-7 (read).
 LOGGED_MODELS = (
     "therapy.chart.note",
     "therapy.chart.note.addendum",
@@ -20,6 +21,7 @@ LOGGED_MODELS = (
     "therapy.claim",
     "therapy.treatment.goal",
     "therapy.treatment.goal.progress",
+    "survey.user_input",
 )
 
 

@@ -231,6 +231,31 @@ class TestMeasureAccess(MeasureCommon):
                 with self.subTest(user=user.login, records=label):
                     self.assertEqual(self._reads(user, records), expected)
 
+    def test_reading_the_answers_is_on_the_access_log(self):
+        Log = self.env["therapy.access.log"].sudo()
+        logged = Log.search([("res_model", "=", "survey.user_input")])
+        # the list of results reads scores, not answers
+        self.result.with_user(self.provider).web_read({"score": {}, "severity": {}})
+        self.assertEqual(Log.search([("res_model", "=", "survey.user_input")]), logged)
+        # the result's form shows the answers
+        self.result.with_user(self.provider).web_read(
+            {
+                "score": {},
+                "answer_line_ids": {
+                    "fields": {
+                        "question_id": {"fields": {"display_name": {}}},
+                        "suggested_answer_id": {"fields": {"display_name": {}}},
+                    }
+                },
+            }
+        )
+        line = Log.search([("res_model", "=", "survey.user_input")]) - logged
+        self.assertEqual(len(line), 1)
+        self.assertEqual(
+            (line.user_id, line.partner_id, line.res_id, line.access_type),
+            (self.provider, self.clients[0], self.answers.id, "read"),
+        )
+
     @mute_logger("odoo.models", "odoo.addons.base.models.ir_rule")
     def test_nobody_edits_a_result(self):
         for user in (self.provider, self.front_desk, self.manager):
