@@ -343,6 +343,33 @@ class TestGoalsInCharting(ChartingCommon):
         with self.assertRefused(UserError, "set its status to Met"):
             self.coping.with_user(self.provider).unlink()
 
+    def test_progress_waits_with_the_note_for_the_cosignature(self):
+        """A pre-licensed provider's signed note waits for the co-signature with its progress
+        frozen; returned for changes, the progress comes back to the page with the draft."""
+        supervisor = new_test_user(
+            self.env,
+            "gt_goal_supervisor",
+            groups="group_therapy.group_therapy_provider",
+            name="Supervisor Sue",
+        )
+        self.provider.therapy_supervisor_id = supervisor
+        wizard = self._open_wizard()
+        wizard.group_note = "<p>Practised grounding.</p>"
+        self._rate(wizard, self.coping, "progressing", "Breathing")
+        wizard.action_review()
+        wizard._sign()
+        note = self._note(self.clients[0])
+        self.assertEqual(note.state, "to_cosign")
+        with self.assertRefused(UserError, "can no longer change"):
+            note.goal_progress_ids.sudo().write({"comment": "Rewritten"})
+        note.with_user(supervisor)._return_to_signer("Say which skills.")
+        reopened = self._open_wizard()
+        line = self._goal_line(reopened, self.coping)
+        self.assertEqual((line.rating, line.comment), ("progressing", "Breathing"))
+        line.comment = "Box breathing and grounding"
+        reopened.action_review()
+        self.assertIn("Box breathing and grounding", self._note(self.clients[0]).body)
+
     def test_the_last_signed_progress_is_recalled(self):
         wizard = self._open_wizard()
         wizard.group_note = "<p>Practised grounding.</p>"
