@@ -221,3 +221,70 @@ class TestSecondaryClaims(Era835Common):
             self._import(reversal)
         self.assertEqual(self.env["account.move"].search_count([]), moves_before)
         self.assertEqual(self.secondary.state, "submitted")
+
+
+@tagged("post_install", "-at_install")
+class TestSecondaryClaimOfTheCopay(TestSecondaryClaims):
+    """Blue Shield pays all but Ann's copay: the secondary claim asks Cigna for the copay only;
+    there is nothing to invoice Cigna until it says it pays."""
+
+    def _post_primary(self):
+        return self._import(
+            self._remittance(
+                self.blue_shield, "EFT-3101", self.ann_claim, "1", 55.0, [], [("PR", "3", 20.0)]
+            )
+        ).era_id
+
+    def test_primary_posting_claims_the_rest_from_the_secondary(self):
+        self.assertEqual(self.ann_claim.state, "paid")
+        self.assertEqual((self.secondary.payer_id, self.secondary.state), (self.cigna, "to_submit"))
+        self.assertEqual(self.secondary.amount_copay, 20.0)
+        self.assertFalse(self.secondary.invoice_id, "Cigna owes nothing yet")
+        self.assertEqual(self._receivable(self.cigna), 0.0)
+        self.assertEqual(self._receivable(self.ann), self.ann_before)
+
+    def test_secondary_837p_carries_the_primary_adjudication(self):
+        cigna = self._interchanges(self._export())[0]
+        self.assertEqual(x12.validate(cigna), [])
+        self.assertIn("AMT*D*55~", cigna)
+        self.assertIn("SVD*94036*55*HC:90853**1~\nCAS*PR*3*20~", cigna)
+
+    def test_secondary_pays_part_and_the_client_pays_what_it_leaves(self):
+        self._export()
+        # Cigna pays 15 of the copay: Ann owes 5 of her 20.
+        era = self._import(
+            self._remittance(
+                self.cigna,
+                "CHK-4101",
+                self.secondary,
+                "2",
+                15.0,
+                [("OA", "23", 55.0), ("PR", "3", 5.0)],
+            )
+        ).era_id
+        self.assertEqual(era.payment_id.amount, 15.0)
+        self.assertTrue(era.payment_id.is_reconciled)
+        self.assertEqual(self.secondary.state, "paid")
+        self.assertEqual(self._receivable(self.cigna), 0.0)
+        self.assertEqual(self._receivable(self.ann), self.ann_before - 15.0)
+        self.assertEqual(self._written_off(), 0.0)
+
+    def test_secondary_pays_the_copay_too(self):
+        self._export()
+        self._import(
+            self._remittance(
+                self.cigna, "CHK-4102", self.secondary, "2", 20.0, [("OA", "23", 55.0)]
+            )
+        )
+        self.assertEqual(self._receivable(self.cigna), 0.0)
+        self.assertEqual(self._receivable(self.ann), self.ann_before - 20.0)
+
+    def test_refused_when_the_secondary_pays_more_than_was_left(self):
+        self._export()
+        with self.assertRefused(UserError, "more than the 20.0 the primary insurer left"):
+            self._import(
+                self._remittance(
+                    self.cigna, "CHK-4103", self.secondary, "2", 25.0, [("OA", "23", 50.0)]
+                )
+            )
+        self.assertEqual(self.secondary.state, "submitted")
