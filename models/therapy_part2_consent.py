@@ -198,15 +198,18 @@ class TherapyPart2Consent(models.Model):
     def _scope_label(self):
         """What the consent allows, as printed with a disclosure (42 CFR 2.32)."""
         self.ensure_one()
+        # Whoever makes the disclosure prints its scope (an accountant sending an insurer's
+        # invoice does not read consents otherwise): the consent was found valid for it.
+        consent_sudo = self.sudo()
         purposes = dict(self._fields["purpose"]._description_selection(self.env))
         return self.env._(
             "Disclosed to %(recipient)s for %(purpose)s under the written consent of "
             "%(client)s signed on %(signed)s (%(information)s).",
-            recipient=self.recipient_id.name,
-            purpose=(self.purpose_other or purposes[self.purpose]).lower(),
-            client=self.partner_id.name,
-            signed=format_date(self.env, self.date_signed),
-            information=self.information,
+            recipient=consent_sudo.recipient_id.name,
+            purpose=(consent_sudo.purpose_other or purposes[consent_sudo.purpose]).lower(),
+            client=consent_sudo.partner_id.name,
+            signed=format_date(self.env, consent_sudo.date_signed),
+            information=consent_sudo.information,
         )
 
     @api.model

@@ -70,6 +70,8 @@ class Part2Common(X12Common):
         return wizard
 
     def _render(self, report_xmlid, ids, user, **context):
+        # A print is a request of its own: nothing the test wrote is in the cache.
+        self.env.invalidate_all()
         report = self.env.ref(report_xmlid).with_user(user).with_context(**context)
         content, _kind = report._render_qweb_pdf(report.report_name, ids)
         return content.decode()
