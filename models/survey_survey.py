@@ -38,7 +38,7 @@ class SurveySurvey(models.Model):
                 raise UserError(
                     self.env._(
                         "%(survey)s is a clinical measure: its type and instrument cannot "
-                        "change. Copy it to make an ordinary survey.",
+                        "change. Create a new survey for any other use.",
                         survey=measures[0].title,
                     )
                 )
