@@ -3,6 +3,15 @@ from odoo.exceptions import AccessError
 from odoo.fields import Domain
 
 THERAPY_GROUPS = "group_therapy.group_therapy_user"
+# Who sees every contact, therapy clients included: the front desk (and administrators, who
+# imply it), accountants, who invoice and collect from every client, and Odoo's Settings
+# administrators, who manage every login (and the record rules themselves).
+CONTACT_GROUPS_SEEING_ALL = (
+    "group_therapy.group_therapy_front_desk",
+    "account.group_account_invoice",
+    "account.group_account_readonly",
+    "base.group_system",
+)
 # The client's fields kept on therapy.client.profile, by field of that model.
 PROFILE_FIELDS = {
     "therapy_billing_partner_id": "billing_partner_id",
@@ -30,10 +39,24 @@ class ResPartner(models.Model):
         string="Group Membership",
         groups=THERAPY_GROUPS,
     )
+    therapy_waitlist_ids = fields.One2many(
+        "therapy.group.waitlist",
+        "partner_id",
+        string="Group Waitlists",
+        groups=THERAPY_GROUPS,
+    )
     # Clinical and billing facts of a client: stored on therapy.client.profile under record
     # rules that follow the client's groups; these fields read and write it as the user.
     therapy_profile_ids = fields.One2many(
         "therapy.client.profile", "partner_id", string="Clinical Profile", groups=THERAPY_GROUPS
+    )
+    therapy_contact_access = fields.Boolean(
+        string="Sees This Contact",
+        compute="_compute_therapy_contact_access",
+        search="_search_therapy_contact_access",
+        groups="base.group_system",
+        help="The user may see this contact: anyone for a contact who is not a therapy client; "
+        "for a client, those who serve the client (record rule res_partner_rule_therapy_client).",
     )
     therapy_clinical_access = fields.Boolean(
         string="Serves This Client",
@@ -194,6 +217,26 @@ class ResPartner(models.Model):
         served = self._therapy_served()
         for partner in self:
             partner.therapy_clinical_access = partner in served
+
+    @api.depends_context("uid")
+    def _compute_therapy_contact_access(self):
+        """Whether the user may see each contact, decided in SQL: Odoo checks a record rule on
+        given records in Python, which would read every client's memberships as superuser into
+        the cache that the user's own reads then use."""
+        records = self.filtered("id")
+        visible = set(
+            records.sudo()
+            .with_context(active_test=False)
+            ._search(Domain("id", "in", records.ids) & self._therapy_contact_domain())
+            .get_result_ids()
+        )
+        for partner in self:
+            partner.therapy_contact_access = not partner.id or partner.id in visible
+
+    def _search_therapy_contact_access(self, operator, value):
+        if operator not in ("in", "=") or set(value if operator == "in" else [value]) != {True}:
+            return NotImplemented
+        return self._therapy_contact_domain()
 
     @api.depends(*(f"therapy_profile_ids.{name}" for name in PROFILE_FIELDS.values()))
     @api.depends_context("uid")
@@ -371,6 +414,35 @@ class ResPartner(models.Model):
             "domain": [("member_ids.partner_id", "=", self.id)],
             "context": {"active_test": False},
         }
+
+    @api.model
+    def _therapy_contact_domain(self):
+        """The contacts the user may see. Being a client of the practice is protected health
+        information: a therapy client (flagged, or ever in or waiting for a group) is seen by
+        the front desk, administrators and accountants (who invoice every client) and by the
+        providers of the client's groups, current and past members and waitlist; a client the
+        user registered stays theirs while in no group. Any other contact is shared as in Odoo,
+        and so is the contact of every internal user (a colleague who is also a client)."""
+        # not self.env.su: the record rule evaluates this as superuser, for the user
+        user = self.env.user
+        if any(user.has_group(group) for group in CONTACT_GROUPS_SEEING_ALL):
+            return Domain.TRUE
+        serving = Domain("group_id.provider_id", "=", user.id) | Domain(
+            "group_id.shared_provider_ids", "in", user.id
+        )
+        in_no_group = Domain("therapy_member_ids", "=", False) & Domain(
+            "therapy_waitlist_ids", "=", False
+        )
+        return Domain.OR(
+            [
+                Domain("therapy_client", "=", False) & in_no_group,
+                Domain("partner_share", "=", False),
+                Domain("id", "=", user.partner_id.id),
+                Domain("therapy_member_ids", "any", serving),
+                Domain("therapy_waitlist_ids", "any", serving),
+                Domain("create_uid", "=", user.id) & in_no_group,
+            ]
+        )
 
     def _therapy_served(self):
         """The clients among these whose clinical fields the user reads and changes: every

@@ -274,10 +274,18 @@ class TestAccessMatrix(ChartingCommon):
                     )
                     self.assertEqual(attendees.partner_id == clients, sees)
                     self.assertEqual(bool(attendees), sees)
-                    # a client's meetings, through the partner's related fields
+                    # a client's meetings, through the partner's related fields; the client
+                    # themselves is closed to those who do not serve them (test_privacy_contacts)
                     client = clients[:1].with_user(user)
-                    self.assertEqual(session in client.meeting_ids, sees)
-                    self.assertEqual(bool(client.meeting_count), sees)
+                    if sees:
+                        self.assertIn(session, client.meeting_ids)
+                        self.assertTrue(client.meeting_count)
+                    else:
+                        with (
+                            self.assertRaises(AccessError),
+                            mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+                        ):
+                            client.meeting_ids  # noqa: B018
                 messages = Message.with_user(user).search(
                     [("model", "=", "calendar.event"), ("res_id", "=", session.id)]
                 )
@@ -503,6 +511,8 @@ CLINICAL_FIELDS = [
     "therapy_coverage_ids",
 ]
 SEES, HIDDEN, REFUSED = "sees", "hidden", "refused"
+# A client the user does not serve and may not even see as a contact (test_privacy_contacts).
+CLOSED = "closed"
 
 
 @tagged("post_install", "-at_install")
@@ -577,11 +587,12 @@ class TestClinicalFieldAccess(GroupTherapyCommon):
             (M, own, SEES),
             (FD, nobodys, SEES),
             (OTHER, others, SEES),
-            # a provider of another, unshared group: empty, unchangeable
-            (OTHER, own, HIDDEN),
-            (P, others, HIDDEN),
-            (S, others, HIDDEN),
+            # a provider who sees the contact but does not serve the client: empty, unchangeable
             (P, nobodys, HIDDEN),
+            # a client of another provider's unshared group: not even the contact
+            (OTHER, own, CLOSED),
+            (P, others, CLOSED),
+            (S, others, CLOSED),
             # no Group Therapy role: refused outright
             (STAFF, own, REFUSED),
             (ACC, own, REFUSED),
@@ -643,6 +654,17 @@ class TestClinicalFieldAccess(GroupTherapyCommon):
                 Partner.search_read([("id", "=", client.id)], ["therapy_birthdate"])
             with self.assertRefusedAccess():
                 record.web_read({"therapy_diagnosis_line_ids": {"fields": {"code": {}}}})
+            return
+        if expected == CLOSED:
+            with self.assertRefusedAccess():
+                record.read(CLINICAL_FIELDS)
+            self.assertFalse(Partner.search_read([("id", "=", client.id)], CLINICAL_FIELDS))
+            with self.assertRefusedAccess():
+                record.web_read({"therapy_diagnosis_line_ids": {"fields": {"code": {}}}})
+            for model in ("therapy.client.diagnosis", "therapy.coverage", "therapy.client.profile"):
+                records = self.env[model].search([("partner_id", "=", client.id)])
+                with self.assertRefusedAccess():
+                    records.with_user(user).read(["partner_id"])
             return
         values = record.read(CLINICAL_FIELDS)[0]
         (listed,) = Partner.search_read([("id", "=", client.id)], CLINICAL_FIELDS)
@@ -725,7 +747,7 @@ class TestClinicalFieldAccess(GroupTherapyCommon):
             "therapy_diagnosis_line_ids/code",
             "therapy_coverage_ids/member_ident",
         ]
-        if expected == REFUSED:
+        if expected in (REFUSED, CLOSED):
             with self.assertRefusedAccess():
                 record.export_data(fields_to_export)
             return
@@ -766,7 +788,7 @@ class TestClinicalFieldAccess(GroupTherapyCommon):
     def test_clinical_access_flag_per_role(self):
         """The form shows the clinical fields to those who serve the client only."""
         for user, client, expected in self._rows():
-            if expected == REFUSED:
+            if expected in (REFUSED, CLOSED):
                 continue
             with self.subTest(user=user.login, client=client.name):
                 self.env.invalidate_all()

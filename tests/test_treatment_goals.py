@@ -113,17 +113,20 @@ class TestTreatmentPlanAccess(GoalsCommon):
         self.assertNotEqual(self.own_goal.name, "Changed")
 
     def test_the_clients_plan_field_follows_the_same_rules(self):
-        """The plan on the client's form: empty for a provider who does not serve the client,
-        and not searchable by its text."""
+        """The plan on the client's form: for those who serve the client, and not searchable
+        by its text by anyone else."""
         Partner = self.env["res.partner"]
         self.env.invalidate_all()
         self.assertEqual(self.own.with_user(self.provider).therapy_goal_ids, self.own_goal)
         self.env.invalidate_all()
-        self.assertFalse(self.own.with_user(self.other_provider).therapy_goal_ids)
-        form = self.own.with_user(self.other_provider).web_read(
-            {"therapy_goal_ids": {"fields": {"name": {}}}}
-        )[0]
-        self.assertFalse(form["therapy_goal_ids"])
+        # a client of a colleague's group: not even the contact (test_privacy_contacts)
+        with (
+            self.assertRaises(AccessError),
+            mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+        ):
+            self.own.with_user(self.other_provider).web_read(
+                {"therapy_goal_ids": {"fields": {"name": {}}}}
+            )
         self.assertFalse(
             Partner.with_user(self.other_provider).search(
                 [("therapy_goal_ids.name", "ilike", "coping")]
@@ -153,6 +156,14 @@ class TestTreatmentPlanAccess(GoalsCommon):
                 field_node = arch.split('name="therapy_goal_ids"')[1].split(">")[0]
                 self.assertEqual('readonly="1"' in field_node, read_only)
                 self.env.invalidate_all()
+                if user == self.other_provider:
+                    # a client of a colleague's group: not even the contact (test_privacy_contacts)
+                    with (
+                        self.assertRaises(AccessError),
+                        mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+                    ):
+                        client.with_user(user).web_read(spec)
+                    continue
                 form = client.with_user(user).web_read(spec)[0]
                 self.assertEqual(form["therapy_clinical_access"], bool(shown))
                 self.assertEqual(
