@@ -285,7 +285,7 @@ class TestAccessMatrix(ChartingCommon):
                             self.assertRaises(AccessError),
                             mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
                         ):
-                            client.meeting_ids  # noqa: B018
+                            client.read(["meeting_ids"])
                 messages = Message.with_user(user).search(
                     [("model", "=", "calendar.event"), ("res_id", "=", session.id)]
                 )
