@@ -1,5 +1,8 @@
+import configparser
+import functools
 import hmac
 import json
+import os
 from hashlib import sha256
 
 from markupsafe import Markup
@@ -48,10 +51,16 @@ INTEGRITY_FIELDS = (
     "content_hash",
     "integrity_scheme",
 )
-# The secret that keys the hashes: an option of the server's configuration file (odoo.conf),
-# never stored in the database, so that someone who can only write to the database cannot
-# compute a hash that verifies.
-INTEGRITY_KEY_OPTION = "group_therapy_integrity_key"
+# The secret that keys the hashes, never stored in the database, so that someone who can only
+# write to the database cannot compute a hash that verifies: `integrity_key` in a section of the
+# server's configuration file of its own (Odoo 19 warns at every start about unknown options in
+# [options], and its command line refuses them), or an environment variable (a deployment's
+# secret store).
+INTEGRITY_KEY_SECTION = "group_therapy"
+INTEGRITY_KEY_OPTION = "integrity_key"
+INTEGRITY_KEY_ENVIRONMENT = "GROUP_THERAPY_INTEGRITY_KEY"
+# How messages name the setting.
+INTEGRITY_KEY_SETTING = f"[{INTEGRITY_KEY_SECTION}] {INTEGRITY_KEY_OPTION}"
 # Shorter keys can be guessed from a hash and the record it covers.
 INTEGRITY_KEY_MIN_LENGTH = 32
 # How an entry was hashed: SHA-256 alone (no key was configured when it was written; also the
@@ -89,9 +98,29 @@ def integrity_value(record, fname):
     return str(value) if value else None
 
 
+@functools.cache
+def _integrity_key_of_file(path):
+    """The key of a configuration file's [group_therapy] section ("" without one), read once
+    per process like the rest of Odoo's configuration."""
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read([path])
+    except configparser.Error:
+        return ""
+    return parser.get(INTEGRITY_KEY_SECTION, INTEGRITY_KEY_OPTION, fallback="")
+
+
+def _configured_integrity_key():
+    """The key as the server is configured: the environment variable, else the configuration
+    file's [group_therapy] section."""
+    return os.environ.get(INTEGRITY_KEY_ENVIRONMENT) or (
+        _integrity_key_of_file(config["config"]) if config.get("config") else ""
+    )
+
+
 def integrity_key():
     """The integrity key of this server's configuration, or None when it has none."""
-    key = str(config.get(INTEGRITY_KEY_OPTION) or "").strip()
+    key = str(_configured_integrity_key() or "").strip()
     return key or None
 
 
@@ -304,7 +333,7 @@ class TherapyChartNoteChain(models.Model):
                     "The server's chart note integrity key (%(option)s) is shorter than "
                     "%(length)s characters, which is too easy to guess. Ask the administrator of "
                     "the server to set a longer random key: nothing was signed.",
-                    option=INTEGRITY_KEY_OPTION,
+                    option=INTEGRITY_KEY_SETTING,
                     length=INTEGRITY_KEY_MIN_LENGTH,
                 )
             )
@@ -315,7 +344,7 @@ class TherapyChartNoteChain(models.Model):
                     "and this server has none configured (%(option)s). Ask the administrator of "
                     "the server to configure the key again: nothing was signed.",
                     company=self.company_id.display_name,
-                    option=INTEGRITY_KEY_OPTION,
+                    option=INTEGRITY_KEY_SETTING,
                 )
             )
         return key
@@ -476,7 +505,7 @@ class TherapyChartNoteChain(models.Model):
                 "they cannot be verified: they were hashed with the integrity key %(fingerprint)s, "
                 "and the integrity key is not configured on this server (%(option)s)",
                 fingerprint=fingerprint,
-                option=INTEGRITY_KEY_OPTION,
+                option=INTEGRITY_KEY_SETTING,
             )
         return self.env._(
             "they cannot be verified: they were hashed with the integrity key %(fingerprint)s, "

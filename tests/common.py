@@ -9,7 +9,7 @@ from odoo.tests import TransactionCase, new_test_user
 from odoo.tests.common import ChromeBrowser
 from odoo.tools import config
 
-from ..models.therapy_chart_note_chain import INTEGRITY_KEY_OPTION
+from ..models import therapy_chart_note_chain
 
 _logger = logging.getLogger(__name__)
 
@@ -17,8 +17,7 @@ _logger = logging.getLogger(__name__)
 def integrity_key_configured(key):
     """A patcher: the server's chart note integrity key (odoo.conf) is ``key`` meanwhile, or
     none for None, whatever the configuration the tests run with says."""
-    # The runtime layer of Odoo's configuration, above the file and the command line.
-    return patch.dict(config._runtime_options, {INTEGRITY_KEY_OPTION: key or ""})
+    return patch.object(therapy_chart_note_chain, "_configured_integrity_key", lambda: key or "")
 
 
 def save_tour_screenshots(test):

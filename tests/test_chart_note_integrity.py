@@ -1,16 +1,21 @@
 import importlib.util
 import json
+import os
 import pathlib
+import tempfile
 from itertools import pairwise
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
-from odoo.tools import SQL
+from odoo.tests import BaseCase, tagged
+from odoo.tools import SQL, config
 
+from ..models import therapy_chart_note_chain
 from ..models.therapy_chart_note_chain import (
     INTEGRITY_CYCLE_PARAMETER,
     integrity_digest,
+    integrity_key,
     integrity_key_fingerprint,
     integrity_scheme,
 )
@@ -688,3 +693,46 @@ class TestChartNoteIntegrity(ChartingCommon):
         self.assertIn(GROUP_NOTE, str(notes[0].body))
         result = self._verify()
         self.assertEqual((result["status"], result["count"]), ("verified", 12))
+
+
+@tagged("post_install", "-at_install")
+class TestIntegrityKeySetting(BaseCase):
+    """Where the server's integrity key comes from: a [group_therapy] section of the
+    configuration file (Odoo logs no warning about it), or the environment, which wins."""
+
+    def _config_file(self, text):
+        handle, path = tempfile.mkstemp(suffix=".conf")
+        with os.fdopen(handle, "w") as conf:
+            conf.write(text)
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def _key_with(self, path, environ=None):
+        therapy_chart_note_chain._integrity_key_of_file.cache_clear()
+        self.addCleanup(therapy_chart_note_chain._integrity_key_of_file.cache_clear)
+        environment = {
+            k: v for k, v in os.environ.items() if k != "GROUP_THERAPY_INTEGRITY_KEY"
+        } | (environ or {})
+        with (
+            patch.dict(config._runtime_options, {"config": path}),
+            patch.dict(os.environ, environment, clear=True),
+        ):
+            return integrity_key()
+
+    def test_key_from_the_configuration_files_own_section(self):
+        path = self._config_file(
+            f"[options]\nhttp_port = 8069\n\n[group_therapy]\nintegrity_key = {KEY}\n"
+        )
+        self.assertEqual(self._key_with(path), KEY)
+
+    def test_environment_wins_over_the_file(self):
+        path = self._config_file(f"[group_therapy]\nintegrity_key = {KEY}\n")
+        self.assertEqual(
+            self._key_with(path, {"GROUP_THERAPY_INTEGRITY_KEY": OTHER_KEY}), OTHER_KEY
+        )
+
+    def test_no_key_anywhere(self):
+        path = self._config_file("[options]\nhttp_port = 8069\n")
+        self.assertIsNone(self._key_with(path))
+        path = self._config_file("[group_therapy]\nintegrity_key =   \n")
+        self.assertIsNone(self._key_with(path), "blank is no key")

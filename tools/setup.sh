@@ -105,10 +105,10 @@ addons_path = $ODOO_PATH/odoo/addons,$ODOO_PATH/addons,$ADDONS_DIR
 data_dir = $BUILD_DIR/data
 http_interface = 127.0.0.1
 http_port = $HTTP_PORT
-group_therapy_integrity_key = $(cat "$integrity_key_file")
 CONF
 )
 chmod 600 "$ODOO_CONF"
 [ -z "$DB_HOST" ] || echo "db_host = $DB_HOST" >> "$ODOO_CONF"
 [ -z "$DB_PORT" ] || echo "db_port = $DB_PORT" >> "$ODOO_CONF"
 [ -z "$DB_USER" ] || echo "db_user = $DB_USER" >> "$ODOO_CONF"
+printf '\n[group_therapy]\nintegrity_key = %s\n' "$(cat "$integrity_key_file")" >> "$ODOO_CONF"
