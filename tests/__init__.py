@@ -4,6 +4,8 @@ from . import test_therapy_group
 from . import test_session_attendance
 from . import test_billing
 from . import test_charting
+from . import test_cosign
+from . import test_tours_cosign
 from . import test_concurrency
 from . import test_access_matrix
 from . import test_privacy_mail

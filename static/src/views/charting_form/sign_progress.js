@@ -6,7 +6,7 @@ import { registry } from "@web/core/registry";
 /**
  * Signing a session's notes shows its progress: while the server signs and locks N notes, a
  * blocking overlay says so and the browser warns before leaving the page; then it says that
- * they are signed.
+ * they are signed (and, for a pre-licensed provider, that they wait for the supervisor).
  *
  * The Sign button keeps Odoo's identity check: the notes are signed by the password dialog's
  * "Confirm Password" (res.users.identitycheck.run_check), which runs the wizard's signing. The
@@ -74,9 +74,17 @@ export const signProgressService = {
                     Object.assign(state, { phase: false, title: "" });
                     return;
                 }
+                // A pre-licensed provider's notes are signed, not final: they wait for the
+                // supervisor the server names.
+                const supervisor = result?.params?.therapy_cosign_supervisor;
                 Object.assign(state, {
                     phase: "done",
-                    title: _t("%(count)s notes signed and locked", { count: armed.count }),
+                    title: supervisor
+                        ? _t("%(count)s notes signed, waiting for %(supervisor)s's co-signature", {
+                              count: armed.count,
+                              supervisor,
+                          })
+                        : _t("%(count)s notes signed and locked", { count: armed.count }),
                 });
                 armed = null;
                 doneTimer = setTimeout(
