@@ -552,7 +552,8 @@ class TherapyChartNote(models.Model):
         for (event, signer), session_notes_sudo in notes_sudo.grouped(
             lambda note: (note.event_id, signers[note])
         ).items():
-            session_notes_sudo[0].activity_schedule(
+            # No assignment e-mail: the comment and the note's name (the client) stay in Odoo.
+            session_notes_sudo[0].with_context(mail_activity_quick_update=True).activity_schedule(
                 "mail.mail_activity_data_todo",
                 user_id=signer.id,
                 summary=self.env._(
@@ -730,10 +731,15 @@ class TherapyChartNote(models.Model):
             if current:
                 current.summary = summary
             else:
-                current = session_notes[0].activity_schedule(
-                    "group_therapy.mail_activity_type_cosign",
-                    user_id=supervisor.id,
-                    summary=summary,
+                # No assignment e-mail: it would name the note, hence the client.
+                current = (
+                    session_notes[0]
+                    .with_context(mail_activity_quick_update=True)
+                    .activity_schedule(
+                        "group_therapy.mail_activity_type_cosign",
+                        user_id=supervisor.id,
+                        summary=summary,
+                    )
                 )
             activities -= current
         # The rest has nothing left to co-sign: done.

@@ -95,6 +95,10 @@ class TestCosign(ChartingCommon):
         for client in self.clients:
             self.assertNotIn(client.name, activity.summary)
         self.assertFalse(activity.note and "distress" in str(activity.note), "no clinical text")
+        self.assertFalse(
+            self.env["mail.mail"].search([("recipient_ids", "in", self.supervisor.partner_id.ids)]),
+            "no e-mail: the activity names the note, hence the client",
+        )
 
     def test_a_waiting_note_is_frozen_like_a_signed_one(self):
         notes = self._intern_signs()
