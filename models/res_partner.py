@@ -433,6 +433,16 @@ class ResPartner(models.Model):
         in_no_group = Domain("therapy_member_ids", "=", False) & Domain(
             "therapy_waitlist_ids", "=", False
         )
+        # A clinical supervisor reads the client of a note they co-sign (waiting for them, or
+        # co-signed by them), as the note's record rule lets them read the note.
+        notes_sudo = self.env["therapy.chart.note"].sudo()
+        cosigned_sudo = notes_sudo._search(
+            Domain("cosigned_by_id", "=", user.id)
+            | (
+                Domain("state", "=", "to_cosign")
+                & Domain("signed_by_id.therapy_supervisor_id", "=", user.id)
+            )
+        )
         return Domain.OR(
             [
                 Domain("therapy_client", "=", False) & in_no_group,
@@ -441,6 +451,13 @@ class ResPartner(models.Model):
                 Domain("therapy_member_ids", "any", serving),
                 Domain("therapy_waitlist_ids", "any", serving),
                 Domain("create_uid", "=", user.id) & in_no_group,
+                Domain(
+                    "id",
+                    "in",
+                    cosigned_sudo.subselect(
+                        notes_sudo._field_to_sql(cosigned_sudo.table, "partner_id", cosigned_sudo)
+                    ),
+                ),
             ]
         )
 

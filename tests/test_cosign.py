@@ -146,6 +146,13 @@ class TestCosign(ChartingCommon):
         self.assertEqual(to_cosign.partner_id, self.attendees)
         self.assertIn("filter_to_cosign", action.context)
         self.assertIn("distress tolerance", to_cosign[0].body, "the supervisor reviews the text")
+        # ... and reads the clients of those notes, no other member of the group.
+        self.assertEqual(
+            self.env["res.partner"]
+            .with_user(self.supervisor)
+            .search([("id", "in", self.clients[:4].ids)]),
+            self.attendees,
+        )
         cosigned = to_cosign._cosign()
         self.assertEqual(cosigned, to_cosign)
         self.env.invalidate_all()
