@@ -568,8 +568,9 @@ class TherapyClaim(models.Model):
             "company_id": company.id,
             "invoice_date": era.payment_date,
             "therapy_claim_id": self.id,
+            # the session's group and provider follow (stored related fields): an accountant
+            # posting the remittance does not read the session
             "therapy_event_id": self.event_id.id,
-            "therapy_group_id": self.event_id.therapy_group_id.id,
             "invoice_origin": era.name,
         }
         payer_refund_lines, moves = [], []

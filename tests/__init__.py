@@ -48,3 +48,4 @@ from . import test_tours_goals
 from . import test_part2
 from . import test_js_units
 from . import test_privacy_contacts
+from . import test_privacy_accounting
