@@ -37,3 +37,4 @@ from . import survey_question
 from . import survey_user_input
 from . import survey_user_input_line
 from . import therapy_measure_result
+from . import ir_attachment

@@ -9,7 +9,12 @@ from odoo.tools import SQL
 # The log lines of the call being served, written together when it ends (see `_batch`).
 _PENDING_LINES = ContextVar("therapy_access_log_pending_lines", default=None)
 
-ACCESS_TYPES = [("read", "Read"), ("print", "Printed"), ("export", "Exported")]
+ACCESS_TYPES = [
+    ("read", "Read"),
+    ("search", "Searched"),
+    ("print", "Printed"),
+    ("export", "Exported"),
+]
 # What clinical content is logged on: notes and addenda (read, printed, exported), attendance
 # lines (printed on a superbill, exported as claim lines), insurance claims (837P) and
 # treatment-plan goals and the progress charted on them (read, exported), and a client's answers
@@ -146,7 +151,15 @@ class TherapyAccessLog(models.Model):
             lines = _PENDING_LINES.get()
         finally:
             _PENDING_LINES.reset(token)
-        self._insert_lines(lines)
+        # A list and its count search the same notes: one "search" line per note and call.
+        searched = set()
+        unique = []
+        for line in lines:
+            key = line[1:] if line[6] == "search" else None
+            if key is None or key not in searched:
+                searched.add(key)
+                unique.append(line)
+        self._insert_lines(unique)
 
     @api.model
     def _insert_lines(self, lines):

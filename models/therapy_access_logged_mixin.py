@@ -1,5 +1,6 @@
 from odoo import api, models
 from odoo.exceptions import AccessError
+from odoo.fields import Domain
 from odoo.models import parse_read_group_spec
 
 
@@ -33,6 +34,49 @@ class TherapyAccessLoggedMixin(models.AbstractModel):
         # their own: one INSERT for all of them.
         with self.env["therapy.access.log"]._batch():
             return super().web_read(specification)
+
+    @api.model
+    def _search(self, domain, *args, **kwargs):
+        # Every search (search, search_read, search_count, web_search_read, read_group, a
+        # domain of another model reaching the notes) ends here: a condition on the clinical
+        # text finds the notes that contain the words searched, which tells about their
+        # clients. Those notes are logged; the words are not (they may be clinical).
+        query = super()._search(domain, *args, **kwargs)
+        searched = self._therapy_searched_clinical_fields(domain)
+        if searched and not query.is_empty():
+            matched = self.browse(query.get_result_ids())
+            self.env["therapy.access.log"]._log(matched, "search", detail=", ".join(searched))
+        return query
+
+    @api.model
+    def _therapy_searched_clinical_fields(self, domain):
+        """The clinical fields a search domain puts a condition on (a path through another
+        model, e.g. ``addendum_ids.body``, is logged by that model's own search)."""
+        if not domain:
+            return []
+        fnames = [
+            condition.field_expr.split(".")[0] for condition in Domain(domain).iter_conditions()
+        ]
+        return list(dict.fromkeys(f for f in fnames if f in self._therapy_clinical_fields))
+
+    @api.model
+    @api.readonly
+    def web_search_read(self, *args, **kwargs):
+        # the list, its count and the text it may show: one INSERT
+        with self.env["therapy.access.log"]._batch():
+            return super().web_search_read(*args, **kwargs)
+
+    @api.model
+    @api.readonly
+    def web_read_group(self, *args, **kwargs):
+        with self.env["therapy.access.log"]._batch():
+            return super().web_read_group(*args, **kwargs)
+
+    @api.model
+    @api.readonly
+    def search_read(self, *args, **kwargs):
+        with self.env["therapy.access.log"]._batch():
+            return super().search_read(*args, **kwargs)
 
     def export_data(self, fields_to_export):
         result = super().export_data(fields_to_export)

@@ -49,3 +49,4 @@ from . import test_part2
 from . import test_js_units
 from . import test_privacy_contacts
 from . import test_privacy_accounting
+from . import test_access_log_search
