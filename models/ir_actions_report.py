@@ -90,7 +90,8 @@ class IrActionsReport(models.Model):
         """{doc: consent} for the printed records of a 42 CFR Part 2 program; refused, naming
         the clients and what is missing, when a consent is not on file.
 
-        A superbill goes to the client's insurer for payment. A chart note goes to whom the
+        A superbill goes to the client's insurer for payment (a self-pay client's, to the
+        client: not a disclosure). A chart note goes to whom the
         user says (``therapy_part2_recipient_id`` in the context, for
         ``therapy_part2_purpose``, treatment by default: the Disclose button of a note)."""
         Consent = self.env["therapy.part2.consent"]
@@ -114,8 +115,11 @@ class IrActionsReport(models.Model):
                     )
                 )
         else:
+            # A self-pay client's superbill is handed to the client: a patient's access to
+            # their own records, which Part 2 does not restrict (42 CFR 2.23).
+            to_insurer = docs.filtered(lambda line: line._therapy_payer())
             consents, missing = Consent._check_disclosure(
-                docs, "payment", lambda line: line._therapy_payer()
+                to_insurer, "payment", lambda line: line._therapy_payer()
             )
         if missing:
             raise UserError(

@@ -233,6 +233,22 @@ class TestPart2Printing(Part2Common):
         self.assertEqual(lines.mapped("part2_consent_id"), consent)
         self.assertEqual(set(lines.mapped("access_type")), {"print"})
 
+    def test_a_self_pay_clients_superbill_is_their_own(self):
+        """Cara pays herself: her superbill is handed to her (her own record, 42 CFR 2.23),
+        not disclosed to an insurer, so it needs no consent; the print is logged."""
+        cara_lines = (self.session | self.evening).therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == self.cara
+        )
+        self.assertTrue(cara_lines)
+        html = self._render(
+            "group_therapy.therapy_superbill_report", cara_lines.ids, self.front_desk
+        )
+        self.assertIn("Cara Diaz", html)
+        self.assertNotIn("Disclosed to", html)
+        lines = self._new_log_lines()
+        self.assertEqual(set(lines.mapped("access_type")), {"print"})
+        self.assertFalse(lines.part2_consent_id)
+
     def test_chart_note_is_disclosed_to_a_named_recipient_with_the_notice(self):
         note = self._ann_note()
         with self.assertRefused(UserError, "Disclose (42 CFR Part 2)"):
