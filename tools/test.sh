@@ -159,6 +159,24 @@ else
     tail -n 20 "$uninstall_log"
 fi
 
+# --- 6. the demo database of `make run` installs ------------------------------------------------
+# The tests build their own data; demo data is loaded only here. Odoo also checks that every mail
+# template renders (on an empty record) when demo data is installed.
+demo_db="${TEST_DB}_demo"
+demo_log="$LOG_DIR/demo-install.log"
+say "Installing group_therapy with its demo data into $demo_db (log: $demo_log)"
+copy_database "" "$demo_db"
+if "$REPO_DIR/tools/odoo.sh" -d "$demo_db" -i group_therapy --with-demo --stop-after-init \
+        --no-http --log-level=warn > "$demo_log" 2>&1 \
+        && ! grep -qE " (ERROR|CRITICAL) " "$demo_log"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    problems+=("the demo database of make run does not install (see $demo_log)")
+    grep -E " (ERROR|CRITICAL) |Error" "$demo_log" | head -n 20
+fi
+copy_database "" "$demo_db"
+
 for problem in "${problems[@]}"; do printf '\033[31mFAILED:\033[0m %s\n' "$problem"; done
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] && [ ${#problems[@]} = 0 ]
