@@ -189,9 +189,26 @@ class TherapyGroupMember(models.Model):
             member.group_id._message_log(
                 body=self.env._(
                     "%(client)s left the group on %(end)s and its upcoming sessions. To undo, "
-                    "add the client again.",
+                    "click Undo on the client's line today, or add the client again.",
                     client=member.partner_id.display_name,
                     end=format_date(self.env, member.date_end),
+                )
+            )
+        return True
+
+    def action_undo_end_membership(self):
+        """Undo a removal made today: the client is a member again and back in the group's
+        upcoming sessions (the place is still theirs, capacity permitting), logged in the
+        group's chatter."""
+        today = fields.Date.context_today(self)
+        for member in self.filtered(
+            lambda m: m.date_end and m.date_end == max(today, m.date_start)
+        ):
+            member.date_end = False
+            member.group_id._message_log(
+                body=self.env._(
+                    "%(client)s is a member of the group again (the removal was undone).",
+                    client=member.partner_id.display_name,
                 )
             )
         return True

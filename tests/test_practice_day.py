@@ -34,6 +34,13 @@ class TestPracticeDay(GroupTherapyCommon):
         log = self.group.message_ids[:1]
         self.assertIn("Client 01 left the group", log.body)
         self.assertEqual(log.author_id, self.front_desk.partner_id)
+        upcoming = self._make_session(self.group, days=3)
+        self.assertNotIn(self.clients[0], upcoming.therapy_attendance_ids.partner_id)
+        # Removed by mistake: Undo, the same day, makes the client a member again.
+        membership.with_user(self.front_desk).action_undo_end_membership()
+        self.assertFalse(membership.date_end)
+        self.assertIn(self.clients[0], upcoming.therapy_attendance_ids.partner_id)
+        self.assertIn("Client 01 is a member of the group again", self.group.message_ids[:1].body)
 
     def test_adding_a_client_says_which_sessions_change(self):
         self._make_session(self.group, days=2)
