@@ -47,6 +47,8 @@ registry.category("web_tour.tours").add("group_therapy_goals_tour", {
             run: "edit Used box breathing twice",
         },
         ...rate("Client 02", "Logs cravings", "No change"),
+        // The choice is on the page (as the provider sees it) before the page is closed.
+        checkRating("Client 02", "Logs cravings", "No change"),
         // Closed before Review: the progress is kept with the drafts, Chart brings it back.
         { trigger: ".modal .modal-header .btn-close", run: "click" },
         { trigger: "body:not(:has(.modal))" },
