@@ -7,8 +7,13 @@ const goal = (client, text) => `${row(client)} .o_therapy_goal:contains(${text})
 
 function rate(client, text, label) {
     return [
+        // Into the goal's line first (the line being edited changes, the page redraws), then
+        // the rating: its menu opens on the redrawn page.
+        { trigger: `${goal(client, text)} .o_therapy_goal_comment input`, run: "click" },
         { trigger: `${goal(client, text)} .o_therapy_goal_rating .o_select_menu_toggler`, run: "click" },
-        { trigger: `.o_select_menu_item:contains(${label})`, run: "click" },
+        { trigger: `.o_select_menu_menu .o_select_menu_item:contains(${label})`, run: "click" },
+        { trigger: `body:not(:has(.o_select_menu_menu))` },
+        checkRating(client, text, label),
     ];
 }
 
@@ -47,8 +52,6 @@ registry.category("web_tour.tours").add("group_therapy_goals_tour", {
             run: "edit Used box breathing twice",
         },
         ...rate("Client 02", "Logs cravings", "No change"),
-        // The choice is on the page (as the provider sees it) before the page is closed.
-        checkRating("Client 02", "Logs cravings", "No change"),
         // Closed before Review: the progress is kept with the drafts, Chart brings it back.
         { trigger: ".modal .modal-header .btn-close", run: "click" },
         { trigger: "body:not(:has(.modal))" },
