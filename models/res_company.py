@@ -27,7 +27,7 @@ def is_valid_npi(npi):
 class ResCompany(models.Model):
     _inherit = "res.company"
 
-    # The practice's billing NPI (type 2), contract name from DOMAIN.md: the one field claims,
+    # The practice's billing NPI (type 2), a name integrations rely on: the one field claims,
     # superbills and the 835 payee check all read (its check digit is validated below).
     therapy_npi = fields.Char(
         string="Billing NPI",

@@ -495,7 +495,7 @@ class TestGroupAccess(GroupTherapyCommon):
         self.assertNotIn(foreign_client, self.group.member_ids.partner_id)
 
 
-# A client's clinical fields on res.partner (issue 12, part 3).
+# A client's clinical fields on res.partner: only those who serve the client read and write them.
 CLINICAL_FIELDS = [
     "therapy_fee_exempt",
     "therapy_payer_id",

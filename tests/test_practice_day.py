@@ -10,7 +10,7 @@ from .common import GroupTherapyCommon
 
 @tagged("post_install", "-at_install")
 class TestPracticeDay(GroupTherapyCommon):
-    """The smaller things the practice meets all day (issue 16)."""
+    """The smaller things the practice meets all day."""
 
     @classmethod
     def setUpClass(cls):

@@ -8,7 +8,7 @@ from .common import GroupTherapyCommon, save_tour_screenshots
 @tagged("post_install", "-at_install")
 class TestPracticeDayTours(HttpCase, GroupTherapyCommon):
     """The practice's day in Chromium: the week's calendar, sharing from a colleague's calendar,
-    the session roster with payments, and charting (issue 16)."""
+    the session roster with payments, and charting."""
 
     @classmethod
     def setUpClass(cls):

@@ -1,4 +1,4 @@
-"""Treatment-plan goals (issue 18, part 2): a client's plan on their profile, its active goals
+"""Treatment-plan goals: a client's plan on their profile, its active goals
 beside their note when charting, the progress recorded going into that client's note only and
 frozen with it once signed. Each test runs as the user who meets it."""
 
