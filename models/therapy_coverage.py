@@ -1,10 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-THERAPY_BILLING_GROUPS = (
-    "group_therapy.group_therapy_front_desk,group_therapy.group_therapy_provider,"
-    "account.group_account_invoice"
-)
+THERAPY_BILLING_GROUPS = "group_therapy.group_therapy_user,account.group_account_invoice"
 
 
 class TherapyCoverage(models.Model):

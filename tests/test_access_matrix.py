@@ -317,6 +317,23 @@ class TestAccessMatrix(ChartingCommon):
             with self.subTest(user=user.login):
                 self.assertEqual(user.has_group("group_therapy.group_therapy_user"), expected)
 
+    def test_session_print_menu_per_role(self):
+        """Superbills and the sign-in sheet are printed by those who serve the group."""
+        Actions = self.env["ir.actions.actions"]
+        for user, expected in (
+            (self.front_desk, True),
+            (self.provider, True),
+            (self.manager, True),
+            (self.staff, False),
+            (self.accountant, False),
+        ):
+            with self.subTest(user=user.login):
+                bindings = Actions.with_user(user).get_bindings("calendar.event")
+                names = {action["name"] for action in bindings.get("report", [])}
+                self.assertEqual({"Superbills", "Sign-in Sheet"} <= names, expected, names)
+                client_superbill = self.env.ref("group_therapy.therapy_superbill_report_client")
+                self.assertEqual(bool(client_superbill.group_ids & user.all_group_ids), expected)
+
     def test_deleting_a_session_counts_attendance_the_caller_cannot_see(self):
         """The recorded-attendance guard reads every line (sudo after the unlink check)."""
         session = self.future_session
