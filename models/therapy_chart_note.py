@@ -114,6 +114,12 @@ class TherapyChartNote(models.Model):
         "therapy.attendance", required=True, ondelete="restrict", readonly=True
     )
     session_start = fields.Datetime(related="event_id.start", store=True, string="Session Date")
+    session_date = fields.Date(
+        related="event_id.therapy_session_date",
+        store=True,
+        string="Date of Service",
+        help="The session's day in the practice's time zone, as on the client's invoice and claim.",
+    )
     group_id = fields.Many2one(related="event_id.therapy_group_id", store=True, index=True)
     company_id = fields.Many2one(related="group_id.company_id", store=True, index=True)
     provider_id = fields.Many2one(
@@ -959,6 +965,9 @@ class TherapyChartNote(models.Model):
         A late entry starts by saying so, with when it was written."""
         event = attendance.event_id
         group = event.therapy_group_id
+        # The session's time as the practice lives it, whoever signs: the note's date is the
+        # date of service on the client's invoice and claim.
+        practice_tz = event._therapy_practice_tz()
         codes = attendance.product_id | attendance.addon_product_ids
         place_of_service = dict(
             attendance._fields["place_of_service"]._description_selection(self.env)
@@ -969,8 +978,10 @@ class TherapyChartNote(models.Model):
                 self.env._("Date"),
                 self.env._(
                     "%(datetime)s (%(tz)s)",
-                    datetime=format_datetime(self.env, event.start, dt_format="short"),
-                    tz=self.env.user.tz or "UTC",
+                    datetime=format_datetime(
+                        self.env, event.start, tz=practice_tz, dt_format="short"
+                    ),
+                    tz=practice_tz,
                 ),
             ),
             (

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from freezegun import freeze_time
 
 from odoo.tests import tagged
+from odoo.tools import format_datetime, html2plaintext
+from odoo.tools.safe_eval import safe_eval, time
 
 from .common import GroupTherapyCommon
 from .test_fees_and_claims import sign_session_notes
@@ -165,3 +167,26 @@ class TestSessionDate(GroupTherapyCommon):
         late = self._make_evening_session(datetime(2026, 6, 16, 4, 0))  # 21:00 on the 15th
         late.action_mark_all_attended()
         self.assertEqual(len(rule._check_once_per_day(self.session.therapy_attendance_ids)), 4)
+
+    def test_chart_note_dated_on_the_local_day(self):
+        # The organizer has no time zone of their own: the practice's (the company's) dates the
+        # note, its PDF and the PDF's file name, not the signer's nor the printer's (UTC here).
+        self.provider.tz = False
+        self.company.partner_id.tz = "America/Los_Angeles"
+        self.session.action_mark_all_attended()
+        sign_session_notes(self.session, self.provider)
+        note = self.session.therapy_chart_note_ids.filtered(
+            lambda note: note.partner_id == self.clients[0]
+        ).with_user(self.provider)
+        self.assertEqual(note.session_date, LOCAL_DAY)
+        local_time = format_datetime(
+            self.env, EVENING_START_UTC, tz="America/Los_Angeles", dt_format="short"
+        )
+        self.assertIn(f"{local_time} (America/Los_Angeles)", html2plaintext(note.body))
+        report = self.env.ref("group_therapy.therapy_chart_note_report").with_user(self.provider)
+        html, _kind = report._render_qweb_html(report, note.ids)
+        page = html2plaintext(html.decode())
+        self.assertIn("06/15/2026", page)
+        self.assertNotIn("06/16/2026", page)
+        filename = safe_eval(report.print_report_name, {"object": note, "time": time})
+        self.assertEqual(filename, f"Chart note - {self.clients[0].name} - 2026-06-15")
