@@ -1086,11 +1086,6 @@ class CalendarEvent(models.Model):
         tz_name = self.user_id.tz or company.partner_id.tz
         return tz_name if tz_name in pytz.all_timezones_set else "UTC"
 
-    def _therapy_session_date(self):
-        """The session's local day (see ``therapy_session_date``)."""
-        self.ensure_one()
-        return self.therapy_session_date
-
     def _therapy_sync_attendance(self, remove_blank=True):
         """One attendance line (and attendee) per client who is a member on the session's day.
 

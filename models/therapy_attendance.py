@@ -568,7 +568,7 @@ class TherapyAttendance(models.Model):
             "Payment from %(client)s for %(group)s on %(date)s",
             client=self.partner_id.display_name,
             group=event.therapy_group_id.display_name,
-            date=format_date(self.env, event._therapy_session_date()),
+            date=format_date(self.env, event.therapy_session_date),
         )
         view = self.env.ref("group_therapy.account_payment_register_view_form_session")
         action["views"] = [(view.id, "form")]
@@ -623,37 +623,6 @@ class TherapyAttendance(models.Model):
                     group=group_sudo.name,
                 ),
             )
-
-    def _claim_lines(self):
-        """Everything a CMS-1500 box 24 needs, one row per service; fees are never claims."""
-        rows = []
-        services = self.filtered(
-            lambda line: line.state == "attended" and line.product_id.therapy_code_kind == "cpt"
-        )
-        for line in services.sorted(lambda line: (line.event_start, line.partner_name)):
-            partner_sudo = line.partner_id.sudo()
-            provider = line.rendering_provider_id.sudo()
-            for product in line.product_id | line.addon_product_ids:
-                rows.append(
-                    {
-                        "client": line.partner_id.name,
-                        "client_ref": line.partner_id.ref or "",
-                        "payer": partner_sudo.therapy_payer_id.name or "",
-                        "date_of_service": fields.Date.to_string(line.session_date),
-                        "place_of_service": line.place_of_service,
-                        "cpt": product.therapy_code,
-                        "modifiers": line.modifiers or "",
-                        "units": line.units,
-                        "charge": line._claim_charge(product),
-                        "diagnoses": ",".join(partner_sudo.therapy_diagnosis_ids.mapped("code")),
-                        "diagnosis_pointers": "".join(line._diagnosis_pointer_letters()),
-                        "rendering_provider": provider.name,
-                        "rendering_npi": provider.therapy_npi or "",
-                        "group": line.group_id.code,
-                        "invoice": line.invoice_id.name or "",
-                    }
-                )
-        return rows
 
     def _claim_blockers(self):
         """{line: reason} for the services that cannot be claimed: the client's chart note for
@@ -735,11 +704,6 @@ class TherapyAttendance(models.Model):
         return self.filtered(
             lambda line: line.state == "attended" or line.product_id.therapy_code_kind == "no_show"
         )
-
-    def _session_day(self):
-        """The session's local day (see ``calendar.event.therapy_session_date``)."""
-        self.ensure_one()
-        return self.session_date
 
     def _is_billable_kind(self):
         """A CPT service for a client who attended, or a no-show / late-cancel fee."""

@@ -191,7 +191,7 @@ class TherapyClaim(models.Model):
         Move = self.env["account.move"]
         for line in lines:
             coverage = line._therapy_primary_coverage()
-            session_day = line._session_day()
+            session_day = line.session_date
             products = line.product_id | line.addon_product_ids
             charge = sum(prices[line][product] for product in products)
             copay = min(coverage.copay_amount, charge)

@@ -50,7 +50,7 @@ class ReportSuperbill(models.AbstractModel):
         lines = lines.sorted(lambda line: (line.session_date, line.event_start))
         company = lines[:1].company_id or self.env.company
         client_sudo = client.sudo()
-        rows = lines._claim_lines()
+        rows = self.env["report.group_therapy.claim_lines"]._get_rows(lines)
         total = sum(row["charge"] for row in rows)
         invoices_sudo = lines.sudo().invoice_id.filtered(lambda move: move.state == "posted")
         paid = sum(invoices_sudo.mapped("amount_total")) - sum(

@@ -132,6 +132,11 @@ class GroupTherapyCommon(TransactionCase):
             }
         )
 
+    def _claim_rows(self, lines, user=None):
+        """The claim lines of the attendance lines, as the export and the superbill get them."""
+        report = self.env["report.group_therapy.claim_lines"].with_user(user or self.front_desk)
+        return report._get_report_values(lines.ids)["rows"]
+
     @contextmanager
     def assertRefused(self, exception, message):
         """The refusal is raised, says `message`, and rolls back what was attempted.

@@ -38,7 +38,7 @@ class TestClaims(GroupTherapyCommon):
         sign_session_notes(cls.session, cls.provider)  # claims are for documented services
 
     def test_claim_lines_hold_box_24_and_never_fees(self):
-        rows = self.lines._claim_lines()
+        rows = self._claim_rows(self.lines)
         self.assertEqual(len(rows), 4, "three services plus one add-on; the no-show is no claim")
         self.assertNotIn(self.clients[1].name, {row["client"] for row in rows})
         first = [row for row in rows if row["client"] == self.clients[0].name]

@@ -34,7 +34,7 @@ class TestDiagnosesAndNpi(GroupTherapyCommon):
         self._set_diagnoses(self.front_desk, self.f43_10 | self.f41_1)
         self.assertEqual(self.client.therapy_diagnosis_ids.mapped("code"), ["F43.10", "F41.1"])
         self.assertEqual(self.client.therapy_diagnosis_line_ids.mapped("pointer"), ["A", "B"])
-        row = self.line._claim_lines()[0]
+        row = self._claim_rows(self.line)[0]
         self.assertEqual(row["diagnoses"], "F43.10,F41.1", "claim order, not sorted by code")
         self.assertEqual(row["diagnosis_pointers"], "A", "the primary when no pointer is set")
         # Reordering makes F41.1 the primary.
@@ -46,7 +46,7 @@ class TestDiagnosesAndNpi(GroupTherapyCommon):
     def test_pointers_per_line(self):
         self._set_diagnoses(self.front_desk, self.f43_10 | self.f41_1 | self.f32_1)
         self.line.with_user(self.front_desk).diagnosis_pointers = "A, C"
-        self.assertEqual(self.line._claim_lines()[0]["diagnosis_pointers"], "AC")
+        self.assertEqual(self._claim_rows(self.line)[0]["diagnosis_pointers"], "AC")
         with self.assertRefused(ValidationError, "Use up to 4 different letters among A, B, C"):
             self.line.with_user(self.front_desk).diagnosis_pointers = "D"
         codes = self.env["therapy.diagnosis"].search([("code", "=like", "F4%")], limit=5)

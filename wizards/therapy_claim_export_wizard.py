@@ -106,7 +106,7 @@ class TherapyClaimExportWizard(models.TransientModel):
         exported = services.filtered(lambda line: line not in left_out_reasons)
         consents = {line: consent for line, consent in consents.items() if line in exported}
         part2_notice = self._part2_notice(consents.values())
-        rows = exported._claim_lines()
+        rows = self.env["report.group_therapy.claim_lines"]._get_report_values(exported.ids)["rows"]
         left_out = [
             {
                 "client": line.partner_id.name,
