@@ -71,6 +71,11 @@
     "assets": {
         "web.assets_backend": [
             "group_therapy/static/src/**/*",
+            ("remove", "group_therapy/static/src/report/**/*"),
+        ],
+        # After web's fonts.scss: the report fonts installed on the server take precedence.
+        "web.report_assets_common": [
+            "group_therapy/static/src/report/**/*",
         ],
         "web.assets_tests": [
             "group_therapy/static/tests/tours/**/*",

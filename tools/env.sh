@@ -29,16 +29,34 @@ export PGHOST="$DB_HOST" PGPORT="$DB_PORT"
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf '\033[31mERROR:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# Installs Debian packages (as root), or stops saying the apt-get line to run.
+install_debian_packages() {  # why package...
+    local why=$1
+    shift
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "Installing Debian's $* for $why"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@") >/dev/null \
+            || die "Could not install $* with apt-get."
+    else
+        die "$why need $*: sudo apt-get install $*"
+    fi
+}
+
 # Installs a Debian package when its command is missing (as root), or says how to.
 need_debian_package() {  # command package why
-    command -v "$1" >/dev/null && return
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "Installing Debian's $2 for $3"
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2") >/dev/null \
-            || die "Could not install $2 with apt-get."
-    else
-        die "$3 need $2: sudo apt-get install $2"
-    fi
+    command -v "$1" >/dev/null || install_debian_packages "$3" "$2"
+}
+
+# The typefaces of Odoo's reports, installed as system fonts (README, "PDFs with a text layer"):
+# Debian's wkhtmltopdf draws the web fonts Odoo serves as outlines, a PDF without text; the
+# addon's report styles use these installed fonts instead, which it embeds as real text.
+REPORT_FONT_PACKAGES=("Lato=fonts-lato" "Roboto=fonts-roboto-unhinted" "Open Sans=fonts-open-sans")
+need_report_fonts() {  # why
+    local missing=() font
+    for font in "${REPORT_FONT_PACKAGES[@]}"; do
+        fc-list -q "${font%%=*}" 2>/dev/null || missing+=("${font#*=}")
+    done
+    [ ${#missing[@]} = 0 ] || install_debian_packages "$1" "${missing[@]}"
 }
 
 # N free TCP ports on 127.0.0.1, space-separated (the kernel picks them: no fixed port collides

@@ -19,6 +19,12 @@ else
     say "Updating group_therapy in the existing demo database $DEMO_DB"
     "$REPO_DIR/tools/odoo.sh" -d "$DEMO_DB" -u group_therapy --stop-after-init --log-level=warn
 fi
+# The server's PDF reports carry text (searchable, accessible) only with the report fonts
+# installed (README, "PDFs with a text layer"): a missing font is not a reason not to start.
+if command -v wkhtmltopdf >/dev/null; then
+    (need_report_fonts "PDF reports with a text layer") \
+        || say "Starting anyway: PDF reports will be pictures of text until those fonts are installed."
+fi
 say "Odoo is starting on http://localhost:$HTTP_PORT  (login: admin, password: admin; Ctrl+C stops it)"
 # WORKERS=N serves it as in production: N worker processes behind nginx (see tools/serve.sh).
 exec "$REPO_DIR/tools/serve.sh" "$DEMO_DB"

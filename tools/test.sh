@@ -15,9 +15,12 @@ failed=0
 problems=()
 
 # Tours drive a headless Chromium (Debian's package is the only browser we use); chart notes and
-# superbills are PDFs rendered by wkhtmltopdf, as in any Odoo.
+# superbills are PDFs rendered by wkhtmltopdf, as in any Odoo, with the report fonts installed so
+# that they carry text, which the tests read back with pdftotext.
 command -v chromium-browser >/dev/null || need_debian_package chromium chromium "the browser tours"
 need_debian_package wkhtmltopdf wkhtmltopdf "the PDF report tests"
+need_debian_package pdftotext poppler-utils "the PDF report tests"
+need_report_fonts "the PDF report tests"
 
 say "Creating a fresh database $TEST_DB"
 "$VPY" - "$TEST_DB" <<'PY' || die "Could not drop the old test database $TEST_DB (is a server still using it?)"
