@@ -1,6 +1,8 @@
 import binascii
 import logging
 import pathlib
+import shutil
+import subprocess
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest.mock import patch
@@ -44,6 +46,30 @@ def save_tour_screenshots(test):
     patcher = patch.object(ChromeBrowser, "_handle_console", handle_console)
     patcher.start()
     test.addCleanup(patcher.stop)
+
+
+# What a machine needs for PDFs with a text layer (README, "Requirements"); make test installs it.
+PDF_TEXT_PACKAGES = "poppler-utils fonts-lato fonts-roboto-unhinted fonts-open-sans"
+
+
+def pdf_text(pdf):
+    """The text of a PDF as a reader gets it (pdftotext, layout kept). A PDF without text (its
+    fonts drawn as outlines) or a machine without pdftotext fails the test, saying what to do."""
+    if not shutil.which("pdftotext"):
+        raise AssertionError(
+            f"pdftotext is missing: install Debian's {PDF_TEXT_PACKAGES} "
+            f"(sudo apt-get install {PDF_TEXT_PACKAGES}; make test does it as root)."
+        )
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    if not text.strip():
+        raise AssertionError(
+            "The PDF has no text layer: wkhtmltopdf drew the report's fonts as outlines, which "
+            "Debian's build does for web fonts. Install the report fonts on this machine "
+            f"(sudo apt-get install {PDF_TEXT_PACKAGES}; make test does it as root)."
+        )
+    return text
 
 
 class GroupTherapyCommon(TransactionCase):
