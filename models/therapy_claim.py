@@ -42,12 +42,19 @@ class TherapyClaim(models.Model):
     partner_id = fields.Many2one(
         related="attendance_id.partner_id", string="Client", store=True, index=True
     )
+    # The coverage names the member ID and the plan (its label is "Insurer MemberID
+    # (Primary)"): clinical billing data for those who serve the client, not for an accountant
+    # without a Group Therapy role, who posts and reconciles the claim by its insurer, amounts,
+    # claim number and invoice. Odoo reads a many2one's label as superuser, so the field itself
+    # is closed to them (read, search, group, export, views); the server reads it as superuser
+    # where their workflows need it (the 835 import's claims to the secondary insurer).
     coverage_id = fields.Many2one(
         "therapy.coverage",
         required=True,
         readonly=True,
         ondelete="restrict",
         check_company=True,
+        groups="group_therapy.group_therapy_user",
     )
     payer_id = fields.Many2one(
         "res.partner", string="Insurer", required=True, readonly=True, index=True
@@ -718,8 +725,14 @@ class TherapyClaim(models.Model):
                     },
                 }
             )
-        secondaries = self.create(vals_list)
-        return {secondary.primary_claim_id: secondary for secondary in secondaries}
+        # The coverage is closed to an accountant posting the remittance (see coverage_id):
+        # the claims are created as superuser once their right to create claims is checked.
+        self.check_access("create")
+        secondaries_sudo = self.sudo().create(vals_list)
+        return {
+            secondary.primary_claim_id: secondary
+            for secondary in secondaries_sudo.with_env(self.env)
+        }
 
     def _reverse_remittance(self, era):
         """Undo what earlier remittances posted for this claim (the insurer reverses its

@@ -3,10 +3,11 @@ from datetime import timedelta
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from .common import GroupTherapyCommon
+from .test_era_835 import Era835Common
 
 
 @tagged("post_install", "-at_install")
@@ -120,3 +121,126 @@ class TestAccountingWithoutSessions(GroupTherapyCommon):
             )
         )
         self.assertEqual(receivable[0]["partner_id"][0], self.clients[0].id)
+
+
+@tagged("post_install", "-at_install")
+class TestAccountingClaimsWithoutCoverage(Era835Common):
+    """An accountant without a Group Therapy role posts and reconciles claims by their insurer,
+    client, amounts, claim numbers, status and invoices. The coverage (member ID, plan,
+    subscriber) is the front desk's: closed to the accountant by every route, each run as the
+    accountant over the ORM (the methods RPC calls)."""
+
+    CLAIM_FIELDS = [
+        "name",
+        "partner_id",
+        "payer_id",
+        "date_of_service",
+        "amount_charge",
+        "amount_copay",
+        "amount_paid",
+        "amount_residual",
+        "state",
+        "payer_claim_ref",
+        "invoice_id",
+    ]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.ref("base.group_allow_export").user_ids = [Command.link(cls.accountant.id)]
+        cls.member_ident = cls.ann_coverage.member_ident
+
+    @contextmanager
+    def assertRefusedAccess(self):
+        with (
+            self.assertRaises(AccessError),
+            mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+        ):
+            yield
+
+    def test_the_claim_is_read_without_its_coverage(self):
+        """What the accountant works with, and no coverage field in the model or its views."""
+        self.env.invalidate_all()
+        Claim = self.env["therapy.claim"].with_user(self.accountant)
+        (row,) = Claim.search_read([("id", "=", self.ann_claim.id)], self.CLAIM_FIELDS)
+        self.assertEqual(row["payer_id"][0], self.blue_shield.id)
+        self.assertEqual(row["partner_id"][0], self.ann.id)
+        self.assertEqual(row["invoice_id"][0], self.ann_claim.invoice_id.id)
+        self.assertEqual(row["amount_charge"], self.ann_claim.amount_charge)
+        self.assertEqual(row["state"], "submitted")
+        self.assertNotIn("coverage_id", list(Claim.fields_get()))
+        views = Claim.get_views([(False, "list"), (False, "form"), (False, "search")])["views"]
+        for view_type, view in views.items():
+            with self.subTest(view=view_type):
+                self.assertNotIn("coverage_id", view["arch"])
+        # the form as the web client loads it: nothing of the card
+        form = Form(self.ann_claim.with_user(self.accountant))
+        self.assertEqual(form.name, self.ann_claim.name)
+        self.assertNotIn(self.member_ident, str(form._values))
+        # the front desk still reads it
+        coverage = self.ann_claim.with_user(self.front_desk).read(["coverage_id"])[0]
+        self.assertEqual(coverage["coverage_id"][0], self.ann_coverage.id)
+        self.assertIn(self.member_ident, coverage["coverage_id"][1])
+
+    def test_the_coverage_is_refused_by_every_route(self):
+        self.env.invalidate_all()
+        claim = self.ann_claim.with_user(self.accountant)
+        Claim = claim.browse()
+        era_line = self._import(self._blue_shield_file()).era_id.line_ids.filtered(
+            lambda line: line.claim_id == self.ann_claim
+        )
+        coverage_spec = {"coverage_id": {"fields": {"display_name": {}}}}
+        routes = {
+            "read": lambda: claim.read(["coverage_id"]),
+            "search_read": lambda: Claim.search_read([], ["name", "coverage_id"]),
+            "web_read": lambda: claim.web_read(coverage_spec),
+            "web_search_read": lambda: Claim.web_search_read([], coverage_spec),
+            "read_group": lambda: Claim.formatted_read_group([], ["coverage_id"], ["__count"]),
+            "search by member ID": lambda: Claim.search(
+                [("coverage_id.member_ident", "=", self.member_ident)]
+            ),
+            "export": lambda: claim.export_data(["name", "coverage_id"]),
+            "export of the member ID": lambda: claim.export_data(["coverage_id/member_ident"]),
+            "invoice's claim": lambda: claim.invoice_id.web_read(
+                {"therapy_claim_id": {"fields": coverage_spec}}
+            ),
+            "invoices by member ID": lambda: self.env["account.move"]
+            .with_user(self.accountant)
+            .search([("therapy_claim_id.coverage_id.member_ident", "=", self.member_ident)]),
+            "remittance line's claim": lambda: era_line.with_user(self.accountant).web_read(
+                {"claim_id": {"fields": coverage_spec}}
+            ),
+        }
+        for route, call in routes.items():
+            with self.subTest(route=route), self.assertRefusedAccess():
+                call()
+
+    def test_remittances_create_secondary_claims_the_accountant_cannot_look_into(self):
+        """The 835 import as the accountant still claims the rest from the secondary insurer:
+        the server reads the coverage; the accountant gets the claim, not the card."""
+        cigna = self.env["res.partner"].create(
+            {"name": "Cigna", "is_company": True, "therapy_payer_code": "62308"}
+        )
+        secondary_coverage = self.env["therapy.coverage"].create(
+            {
+                "partner_id": self.ann.id,
+                "payer_id": cigna.id,
+                "member_ident": "CIG777",
+                "priority": "secondary",
+            }
+        )
+        self._import(self._blue_shield_file())
+        secondary = self.ann_claim.secondary_claim_ids
+        self.assertEqual(secondary.coverage_id, secondary_coverage)
+        self.assertEqual(secondary.payer_id, cigna)
+        self.assertEqual(secondary.create_uid, self.accountant)
+        self.env.invalidate_all()
+        (row,) = (
+            self.env["therapy.claim"]
+            .with_user(self.accountant)
+            .search_read([("id", "=", secondary.id)], self.CLAIM_FIELDS)
+        )
+        self.assertEqual(row["payer_id"][0], cigna.id)
+        self.assertNotIn("CIG777", str(row))
+        with self.assertRefusedAccess():
+            secondary.with_user(self.accountant).read(["coverage_id"])
