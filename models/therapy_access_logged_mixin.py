@@ -51,13 +51,24 @@ class TherapyAccessLoggedMixin(models.AbstractModel):
     @api.model
     def _therapy_searched_clinical_fields(self, domain):
         """The clinical fields a search domain puts a condition on (a path through another
-        model, e.g. ``addendum_ids.body``, is logged by that model's own search)."""
+        model, e.g. ``addendum_ids.body``, is logged by that model's own search).
+
+        A condition on ``display_name`` (a many2one picker's ``name_search``, or a domain on
+        it) searches the fields the name is made of: clinical text when the record is named by
+        it (a treatment-plan goal is named by the goal itself), and the picker's answer is that
+        text, so it counts even when no word was typed."""
         if not domain:
             return []
-        fnames = [
-            condition.field_expr.split(".")[0] for condition in Domain(domain).iter_conditions()
-        ]
-        return list(dict.fromkeys(f for f in fnames if f in self._therapy_clinical_fields))
+        clinical = self._therapy_clinical_fields
+        name_fnames = self._rec_names_search or ([self._rec_name] if self._rec_name else [])
+        searched = []
+        for condition in Domain(domain).iter_conditions():
+            fname = condition.field_expr.split(".")[0]
+            if fname == "display_name":
+                searched += [name for name in name_fnames if name in clinical]
+            elif fname in clinical:
+                searched.append(fname)
+        return list(dict.fromkeys(searched))
 
     @api.model
     @api.readonly
@@ -77,6 +88,19 @@ class TherapyAccessLoggedMixin(models.AbstractModel):
     def search_read(self, *args, **kwargs):
         with self.env["therapy.access.log"]._batch():
             return super().search_read(*args, **kwargs)
+
+    @api.model
+    @api.readonly
+    def name_search(self, *args, **kwargs):
+        with self.env["therapy.access.log"]._batch():
+            return super().name_search(*args, **kwargs)
+
+    @api.model
+    @api.readonly
+    def web_name_search(self, *args, **kwargs):
+        # a picker: the search, then the fields it shows of each record found; one INSERT
+        with self.env["therapy.access.log"]._batch():
+            return super().web_name_search(*args, **kwargs)
 
     def export_data(self, fields_to_export):
         result = super().export_data(fields_to_export)

@@ -86,6 +86,117 @@ class TestAccessLogSearch(AccessLogCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestAccessLogGoalSearch(AccessLogCommon):
+    """Treatment-plan goals are clinical text, and a goal is named by its text: searching goals
+    by it (a picker's name_search, a domain on the goal or its name) logs each goal found, once
+    per call, in one INSERT; the words are not stored."""
+
+    WORDS = "coping skills"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Goal = cls.env["therapy.treatment.goal"]
+        # clients 01 and 02: the provider's shared group; client 05: Other Olga's group alone
+        cls.goals = Goal.create(
+            [
+                {
+                    "partner_id": client.id,
+                    "problem": "Anxiety",
+                    "name": "Uses two coping skills when anxious, 4 of 7 days",
+                }
+                for client in cls.clients[:2]
+            ]
+        )
+        cls.unrelated_goal = Goal.create(
+            {"partner_id": cls.clients[0].id, "problem": "Sleep", "name": "Sleeps 7 hours"}
+        )
+        cls.others_goal = Goal.create(
+            {
+                "partner_id": cls.clients[4].id,
+                "problem": "Anxiety",
+                "name": "Names three coping skills",
+            }
+        )
+
+    def _assert_one_insert_logging(self, call, user, goals, detail="name"):
+        self.last_log_id = self.Log.search([], limit=1, order="id desc").id or 0
+        with self._log_inserts() as inserts:
+            result = call()
+        self.assertEqual(len(inserts), 1, "one INSERT per call")
+        lines = self._new_lines()
+        self.assertLogged(
+            lines.filtered(lambda line: line.access_type == "search"), user, "search", goals, detail
+        )
+        self.assertNotIn("coping", " ".join(lines.mapped("detail")))
+        return result
+
+    def test_every_search_route_logs_the_goals_found(self):
+        Goal = self.env["therapy.treatment.goal"].with_user(self.provider)
+        domain = [("name", "ilike", self.WORDS)]
+        spec = {"partner_id": {"fields": {"display_name": {}}}, "state": {}}
+        routes = {
+            "name_search": lambda: Goal.name_search(self.WORDS),
+            "web_name_search": lambda: Goal.web_name_search(self.WORDS, {"display_name": {}}),
+            "search": lambda: Goal.search(domain),
+            "search_count": lambda: Goal.search_count(domain),
+            "search_read": lambda: Goal.search_read(domain, ["state"]),
+            "web_search_read": lambda: Goal.web_search_read(domain, spec, limit=1),
+            "formatted_read_group": lambda: Goal.formatted_read_group(
+                domain, ["partner_id"], ["__count"]
+            ),
+            "web_read_group": lambda: Goal.web_read_group(domain, ["partner_id"], ["__count"]),
+            "search on the name": lambda: Goal.search([("display_name", "ilike", self.WORDS)]),
+            "clients by their goals": lambda: self.env["res.partner"]
+            .with_user(self.provider)
+            .search([("therapy_goal_ids.name", "ilike", self.WORDS)]),
+        }
+        for route, call in routes.items():
+            with self.subTest(route=route):
+                # web_search_read with a limit of 1 counts the rest: every match is logged
+                self._assert_one_insert_logging(call, self.provider, self.goals)
+
+    def test_the_picker_logs_the_goals_it_offers(self):
+        """Opened without a word typed, the picker still shows the goals' text: each goal it
+        offers is logged; the fields shown with it are read in the same INSERT."""
+        Goal = self.env["therapy.treatment.goal"].with_user(self.shared_provider)
+        offered = self._assert_one_insert_logging(
+            lambda: Goal.web_name_search(
+                "",
+                {"display_name": {}, "problem": {}},
+                domain=[("partner_id", "=", self.clients[0].id)],
+            ),
+            self.shared_provider,
+            self.goals[:1] | self.unrelated_goal,
+        )
+        self.assertEqual(len(offered), 2)
+        self.assertLogged(
+            self._new_lines().filtered(lambda line: line.access_type == "read"),
+            self.shared_provider,
+            "read",
+            self.goals[:1] | self.unrelated_goal,
+            "problem",
+        )
+
+    def test_searches_that_find_nothing_or_not_the_text_log_nothing(self):
+        Goal = self.env["therapy.treatment.goal"].with_user(self.provider)
+        with self._log_inserts() as inserts:
+            self.assertFalse(Goal.name_search("no such words anywhere"))
+            self.assertFalse(Goal.search([("name", "ilike", "no such words anywhere")]))
+            Goal.search([("partner_id", "=", self.clients[0].id)])
+            Goal.search_read([("state", "=", "active")], ["state", "partner_id"])
+        self.assertFalse(inserts)
+        self.assertFalse(self._new_lines())
+
+    def test_other_providers_search_logs_only_their_clients_goals(self):
+        Goal = self.env["therapy.treatment.goal"].with_user(self.other_provider)
+        found = self._assert_one_insert_logging(
+            lambda: Goal.name_search(self.WORDS), self.other_provider, self.others_goal
+        )
+        self.assertEqual([goal_id for goal_id, _name in found], self.others_goal.ids)
+
+
+@tagged("post_install", "-at_install")
 class TestAccessLogClaimFile(HttpCase, X12Common):
     """The 837P file kept on the claims is an export of their clients' diagnoses: downloading
     it again is logged per claim, and refused to whoever may not export those claims."""
