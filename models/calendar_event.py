@@ -10,7 +10,7 @@ except ImportError:  # as in Odoo's calendar: no .ics without it
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import format_datetime, is_html_empty
+from odoo.tools import clean_context, format_datetime, is_html_empty, split_every
 
 from .therapy_attendance import PLACES_OF_SERVICE
 
@@ -42,6 +42,8 @@ BUSY_BLOCK_TRIGGERS = {
     "active",
     "therapy_cancelled",
 }
+# Past sessions given their busy blocks at an update, per batch.
+BUSY_BLOCK_BATCH = 500
 
 
 class CalendarEvent(models.Model):
@@ -1144,27 +1146,75 @@ class CalendarEvent(models.Model):
 
     @api.model
     def _therapy_create_missing_busy_blocks(self):
-        """At install and update: upcoming group sessions scheduled before busy blocks existed
-        get theirs (see ``_therapy_sync_busy_blocks``)."""
-        sessions_sudo = self.sudo().search(
+        """At install and every update: bring the busy blocks in step with the sessions.
+
+        Idempotent and cheap when nothing is missing. Sessions that have not ended are synced
+        in full (a shared provider who is not an attendee, say, gets the block databases from
+        before did not give them). Past sessions without any block (scheduled before busy
+        blocks existed) get theirs, so that last week's calendar shows the provider busy too;
+        past sessions that have blocks keep them as they were when the session took place.
+        Blocks of cancelled, archived or ungrouped sessions are dropped.
+        """
+        Event = self.sudo().with_context(active_test=False)
+        live = [
+            ("therapy_group_id", "!=", False),
+            ("therapy_cancelled", "=", False),
+            ("active", "=", True),
+            ("therapy_busy_for_id", "=", False),
+        ]
+        now = fields.Datetime.now()
+        Event.search([*live, ("stop", ">=", now)])._therapy_sync_busy_blocks()
+        blocked = Event._search([("therapy_busy_for_id", "!=", False)])
+        unblocked_ids = Event.search(
+            [*live, ("stop", "<", now), ("id", "not in", blocked.subselect("therapy_busy_for_id"))]
+        ).ids
+        for batch_ids in split_every(BUSY_BLOCK_BATCH, unblocked_ids):
+            Event.browse(batch_ids)._therapy_sync_busy_blocks()
+            # a practice's years of sessions: keep the memory of one batch at a time
+            self.env.invalidate_all()
+        dead = Event.search(
             [
-                ("therapy_group_id", "!=", False),
-                ("therapy_cancelled", "=", False),
-                ("stop", ">=", fields.Datetime.now()),
+                (
+                    "therapy_busy_for_id",
+                    "any",
+                    [
+                        "|",
+                        "|",
+                        ("therapy_group_id", "=", False),
+                        ("therapy_cancelled", "=", True),
+                        ("active", "=", False),
+                    ],
+                ),
             ]
         )
-        blocked = self.sudo().search([("therapy_busy_for_id", "in", sessions_sudo.ids)])
-        (sessions_sudo - blocked.therapy_busy_for_id)._therapy_sync_busy_blocks()
+        dead.therapy_busy_for_id._therapy_sync_busy_blocks()
+
+    def _therapy_busy_users(self):
+        """Who the group session keeps busy: the provider whose calendar it is on, the group's
+        provider and every shared provider (those who run the group), and any other staff
+        member invited to it. Never a client: clients are not the practice's users."""
+        self.ensure_one()
+        session_sudo = self.sudo()
+        group_sudo = session_sudo.therapy_group_id
+        staff = session_sudo.partner_ids.user_ids.filtered(lambda user: not user.share)
+        users = (
+            session_sudo.user_id | group_sudo.provider_id | group_sudo.shared_provider_ids | staff
+        )
+        return users.filtered("active")
 
     def _therapy_sync_busy_blocks(self):
-        """Keep one busy block per group session: a private event on the provider's calendar,
-        at the session's time, without the group, its name or its clients.
+        """Keep one busy block per group session and person it keeps busy
+        (``_therapy_busy_users``): a private event on that person's calendar, at the session's
+        time, without the group, its name or its clients.
 
         Group sessions are hidden from colleagues who do not serve the group (record rules), so
         their calendars and Odoo's free/busy check would show the provider free. The block is
         what they see instead, as "Busy" (Odoo's private events); those who see the session do
-        not see its block (record rule ``calendar_event_rule_therapy_busy_block``). Cancelled,
-        archived or ungrouped sessions lose it. Written as superuser: nobody edits a block.
+        not see its blocks (record rule ``calendar_event_rule_therapy_busy_block``). One block
+        per person, organised by that person: Odoo's calendar places a private event in the
+        column of its organizer (its attendees are hidden from colleagues). Cancelled, archived
+        or ungrouped sessions lose their blocks. Written as superuser, without the caller's
+        defaults and without any message: nobody edits a block and nobody is told about one.
         """
         events_sudo = self.sudo().with_context(active_test=False)
         events_sudo = events_sudo.filtered(lambda event: not event.therapy_busy_for_id)
@@ -1174,9 +1224,12 @@ class CalendarEvent(models.Model):
             self.env["calendar.event"]
             .sudo()
             .with_context(
+                # the caller's defaults (a group, attendees, reminders) are the session's
+                clean_context(self.env.context),
                 active_test=False,
                 therapy_busy_sync=True,
                 no_mail_to_attendees=True,
+                skip_attendee_notification=True,
                 dont_notify=True,
                 mail_create_nolog=True,
                 mail_notrack=True,
@@ -1184,39 +1237,46 @@ class CalendarEvent(models.Model):
             )
         )
         blocks = Event.search([("therapy_busy_for_id", "in", events_sudo.ids)])
-        block_by_session = {block.therapy_busy_for_id: block for block in blocks}
-        to_create, to_drop = [], Event
-        for session in events_sudo:
-            block = block_by_session.get(session, Event)
-            if not session.therapy_group_id or not session.active or session.therapy_cancelled:
+        block_by_key, to_drop = {}, Event
+        for block in blocks:
+            key = (block.therapy_busy_for_id.id, block.user_id.id)
+            if key in block_by_key:
                 to_drop |= block
-                continue
-            staff = session.partner_ids.filtered(lambda partner: not partner._therapy_is_client())
-            wanted = {
-                "start": session.start,
-                "stop": session.stop,
-                "allday": session.allday,
-                "user_id": session.user_id.id,
-                "partner_ids": session.user_id.partner_id | staff,
-            }
-            if not block:
-                to_create.append(
-                    {
-                        **wanted,
-                        "partner_ids": [Command.set(wanted["partner_ids"].ids)],
-                        "name": self.env._("Group session"),
-                        "therapy_busy_for_id": session.id,
-                        "privacy": "private",
-                        "show_as": "busy",
-                    }
-                )
-                continue
-            current = {name: block[name] for name in wanted}
-            current["user_id"] = block.user_id.id
-            changed = {name: value for name, value in wanted.items() if current[name] != value}
-            if "partner_ids" in changed:
-                changed["partner_ids"] = [Command.set(changed["partner_ids"].ids)]
-            if changed:
-                block.write(changed)
+            else:
+                block_by_key[key] = block
+        to_create, moves, to_accept = [], defaultdict(lambda: Event), Event
+        for session in events_sudo:
+            live = session.therapy_group_id and session.active and not session.therapy_cancelled
+            for user in session._therapy_busy_users() if live else ():
+                when = (session.start, session.stop, session.allday)
+                block = block_by_key.pop((session.id, user.id), None)
+                if not block:
+                    to_create.append(
+                        {
+                            "name": self.env._("Group session"),
+                            "start": session.start,
+                            "stop": session.stop,
+                            "allday": session.allday,
+                            "user_id": user.id,
+                            "partner_ids": [Command.set(user.partner_id.ids)],
+                            "therapy_busy_for_id": session.id,
+                            "privacy": "private",
+                            "show_as": "busy",
+                        }
+                    )
+                    continue
+                if (block.start, block.stop, block.allday) != when:
+                    moves[when] |= block
+                if block.partner_ids != user.partner_id:
+                    block.partner_ids = [Command.set(user.partner_id.ids)]
+                    to_accept |= block
+        to_drop |= Event.concat(*block_by_key.values())
         to_drop.unlink()
-        Event.create(to_create)
+        for (start, stop, allday), moved in moves.items():
+            moved.write({"start": start, "stop": stop, "allday": allday})
+            to_accept |= moved
+        to_accept |= Event.create(to_create)
+        # their person is busy: accepted, as Odoo's free/busy and the attendee list show it
+        to_accept.attendee_ids.filtered(lambda attendee: attendee.state != "accepted").write(
+            {"state": "accepted"}
+        )

@@ -338,32 +338,48 @@ class ResPartner(models.Model):
             partner.therapy_chart_note_count = counts.get(partner, 0)
 
     def _get_busy_calendar_events(self, start_datetime, end_datetime):
-        """Odoo's free/busy check, counting the busy blocks of group sessions.
+        """Odoo's free/busy check, counting group sessions for everyone who runs them.
 
-        A colleague who may not see a group session sees its block instead (a private event);
-        Odoo reads a private event's attendees as empty for non-attendees (even into the
-        cache), so the block would not make the provider busy. A block's attendees are the
-        session's staff only: they are read from its attendee records, as superuser, for the
-        blocks the user may see.
+        Each person a group session keeps busy has a busy block (a private event on their
+        calendar). A colleague who may not see the session sees the block: Odoo reads a private
+        event's attendees as empty for non-attendees (even into the cache), so the block is
+        attributed here, from its organizer. Those who see the session (front desk, the group's
+        providers) do not see its blocks: the session itself is what makes its shared providers
+        busy for them, even those who are not among its attendees. Blocks are found as
+        superuser (they carry no group and no client), then only what the user may read is
+        returned.
         """
         busy = super()._get_busy_calendar_events(start_datetime, end_datetime)
-        blocks = self.env["calendar.event"].search(
-            [
-                ("therapy_busy_for_id", "!=", False),
-                ("stop", ">=", start_datetime.replace(tzinfo=None)),
-                ("start", "<=", end_datetime.replace(tzinfo=None)),
-                ("partner_ids", "in", self.ids),
-            ]
-        )
-        attendees_sudo = (
-            self.env["calendar.attendee"]
+        blocks_sudo = (
+            self.env["calendar.event"]
             .sudo()
-            .search([("event_id", "in", blocks.ids), ("partner_id", "in", self.ids)])
+            .search(
+                [
+                    ("therapy_busy_for_id", "!=", False),
+                    ("stop", ">=", start_datetime.replace(tzinfo=None)),
+                    ("start", "<=", end_datetime.replace(tzinfo=None)),
+                    ("partner_ids", "in", self.ids),
+                ]
+            )
         )
-        for attendee in attendees_sudo:
-            block = blocks.browse(attendee.event_id.id)
-            partner_id = attendee.partner_id.id
-            busy[partner_id] = busy.get(partner_id, blocks.browse()) | block
+        if not blocks_sudo:
+            return busy
+        Event = self.env["calendar.event"]
+        readable = (
+            (blocks_sudo | blocks_sudo.therapy_busy_for_id)
+            .with_env(self.env)
+            ._filtered_access("read")
+        )
+        for block_sudo in blocks_sudo:
+            partner_id = block_sudo.user_id.partner_id.id
+            if partner_id not in self.ids:
+                continue
+            event = block_sudo.with_env(self.env)
+            if event not in readable:
+                event = block_sudo.therapy_busy_for_id.with_env(self.env)
+                if event not in readable:
+                    continue
+            busy[partner_id] = busy.get(partner_id, Event) | event
         return busy
 
     def _therapy_is_client(self):

@@ -318,6 +318,8 @@ class TherapyGroup(models.Model):
         result = super().write(vals)
         if {"capacity", "allow_over_capacity"} & vals.keys():
             self._promote_waitlist()
+        if {"provider_id", "shared_provider_ids"} & vals.keys():
+            self._therapy_sync_upcoming_busy_blocks()
         return result
 
     def _check_company_not_signed(self, company_id):
@@ -339,6 +341,16 @@ class TherapyGroup(models.Model):
                     company=signed.group_id.company_id.display_name,
                 )
             )
+
+    def _therapy_sync_upcoming_busy_blocks(self):
+        """Whoever runs the group now is busy at its sessions that have not ended (and whoever
+        no longer does is not). Past sessions keep the blocks of the people who ran them."""
+        sessions_sudo = (
+            self.env["calendar.event"]
+            .sudo()
+            .search([("therapy_group_id", "in", self.ids), ("stop", ">", fields.Datetime.now())])
+        )
+        sessions_sudo._therapy_sync_busy_blocks()
 
     def _free_places(self):
         """Places left today (None: no limit)."""
