@@ -331,9 +331,16 @@ class TherapyPayerRule(models.Model):
                         line,
                         self,
                         self.env._(
-                            "%(addons)s is not allowed with %(primary)s",
+                            "%(addons)s is not allowed with %(primary)s: remove the add-on code, "
+                            "or bill it with %(allowed)s",
                             addons=", ".join(addons.mapped("therapy_code")),
                             primary=line.product_id.therapy_code or line.product_id.name,
+                            allowed=self.env._(" or ").join(
+                                self.allowed_primary_ids.mapped(
+                                    lambda product: product.therapy_code or product.name
+                                )
+                            )
+                            or self.env._("no code (the rule allows none)"),
                         ),
                     )
                 )

@@ -98,8 +98,9 @@ class TestPayerRules(GroupTherapyCommon):
         self._line(self.clients[0]).write(
             {"product_id": self.cpt_90849.id, "addon_product_ids": [(6, 0, self.cpt_90785.ids)]}
         )
-        with self.assertRefused(UserError, "90785 is not allowed with 90849"):
+        with self.assertRefused(UserError, "90785 is not allowed with 90849") as catcher:
             self._invoice_as_front_desk()
+        self.assertIn("remove the add-on code, or bill it with 90853", str(catcher.exception))
         self.assertFalse(self._invoices())
         self.rule_addon.active = False
         self._invoice_as_front_desk()
