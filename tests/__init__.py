@@ -20,7 +20,6 @@ from . import test_performance
 from . import test_session_calendar
 from . import test_tours_practice_day
 from . import test_session_payment
-from . import test_practice_day
 from . import test_coverage
 from . import test_insurance_claims
 from . import test_x12_837p

@@ -1,6 +1,9 @@
 from datetime import datetime, timedelta
 
+from lxml import etree
+
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import GroupTherapyCommon
 
@@ -81,3 +84,47 @@ class TestNoShowAlertAndAnalysis(GroupTherapyCommon):
             .search_count([("group_id", "=", self.group.id)]),
             "another provider's analysis does not include this group",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestAttendanceAnalysisPeriod(GroupTherapyCommon):
+    """Reporting → Attendance: the last 12 months by default, cancelled sessions left out."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.group.member_ids.date_start = datetime.now().date() - timedelta(days=30)
+
+    def test_cancelled_sessions_do_not_lower_attendance_rates(self):
+        held = self._make_session(self.group, days=-2)
+        held.action_mark_all_attended()
+        cancelled = self._make_session(self.group, days=3)
+        cancelled.action_cancel_session()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "group_therapy.therapy_attendance_action_analysis"
+        )
+        domain = [*safe_eval(action["domain"]), ("group_id", "=", self.group.id)]
+        [(rate,)] = self.env["therapy.attendance"]._read_group(domain, [], ["attended_percent:avg"])
+        self.assertEqual(rate, 100.0)
+
+    def test_attendance_analysis_opens_on_the_last_12_months(self):
+        self.group.member_ids.date_start = datetime.now().date() - timedelta(days=500)
+        last_year = self._make_session(self.group, days=-400)
+        last_year.action_mark_all_attended()
+        this_week = self._make_session(self.group, days=-2)
+        this_week.action_mark_all_attended()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "group_therapy.therapy_attendance_action_analysis"
+        )
+        self.assertTrue(safe_eval(action["context"]).get("search_default_filter_last_12_months"))
+        views = (
+            self.env["therapy.attendance"].with_user(self.provider).get_views([(False, "search")])
+        )
+        [period] = etree.fromstring(views["views"]["search"]["arch"]).xpath(
+            "//filter[@name='filter_last_12_months']"
+        )
+        domain = [*safe_eval(action["domain"]), ("group_id", "=", self.group.id)]
+        lines = self.env["therapy.attendance"].with_user(self.provider).search(domain)
+        self.assertEqual(lines.event_id, last_year | this_week, "without the filter: all time")
+        lines = lines.search([*domain, *safe_eval(period.get("domain"))])
+        self.assertEqual(lines.event_id, this_week)

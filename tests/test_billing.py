@@ -172,3 +172,11 @@ class TestBilling(GroupTherapyCommon):
         with self.assertRaises(AccessError), mute_logger("odoo.models"):
             self.session.with_user(self.provider).action_invoice_attendance()
         self.assertFalse(self.lines.invoice_id)
+
+    def test_invoice_list_from_a_session_shows_the_customer(self):
+        self._ensure_chart_of_accounts()
+        session = self._make_session(self.group, days=-1)
+        session.action_mark_all_attended()
+        action = session.with_user(self.front_desk).action_invoice_attendance()
+        self.assertEqual(action["context"]["default_move_type"], "out_invoice")
+        self.assertFalse(action["context"]["create"])

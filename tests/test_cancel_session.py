@@ -1,5 +1,7 @@
 from datetime import datetime, timedelta
 
+from lxml import etree
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -97,3 +99,7 @@ class TestCancelSession(GroupTherapyCommon):
         self.assertEqual(
             set(session.therapy_attendance_ids.mapped("attendance_status")), {"no_fee"}
         )
+
+    def test_cancelled_sessions_are_marked_in_the_list(self):
+        arch = etree.fromstring(self.env.ref("group_therapy.calendar_event_view_list_session").arch)
+        self.assertEqual(arch.get("decoration-muted"), "therapy_cancelled")

@@ -125,3 +125,31 @@ class TestSessionCalendar(GroupTherapyCommon):
         )
         self.assertEqual(session.user_id, self.other_provider)
         self.assertIn(self.other_provider, self.group.shared_provider_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestDoubleBooking(GroupTherapyCommon):
+    """A session says when its provider or a client is booked elsewhere, naming no event."""
+
+    def test_double_booking_is_flagged(self):
+        session = self._make_session(self.group, days=2)
+        self.assertFalse(session.therapy_overlap_warning)
+        start = session.start + timedelta(minutes=30)
+        # Provider Pat has a meeting that overlaps; Client 05 has the other group's session.
+        self.env["calendar.event"].create(
+            {
+                "name": "Supervision",
+                "start": start,
+                "stop": start + timedelta(hours=1),
+                "user_id": self.provider.id,
+            }
+        )
+        other = self._make_session(self.other_group, days=2)
+        self.assertFalse(other.therapy_overlap_warning, "Olga and Client 05 are free")
+        session.partner_ids = [(4, self.clients[4].id)]
+        session.invalidate_recordset(["therapy_overlap_warning"])
+        warning = session.with_user(self.front_desk).therapy_overlap_warning
+        self.assertIn("Provider Pat already has another event", warning)
+        self.assertIn("Also booked at that time: Client 05", warning)
+        self.assertNotIn("Supervision", warning)
+        self.assertNotIn("Family Recovery", warning)

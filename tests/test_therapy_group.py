@@ -1,6 +1,7 @@
 from datetime import date
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
@@ -76,6 +77,14 @@ class TestTherapyGroup(GroupTherapyCommon):
         )
         self.assertEqual(self.group.member_count, 6)
         self.assertFalse(self.group.is_over_capacity)
+
+    def test_front_desk_picks_the_provider_of_a_new_group(self):
+        with Form(self.env["therapy.group"].with_user(self.front_desk)) as form:
+            self.assertFalse(form.provider_id, "the front desk does not run groups")
+            form.name = "Grief Support"
+            form.code = "GS"
+            form.provider_id = self.provider
+        self.assertEqual(form.save().provider_id, self.provider)
 
 
 @tagged("post_install", "-at_install")
@@ -177,3 +186,44 @@ class TestMembership(GroupTherapyCommon):
         client.invalidate_recordset()
         self.assertEqual(client.therapy_group_count, 1)
         self.assertEqual(len(client.therapy_member_ids), 2, "history stays on the profile")
+
+    def test_removing_a_client_is_logged_on_the_group(self):
+        membership = self.group.member_ids.filtered(
+            lambda member: member.partner_id == self.clients[0]
+        )
+        membership.with_user(self.front_desk).action_end_membership()
+        self.assertTrue(membership.date_end)
+        log = self.group.message_ids[:1]
+        self.assertIn("Client 01 left the group", log.body)
+        self.assertEqual(log.author_id, self.front_desk.partner_id)
+        upcoming = self._make_session(self.group, days=3)
+        self.assertNotIn(self.clients[0], upcoming.therapy_attendance_ids.partner_id)
+        # Removed by mistake: Undo, the same day, makes the client a member again.
+        membership.with_user(self.front_desk).action_undo_end_membership()
+        self.assertFalse(membership.date_end)
+        self.assertIn(self.clients[0], upcoming.therapy_attendance_ids.partner_id)
+        self.assertIn("Client 01 is a member of the group again", self.group.message_ids[:1].body)
+
+    def test_adding_a_client_says_which_sessions_change(self):
+        self._make_session(self.group, days=2)
+        self._make_session(self.group, days=9)
+        self._make_session(self.group, days=-5)
+        member = (
+            self.env["therapy.group.member"]
+            .with_user(self.front_desk)
+            .new({"group_id": self.group.id, "partner_id": self.clients[5].id})
+        )
+        warning = member._onchange_partner_id_upcoming_sessions()["warning"]
+        self.assertIn("Client 06 joins the 2 upcoming sessions", warning["message"])
+        self.env["therapy.group.member"].with_user(self.front_desk).create(
+            {"group_id": self.group.id, "partner_id": self.clients[5].id}
+        )
+        self.assertIn("Client 06 joined the group", self.group.message_ids[:1].body)
+        self.assertIn("the 2 upcoming sessions", self.group.message_ids[:1].body)
+
+    def test_client_profile_opens_on_group_membership(self):
+        view = self.env["res.partner"].with_user(self.front_desk).get_views([(False, "form")])
+        arch = etree.fromstring(view["views"]["form"]["arch"])
+        pages = arch.xpath("//notebook/page")
+        self.assertEqual(pages[0].get("name"), "therapy_group_membership")
+        self.assertFalse(arch.xpath("//page[@autofocus and @name!='therapy_group_membership']"))
