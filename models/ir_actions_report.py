@@ -1,5 +1,7 @@
 from odoo import models
+from odoo.addons.base.models.ir_actions_report import _wkhtml
 from odoo.exceptions import UserError
+from odoo.tools.pdf import merge_pdf
 
 # The reports that print clinical content: a chart note (its text) and a superbill (diagnoses
 # and services). What they print is in the rendering values' ``docs``: the notes, or the
@@ -55,6 +57,36 @@ class IrActionsReport(models.Model):
                     move.id: consent for move, consent in by_move.items()
                 }
         return data
+
+    def _run_wkhtmltopdf(
+        self,
+        bodies,
+        report_ref=False,
+        header=None,
+        footer=None,
+        landscape=False,
+        specific_paperformat_args=None,
+        set_viewport_size=False,
+    ):
+        """Debian's wkhtmltopdf (Qt without wkhtmltopdf's patches) converts one document per
+        run and refuses more: several records printed at once (a session's superbills, the
+        chart notes of a session, a batch of invoices) are converted one run each and the
+        PDFs joined, in order, instead of refused."""
+        bodies = list(bodies)
+        options = {
+            "report_ref": report_ref,
+            "header": header,
+            "footer": footer,
+            "landscape": landscape,
+            "specific_paperformat_args": specific_paperformat_args,
+            "set_viewport_size": set_viewport_size,
+        }
+        if len(bodies) < 2 or _wkhtml().is_patched_qt:
+            return super()._run_wkhtmltopdf(bodies, **options)
+        pdfs = []
+        for body in bodies:
+            pdfs.append(super()._run_wkhtmltopdf([body], **options))
+        return merge_pdf(pdfs)
 
     def _therapy_part2_invoice_consents(self, moves):
         """{move: consent} for the insurer's invoices of claims of a 42 CFR Part 2 program

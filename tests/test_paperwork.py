@@ -69,15 +69,25 @@ class TestPaperwork(HttpCase, GroupTherapyCommon):
         wizard = self.env[action["res_model"]].with_user(self.provider).browse(action["res_id"])
         wizard.group_note = "<p>We practised distress tolerance skills (TIPP).</p>"
         wizard._sign()
-        note = session.therapy_chart_note_ids.filtered(lambda note: note.partner_id == self.client)
+        notes = session.therapy_chart_note_ids
+        note = notes.filtered(lambda note: note.partner_id == self.client)
         self.assertEqual(note.state, "locked")
-        Report = type(self.env["ir.actions.report"])
+        report_class = type(self.env["ir.actions.report"])
         with patch.object(
-            Report, "_run_wkhtmltopdf", autospec=True, side_effect=Report._run_wkhtmltopdf
+            report_class,
+            "_run_wkhtmltopdf",
+            autospec=True,
+            side_effect=report_class._run_wkhtmltopdf,
         ) as run_wkhtmltopdf:
+            # The session's notes at once: several documents, which Debian's wkhtmltopdf
+            # converts one per run (ir.actions.report._run_wkhtmltopdf).
             text = self._pdf_text(
-                "group_therapy.therapy_chart_note_report", note.ids, self.provider
+                "group_therapy.therapy_chart_note_report", notes.ids, self.provider
             )
+        self.assertEqual(run_wkhtmltopdf.call_count, 1)
+        self.assertEqual(len(run_wkhtmltopdf.call_args.args[1]), 4, "one document per note")
+        for client in notes.partner_id:
+            self.assertIn(f"Chart note: {client.name}", text)
         # The letterhead is Odoo's external layout header, handed to wkhtmltopdf as a page
         # header. Debian's wkhtmltopdf (Qt without wkhtmltopdf's patches) prints no page header
         # or footer (README, "Requirements"): the header is checked where wkhtmltopdf gets it.
