@@ -289,26 +289,17 @@ class TherapyPart2Consent(models.Model):
             if valid:
                 found[client, recipient] = self.browse(valid[0].id)
                 continue
+            # what became of the consents on file, if any: ", or it expired on ..."
             reasons = "; ".join(consent._reason_not_valid(today) for consent in candidates)
-            if reasons:
-                missing[client, recipient] = self.env._(
-                    "%(who)s: no written consent to disclose to %(recipient)s for %(purpose)s "
-                    "is on file, or it %(reasons)s. Record the client's signed consent (client "
-                    "form, 42 CFR Part 2 page) before disclosing.",
-                    who=who,
-                    recipient=recipient.name,
-                    purpose=purposes[purpose].lower(),
-                    reasons=reasons,
-                )
-            else:
-                missing[client, recipient] = self.env._(
-                    "%(who)s: no written consent to disclose to %(recipient)s for %(purpose)s "
-                    "is on file. Record the client's signed consent (client form, 42 CFR Part 2 "
-                    "page) before disclosing.",
-                    who=who,
-                    recipient=recipient.name,
-                    purpose=purposes[purpose].lower(),
-                )
+            missing[client, recipient] = self.env._(
+                "%(who)s: no written consent to disclose to %(recipient)s for %(purpose)s is on "
+                "file%(reasons)s. Record the client's signed consent (client form, 42 CFR Part 2 "
+                "page) before disclosing.",
+                who=who,
+                recipient=recipient.name,
+                purpose=purposes[purpose].lower(),
+                reasons=self.env._(", or it %(reasons)s", reasons=reasons) if reasons else "",
+            )
         return found, missing
 
     def _reason_not_valid(self, day):
