@@ -1,4 +1,5 @@
 from odoo import models
+from odoo.exceptions import UserError
 
 # The stored content of an attachment, by whichever name it is read.
 CONTENT_FIELDS = {"datas", "raw", "db_datas"}
@@ -36,10 +37,28 @@ class IrAttachment(models.Model):
         claims_sudo |= Claim.sudo().browse(files_sudo.mapped("res_id")).exists()
         claims = claims_sudo.with_env(self.env)
         claims.partner_id._therapy_check_clinical_access()
+        file_names = ", ".join(files_sudo.mapped("name"))
+        # The file of a 42 CFR Part 2 program's claims was sent under the clients' consents to
+        # the insurers: downloading it again is a new disclosure, which needs those consents
+        # still valid today (not revoked, not expired since).
+        consents, missing = self.env["therapy.part2.consent"]._check_disclosure(
+            claims,
+            "payment",
+            lambda claim: claim.payer_id,
+            group_of=lambda claim: claim.event_id.therapy_group_id,
+        )
+        if missing:
+            raise UserError(
+                self.env._(
+                    "%(files)s cannot be downloaded again: that would disclose its claims to "
+                    "the insurer again, and\n%(reasons)s",
+                    files=file_names,
+                    reasons="\n".join(f"- {reason}" for reason in dict.fromkeys(missing.values())),
+                )
+            )
         self.env["therapy.access.log"]._log(
             claims,
             "export",
-            detail=self.env._(
-                "%(files)s (downloaded again)", files=", ".join(files_sudo.mapped("name"))
-            ),
+            detail=self.env._("%(files)s (downloaded again)", files=file_names),
+            consents=consents,
         )

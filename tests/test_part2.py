@@ -4,7 +4,8 @@ import io
 from datetime import timedelta
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
+from odoo.tools import mute_logger
 
 from .test_x12_837p import X12Common
 
@@ -31,11 +32,12 @@ class Part2Common(X12Common):
     def _new_log_lines(self):
         return self.Log.search([("id", ">", self.last_log_id)])
 
-    def _consent(self, client, recipient, purpose="tpo", **values):
+    @classmethod
+    def _consent(cls, client, recipient, purpose="tpo", **values):
         """The client's signed consent, recorded by the front desk as an RPC client sends it."""
         return (
-            self.env["therapy.part2.consent"]
-            .with_user(self.front_desk)
+            cls.env["therapy.part2.consent"]
+            .with_user(cls.front_desk)
             .create(
                 {
                     "partner_id": client.id,
@@ -51,8 +53,9 @@ class Part2Common(X12Common):
             )
         )
 
-    def _claims_of(self, *clients):
-        return self.claims.filtered(lambda claim: claim.partner_id in clients)
+    @classmethod
+    def _claims_of(cls, *clients):
+        return cls.claims.filtered(lambda claim: claim.partner_id in clients)
 
     def _export_csv(self, file_format="csv"):
         wizard = (
@@ -205,6 +208,80 @@ class TestPart2Claims(Part2Common):
         self.assertEqual(set(self.claims.mapped("state")), {"submitted"})
         self.assertFalse(wizard.part2_notice)
         self.assertFalse(self._new_log_lines().part2_consent_id)
+
+
+@tagged("post_install", "-at_install")
+class TestPart2ClaimFileDownloadedAgain(HttpCase, Part2Common):
+    """The 837P file kept on the claims was sent under the clients' consents: downloading it
+    again discloses it again, so it needs the consents still valid today. Over real HTTP, as
+    the browser downloads it, and over RPC."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.consents = {
+            cls.ann: cls._consent(cls.ann, cls.blue_shield),
+            cls.dan: cls._consent(cls.dan, cls.blue_shield),
+            cls.bob: cls._consent(cls.bob, cls.aetna, purpose="payment"),
+        }
+        cls._export()
+        cls.blue_file = cls._claims_of(cls.ann).export_attachment_id
+        cls.aetna_file = cls._claims_of(cls.bob).export_attachment_id
+        # HttpCase keeps its HTTP session in `session`
+        cls.event, cls.session = cls.session, None
+
+    def _download(self, attachment):
+        """The file, as the browser downloads it for the front desk."""
+        self.authenticate(self.front_desk.login, self.front_desk.login)
+        return self.url_open(f"/web/content/{attachment.id}?download=true")
+
+    def test_downloaded_again_under_the_consents_is_logged_with_them(self):
+        response = self._download(self.blue_file)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(b"CLM*", response.content)
+        lines = self._new_log_lines()
+        filed = self._claims_of(self.ann, self.dan)
+        self.assertEqual(sorted(lines.mapped("res_id")), sorted(filed.ids))
+        for line in lines:
+            self.assertEqual(line.access_type, "export")
+            self.assertEqual(line.user_id, self.front_desk)
+            self.assertEqual(line.part2_consent_id, self.consents[line.partner_id])
+            self.assertIn("downloaded again", line.detail)
+
+    def test_refused_once_a_consent_is_revoked_or_expired(self):
+        """Ann revoked her consent: the Blue Shield file (Ann and Dan) is refused, naming Ann
+        alone and what to do; Bob's file to Aetna still downloads. Then Bob's expires."""
+        self.consents[self.ann].with_user(self.front_desk).revoked_on = self.today
+        with mute_logger("odoo.http"):
+            response = self._download(self.blue_file)
+        self.assertNotEqual(response.status_code, 200)
+        self.assertNotIn(b"CLM*", response.content)
+        with self.assertRefused(
+            UserError,
+            f"{self.blue_file.name} cannot be downloaded again: that would disclose its claims "
+            "to the insurer again, and\n- Ann Lee is in a 42 CFR Part 2 program: no written "
+            "consent to disclose to Blue Shield of California for payment is on file, or it was "
+            "revoked on",
+        ) as catcher:
+            self.blue_file.with_user(self.front_desk).read(["datas"])
+        message = str(catcher.exception)
+        self.assertIn("Record the client's signed consent", message)
+        self.assertNotIn(self.dan.name, message)
+        self.assertFalse(self._new_log_lines(), "nothing was disclosed")
+
+        response = self._download(self.aetna_file)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(self._new_log_lines().part2_consent_id, self.consents[self.bob])
+
+        self.last_log_id = max(self._new_log_lines().ids)
+        self.consents[self.bob].with_user(self.front_desk).write(
+            {"date_expiry": self.today - timedelta(days=1), "expiry_event": False}
+        )
+        with mute_logger("odoo.http"):
+            self.assertNotEqual(self._download(self.aetna_file).status_code, 200)
+        with self.assertRefused(UserError, "or it expired on"):
+            self.aetna_file.with_user(self.front_desk).read(["raw"])
+        self.assertFalse(self._new_log_lines())
 
 
 @tagged("post_install", "-at_install")
