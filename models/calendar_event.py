@@ -1192,11 +1192,13 @@ class CalendarEvent(models.Model):
     def _therapy_busy_users(self):
         """Who the group session keeps busy: the provider whose calendar it is on, the group's
         provider and every shared provider (those who run the group), and any other staff
-        member invited to it. Never a client: clients are not the practice's users."""
+        member invited to it. Never a client, not even an employee who is a client of the group:
+        colleagues would see them busy at every session of the group."""
         self.ensure_one()
         session_sudo = self.sudo()
         group_sudo = session_sudo.therapy_group_id
-        staff = session_sudo.partner_ids.user_ids.filtered(lambda user: not user.share)
+        clients = session_sudo.therapy_attendance_ids.partner_id | group_sudo.member_ids.partner_id
+        staff = (session_sudo.partner_ids - clients).user_ids.filtered(lambda user: not user.share)
         users = (
             session_sudo.user_id | group_sudo.provider_id | group_sudo.shared_provider_ids | staff
         )
