@@ -846,7 +846,7 @@ class TherapyAttendance(models.Model):
         """The invoice header for this client's line: dated on the session's local day."""
         self.ensure_one()
         partner = self._invoice_partner()
-        invoice_vals = {
+        return {
             "move_type": "out_invoice",
             "partner_id": partner.id,
             "invoice_date": self.session_date,
@@ -855,14 +855,18 @@ class TherapyAttendance(models.Model):
             "invoice_user_id": False,
             "therapy_event_id": self.event_id.id,
             "invoice_origin": self._invoice_origin(),
+            **self._invoice_due_values(partner),
         }
-        if not partner.with_company(self.company_id).property_payment_term_id:
-            # Without payment terms Odoo makes the invoice due "today" (the user's): never
-            # before the date of service, which can be later in the practice's time zone.
-            invoice_vals["invoice_date_due"] = max(
-                self.session_date, fields.Date.context_today(self)
-            )
-        return invoice_vals
+
+    def _invoice_due_values(self, partner):
+        """The due date of an invoice of this line to ``partner``, never before its date (the
+        date of service). With payment terms Odoo counts them from the invoice date; without,
+        it makes the invoice due "today" (the user's), which can be earlier than the date of
+        service in the practice's time zone."""
+        self.ensure_one()
+        if partner.with_company(self.company_id).property_payment_term_id:
+            return {}
+        return {"invoice_date_due": max(self.session_date, fields.Date.context_today(self))}
 
     def _prepare_invoice_line_values(self, product, price_unit):
         """One invoice line: a CPT service with its code, or a fee without one."""

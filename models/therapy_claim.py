@@ -259,7 +259,12 @@ class TherapyClaim(models.Model):
                     )
                 )
             invoice = Move.create(
-                {**header, "partner_id": coverage.payer_id.id, "invoice_line_ids": invoice_lines}
+                {
+                    **header,
+                    **line._invoice_due_values(coverage.payer_id),
+                    "partner_id": coverage.payer_id.id,
+                    "invoice_line_ids": invoice_lines,
+                }
             )
             values = {"invoice_id": invoice.id}
             if copay:
@@ -267,6 +272,7 @@ class TherapyClaim(models.Model):
                 values["copay_invoice_id"] = Move.create(
                     {
                         **header,
+                        **line._invoice_due_values(client),
                         "therapy_claim_id": False,
                         "partner_id": client.id,
                         "invoice_line_ids": [

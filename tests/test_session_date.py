@@ -149,6 +149,36 @@ class TestSessionDate(GroupTherapyCommon):
         self.assertEqual(invoice.invoice_date, date(2026, 3, 11))
         self.assertEqual(invoice.invoice_date_due, date(2026, 3, 11))
 
+    @freeze_time("2026-03-10 12:00:00")
+    def test_insurer_and_copay_invoices_due_on_or_after_the_date_of_service(self):
+        self.provider.tz = "Pacific/Kiritimati"
+        self.front_desk.tz = "Pacific/Honolulu"
+        self.group.member_ids.date_start = date(2026, 3, 1)
+        session = self._make_evening_session(datetime(2026, 3, 10, 11, 0))
+        client = self.clients[0]
+        insurer = self.env["res.partner"].create(
+            {"name": "Blue Shield", "is_company": True, "therapy_payer_code": "94036"}
+        )
+        self.env["therapy.coverage"].create(
+            {
+                "partner_id": client.id,
+                "payer_id": insurer.id,
+                "member_ident": "XYZ123456",
+                "copay_amount": 20.0,
+            }
+        )
+        line = session.therapy_attendance_ids.filtered(lambda line: line.partner_id == client)
+        line.with_user(self.front_desk).write(
+            {"state": "attended", "product_id": self.cpt_90853.id}
+        )
+        line.with_user(self.front_desk).with_context(tz="Pacific/Honolulu").action_invoice()
+        claim = line.therapy_claim_ids
+        invoices = claim.invoice_id | claim.copay_invoice_id
+        self.assertEqual(invoices.partner_id, insurer | client)
+        for invoice in invoices:
+            self.assertEqual(invoice.invoice_date, date(2026, 3, 11))
+            self.assertEqual(invoice.invoice_date_due, date(2026, 3, 11))
+
     def test_claim_period_and_same_day_rule_use_the_local_day(self):
         self.session.action_mark_all_attended()
         sign_session_notes(self.session, self.provider)
