@@ -8,7 +8,8 @@ class TestJsUnits(HttpCase):
 
     def test_draft_autosave(self):
         """Charting's autosave: once when typing pauses, never per keystroke; one save at a
-        time; failures told, not thrown (static/tests/unit/draft_autosave.test.js)."""
+        time; failures told, not thrown; a choice made on the page while a save is in flight
+        is saved after it (static/tests/unit/draft_autosave.test.js, charting_form.test.js)."""
         self.browser_js(
             "/web/tests?headless&loglevel=2&preset=desktop&timeout=15000"
             "&filter=therapy_draft_autosave",

@@ -63,7 +63,8 @@ export class ChartingFormController extends FormController {
     get modelParams() {
         const params = super.modelParams;
         // A choice made on the page (a goal's progress, the template) is kept like typing.
-        // Saving itself commits the editors' text into the page: that is not a new change.
+        // Saving itself commits the editors' text into the page: that is not a new change (a
+        // choice made while a save is in flight is found by autosaveDrafts after it).
         params.hooks.onRecordChanged = () => {
             if (this.draftAutosave && !this.draftAutosave.saving && this.isWriting) {
                 this.draftAutosave.touch();
@@ -99,6 +100,13 @@ export class ChartingFormController extends FormController {
             specification: {},
         });
         await this.orm.silent.call(record.resModel, "action_autosave_drafts", [[record.resId]], kwargs);
+        // A choice made while this save was in flight (a goal's progress) reached the page
+        // after its changes were taken, and is not counted as a change during a save (see
+        // modelParams): unless it is saved next, the page would say "Draft saved" without it,
+        // and a crash or a closed tab would lose it.
+        if (JSON.stringify(await record.getChanges()) !== JSON.stringify(changes)) {
+            this.draftAutosave.touch();
+        }
     }
 
     beforeVisibilityChange() {
