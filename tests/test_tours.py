@@ -1,5 +1,4 @@
 import pathlib
-import shutil
 import subprocess
 from datetime import datetime, timedelta
 
@@ -7,7 +6,7 @@ from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
-from .common import GroupTherapyCommon, save_tour_screenshots
+from .common import GroupTherapyCommon, pdf_text, save_tour_screenshots
 
 
 @tagged("post_install", "-at_install")
@@ -142,10 +141,10 @@ class TestTours(HttpCase, GroupTherapyCommon):
         note.write({"addendum_ids": [(0, 0, {"body": "<p>Client called: sleeping better.</p>"})]})
         self.assertEqual(len(note.addendum_ids), 1)
         report = self.env.ref("group_therapy.therapy_chart_note_report").with_user(self.provider)
-        html = report._render_qweb_html(report.report_name, note.ids)[0].decode()
-        self.assertIn("sleeping better", html)
         self.assertEqual(report.get_wkhtmltopdf_state(), "ok", "wkhtmltopdf is installed")
-        self._render_pdf(report, note.ids, self.provider, "chart_note")
+        text = self._render_pdf(report, note.ids, self.provider, "chart_note")
+        self.assertIn("distress tolerance skills (TIPP)", text)
+        self.assertIn("Client called: sleeping better.", text)
 
     def test_superbill_pdf(self):
         """The superbill a client takes to their payer, rendered like any Odoo report."""
@@ -158,23 +157,28 @@ class TestTours(HttpCase, GroupTherapyCommon):
             lambda line: line.partner_id == self.clients[0]
         )
         report = self.env.ref("group_therapy.therapy_superbill_report").with_user(self.front_desk)
-        self._render_pdf(report, lines.ids, self.front_desk, "superbill")
+        text = self._render_pdf(report, lines.ids, self.front_desk, "superbill")
+        self.assertIn("Superbill", text)
+        self.assertIn(self.clients[0].name, text)
+        self.assertIn("F41.1", text)
 
     def _render_pdf(self, report, ids, user, name):
         """Render a real PDF as `user` (wkhtmltopdf fetches its styles from the running
-        server), keep it, and a picture of its first page, with the tours' screenshots."""
+        server), keep it, and a picture of its first page, with the tours' screenshots; return
+        the PDF's text."""
         self.authenticate(user.login, user.login)
         pdf, kind = report.with_context(force_report_rendering=True)._render_qweb_pdf(
             report.report_name, ids
         )
         self.assertEqual(kind, "pdf")
-        self.assertTrue(pdf.startswith(b"%PDF"))
+        text = pdf_text(pdf)  # fails saying what to install when poppler-utils is missing
         screenshots_dir = pathlib.Path(config["screenshots"]) / "group_therapy"
         screenshots_dir.mkdir(parents=True, exist_ok=True)
         (screenshots_dir / f"{name}.pdf").write_bytes(pdf)
-        if shutil.which("pdftoppm"):  # a picture of the first page for the README
-            subprocess.run(
-                ["pdftoppm", "-png", "-r", "70", "-singlefile", f"{name}.pdf", f"{name}_pdf"],
-                cwd=screenshots_dir,
-                check=True,
-            )
+        # A picture of the first page for the README (pdftoppm: poppler-utils, as pdftotext).
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "70", "-singlefile", f"{name}.pdf", f"{name}_pdf"],
+            cwd=screenshots_dir,
+            check=True,
+        )
+        return text
