@@ -16,9 +16,38 @@ CLAIM_STATES = [
 class TherapyClaim(models.Model):
     _name = "therapy.claim"
     _description = "Insurance Claim"
-    _inherit = ["mail.thread", "therapy.input.mixin"]
+    _inherit = ["mail.thread", "therapy.server.owned.mixin", "therapy.input.mixin"]
     _order = "date_of_service desc, id desc"
     _check_company_auto = True
+    # A claim is the server's record of what was billed to an insurer and what it answered:
+    # created by invoicing, sent by the export, settled by the 835 import. Nothing of it is
+    # typed in (every field is read-only on the form); over RPC, a claim written or created by
+    # hand would bill an insurer for a session that was not charged, or read a client's
+    # attendance through the claim's related fields.
+    _therapy_server_owned_fields = (
+        "name",
+        "attendance_id",
+        "coverage_id",
+        "payer_id",
+        "company_id",
+        "date_of_service",
+        "amount_charge",
+        "amount_copay",
+        "amount_paid",
+        "amount_contractual",
+        "amount_patient",
+        "invoice_id",
+        "copay_invoice_id",
+        "state",
+        "frequency_code",
+        "payer_claim_ref",
+        "submitted_on",
+        "export_attachment_id",
+        "denial_reason",
+        "primary_claim_id",
+        "secondary_claim_ids",
+        "primary_adjudication",
+    )
 
     # what is claimed
     name = fields.Char(
@@ -149,10 +178,23 @@ class TherapyClaim(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self._therapy_is_server_write():
+            self.check_access("create")
+            raise UserError(
+                self.env._(
+                    "Insurance claims are created by invoicing the attendance of an insured "
+                    "client: open the session and click Invoice."
+                )
+            )
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("therapy.claim") or "/"
         return super().create(vals_list)
+
+    def write(self, vals):
+        # Who may not write claims at all is told so first (a provider: access refused).
+        self.check_access("write")
+        return super().write(vals)
 
     def action_open_invoice(self):
         self.ensure_one()
@@ -182,7 +224,7 @@ class TherapyClaim(models.Model):
                         payer=claim.payer_id.name,
                     )
                 )
-        self.write({"state": "to_submit", "frequency_code": "7"})
+        self._therapy_server_write({"state": "to_submit", "frequency_code": "7"})
         return True
 
     # -- creation at invoicing ---------------------------------------------------------------
@@ -202,7 +244,7 @@ class TherapyClaim(models.Model):
             products = line.product_id | line.addon_product_ids
             charge = sum(prices[line][product] for product in products)
             copay = min(coverage.copay_amount, charge)
-            claim = self.create(
+            claim = self._therapy_server_create(
                 {
                     "attendance_id": line.id,
                     "coverage_id": coverage.id,
@@ -294,7 +336,7 @@ class TherapyClaim(models.Model):
                         ],
                     }
                 ).id
-            claim.write(values)
+            claim._therapy_server_write(values)
             claims |= claim
         (claims.invoice_id | claims.copay_invoice_id).action_post()
         return claims
@@ -558,7 +600,7 @@ class TherapyClaim(models.Model):
         moves = Move.create([vals for _role, vals in vals_list])
         moves.action_post()
         for secondary, index in secondary_invoice_at.items():
-            secondary.invoice_id = moves[index]
+            secondary._therapy_server_write({"invoice_id": moves[index].id})
         payer_invoices |= Move.union(*(moves[index] for index in payer_invoice_at))
         plans = [
             self._receivable_lines(moves[index] | claim.invoice_id).filtered(

@@ -322,6 +322,16 @@ class TherapyGroup(models.Model):
             self._therapy_sync_upcoming_busy_blocks()
         return result
 
+    def _mail_get_operation_for_mail_message_operation(self, message_operation):
+        """The group's messages and activities name its clients (who joined or left, who
+        missed sessions, who needs a late entry): they are read by those who may change the
+        group (its providers, the front desk, administrators), not by everyone who reads
+        groups (accountants read them to invoice and export claims)."""
+        operations = super()._mail_get_operation_for_mail_message_operation(message_operation)
+        if message_operation != "read":
+            return operations
+        return {group: operation and "write" for group, operation in operations.items()}
+
     def _check_company_not_signed(self, company_id):
         """Signed chart notes belong to their company's records (and its chain of signed
         notes): the group that has them stays in that company."""

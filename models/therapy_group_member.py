@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import format_date
 
 
@@ -124,6 +124,7 @@ class TherapyGroupMember(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._therapy_check_clients_visible(vals_list)
         members = super().create(vals_list)
         # Someone added to a group is a client of the practice from then on.
         members.partner_id.filtered(lambda partner: not partner.therapy_client).write(
@@ -144,6 +145,7 @@ class TherapyGroupMember(models.Model):
         return members
 
     def write(self, vals):
+        self._therapy_check_clients_visible([vals])
         groups_before = self.group_id
         result = super().write(vals)
         if {"group_id", "partner_id", "date_start", "date_end"} & vals.keys():
@@ -157,6 +159,26 @@ class TherapyGroupMember(models.Model):
         groups._sync_upcoming_sessions()
         groups._promote_waitlist()
         return result
+
+    @api.model
+    def _therapy_check_clients_visible(self, vals_list):
+        """A client joins a group (or its waitlist) only at the hand of someone who sees the
+        client. Membership opens the client's record to the group's providers: a provider who
+        could add any contact by its id would read a colleague's clients (contact, diagnoses,
+        coverage, treatment plan, measures). The record rules do not check a many2one's target,
+        so this does; the server's own moves (waitlist promotion) run as superuser."""
+        if self.env.su:
+            return
+        partners = self.env["res.partner"].browse(
+            {vals["partner_id"] for vals in vals_list if type(vals.get("partner_id")) is int}
+        )
+        if partners - partners._filtered_access("read"):
+            raise AccessError(
+                self.env._(
+                    "This client is not one you can see: only the front desk adds a client of "
+                    "another provider's group to a group or a waitlist. Ask the front desk."
+                )
+            )
 
     @api.onchange("partner_id")
     def _onchange_partner_id_upcoming_sessions(self):

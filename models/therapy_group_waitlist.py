@@ -79,9 +79,14 @@ class TherapyGroupWaitlist(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.env["therapy.group.member"]._therapy_check_clients_visible(vals_list)
         entries = super().create(vals_list)
         entries.group_id._promote_waitlist()
         return entries
+
+    def write(self, vals):
+        self.env["therapy.group.member"]._therapy_check_clients_visible([vals])
+        return super().write(vals)
 
     def action_cancel(self):
         """The client no longer waits for the group."""

@@ -50,3 +50,4 @@ from . import test_privacy_contacts
 from . import test_privacy_accounting
 from . import test_access_log_search
 from . import test_busy_blocks
+from . import test_privacy_rpc_routes

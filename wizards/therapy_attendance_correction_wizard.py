@@ -10,8 +10,14 @@ class TherapyAttendanceCorrectionWizard(models.TransientModel):
     _description = "Correct Billed Attendance"
 
     attendance_id = fields.Many2one("therapy.attendance", required=True, ondelete="cascade")
-    partner_id = fields.Many2one(related="attendance_id.partner_id", string="Client")
-    invoice_id = fields.Many2one(related="attendance_id.invoice_id", string="Invoice")
+    # Read as the user, not as superuser (Odoo's default for related fields): the wizard can be
+    # created, or given to an onchange, with any attendance line's id.
+    partner_id = fields.Many2one(
+        related="attendance_id.partner_id", string="Client", compute_sudo=False
+    )
+    invoice_id = fields.Many2one(
+        related="attendance_id.invoice_id", string="Invoice", compute_sudo=False
+    )
     state = fields.Selection(
         selection=[("attended", "Attended"), ("absent", "Did not attend")],
         string="Attended?",

@@ -343,10 +343,18 @@ class TherapyChartingWizardLine(models.TransientModel):
     wizard_id = fields.Many2one("therapy.charting.wizard", required=True, ondelete="cascade")
     attendance_id = fields.Many2one("therapy.attendance", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Client", required=True, readonly=True)
-    product_id = fields.Many2one(related="attendance_id.product_id", string="Code")
-    place_of_service = fields.Selection(related="attendance_id.place_of_service")
+    # Read as the user, not as superuser (Odoo's default for related fields): a line can be
+    # sent over RPC, or given to an onchange, with any attendance line of the practice.
+    product_id = fields.Many2one(
+        related="attendance_id.product_id", string="Code", compute_sudo=False
+    )
+    place_of_service = fields.Selection(
+        related="attendance_id.place_of_service", compute_sudo=False
+    )
     note = fields.Html(string="Client Note", help="Goes only into this client's chart note.")
-    therapy_measure_summary = fields.Char(related="attendance_id.therapy_measure_summary")
+    therapy_measure_summary = fields.Char(
+        related="attendance_id.therapy_measure_summary", compute_sudo=False
+    )
     goal_line_ids = fields.One2many(
         "therapy.charting.wizard.goal",
         "line_id",
@@ -365,9 +373,11 @@ class TherapyChartingWizardGoal(models.TransientModel):
     goal_id = fields.Many2one(
         "therapy.treatment.goal", string="Treatment-plan Goal", required=True, readonly=True
     )
-    problem = fields.Char(related="goal_id.problem")
-    goal_name = fields.Text(related="goal_id.name", string="Goal")
-    date_target = fields.Date(related="goal_id.date_target")
+    # Read as the user (see the client line): an onchange computes them for any goal id sent,
+    # without the create/write check below.
+    problem = fields.Char(related="goal_id.problem", compute_sudo=False)
+    goal_name = fields.Text(related="goal_id.name", string="Goal", compute_sudo=False)
+    date_target = fields.Date(related="goal_id.date_target", compute_sudo=False)
     rating = fields.Selection(
         selection=PROGRESS_RATINGS,
         string="Progress",

@@ -304,7 +304,7 @@ class TherapyClaimExportWizard(models.TransientModel):
                     "res_id": payer_claims[:1].id,
                 }
             )
-            payer_claims.write(
+            payer_claims._therapy_server_write(
                 {"state": "submitted", "submitted_on": now, "export_attachment_id": attachment.id}
             )
         self.write(

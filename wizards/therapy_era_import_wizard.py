@@ -428,7 +428,7 @@ class TherapyEraImportWizard(models.TransientModel):
                     amount_patient=patient,
                     denial_reason=False,
                 )
-            claim.write(claim_values)
+            claim._therapy_server_write(claim_values)
             line_vals.append(
                 {
                     "era_id": era.id,

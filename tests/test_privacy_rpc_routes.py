@@ -1,0 +1,282 @@
+"""Routes an attacker with a legitimate login found over JSON-RPC (call_kw and /json/2 run the
+same ORM methods as these tests, as the user): each test is one route that used to hand out a
+colleague's clients or let a role forge billing records, and now refuses."""
+
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import GroupTherapyCommon
+from .test_charting import ChartingCommon
+from .test_insurance_claims import ClaimsCommon
+
+MUTED = ("odoo.models", "odoo.addons.base.models.ir_rule", "odoo.addons.base.models.ir_model")
+
+
+@tagged("post_install", "-at_install")
+class TestMembershipNeedsAClientYouSee(GroupTherapyCommon):
+    """Other Olga runs the Family Recovery Group (Client 05). Clients 01-04 are only in Provider
+    Pat's group: Olga does not see them. Membership opens a client's record to the group's
+    providers, so Olga must not be able to add them by their id."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hidden = cls.clients[0]
+        cls.Member = cls.env["therapy.group.member"].with_user(cls.other_provider)
+        cls.Waitlist = cls.env["therapy.group.waitlist"].with_user(cls.other_provider)
+
+    def _reads_hidden_client(self):
+        self.env.invalidate_all()
+        Diagnosis = self.env["therapy.client.diagnosis"].with_user(self.other_provider)
+        return bool(
+            Diagnosis.search([("partner_id", "=", self.hidden.id)])
+            or self.env["res.partner"]
+            .with_user(self.other_provider)
+            .search([("id", "=", self.hidden.id)])
+        )
+
+    def test_provider_cannot_add_a_colleagues_client_by_id(self):
+        self.assertFalse(self._reads_hidden_client())
+        with (
+            self.assertRaisesRegex(AccessError, "Ask the front desk"),
+            mute_logger(*MUTED),
+        ):
+            self.Member.create({"group_id": self.other_group.id, "partner_id": self.hidden.id})
+        self.assertFalse(
+            self.other_group.member_ids.filtered(lambda m: m.partner_id == self.hidden)
+        )
+        self.assertFalse(self._reads_hidden_client(), "nothing of the client opened up")
+
+    def test_provider_cannot_waitlist_a_colleagues_client(self):
+        """A waitlisted client is promoted to member as soon as there is a place."""
+        with (
+            self.assertRaisesRegex(AccessError, "Ask the front desk"),
+            mute_logger(*MUTED),
+        ):
+            self.Waitlist.create({"group_id": self.other_group.id, "partner_id": self.hidden.id})
+        self.assertFalse(self.other_group.waitlist_ids)
+        self.assertFalse(self._reads_hidden_client())
+
+    def test_provider_cannot_repoint_a_membership_to_a_colleagues_client(self):
+        own = self.other_group.member_ids.with_user(self.other_provider)
+        with (
+            self.assertRaisesRegex(AccessError, "Ask the front desk"),
+            mute_logger(*MUTED),
+        ):
+            own.write({"partner_id": self.hidden.id})
+        self.assertEqual(own.partner_id, self.clients[4])
+        self.assertFalse(self._reads_hidden_client())
+
+    def test_front_desk_and_own_clients_still_join(self):
+        """The front desk adds any client; a provider adds the clients they see: their groups'
+        clients and a contact they registered."""
+        self.env["therapy.group.member"].with_user(self.front_desk).create(
+            {"group_id": self.other_group.id, "partner_id": self.hidden.id}
+        )
+        self.assertTrue(self._reads_hidden_client(), "served from now on")
+        newcomer = (
+            self.env["res.partner"].with_user(self.other_provider).create({"name": "Newcomer"})
+        )
+        self.Member.create({"group_id": self.other_group.id, "partner_id": newcomer.id})
+        self.assertIn(newcomer, self.other_group.member_ids.partner_id)
+
+
+@tagged("post_install", "-at_install")
+class TestWizardFieldsReadAsTheUser(ChartingCommon):
+    """Related fields of a wizard are computed as superuser unless told otherwise: a wizard
+    line (or an onchange) given another group's attendance line or goal showed its code,
+    place of service, measure score, client or goal text."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.goal = cls.env["therapy.treatment.goal"].create(
+            {"partner_id": cls.clients[0].id, "problem": "Panic", "name": "Rides the bus alone"}
+        )
+        cls.line = cls.session.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == cls.clients[1]
+        )
+        cls.other_group.member_ids.date_start = fields.Date.today() - timedelta(days=30)
+        cls.other_session = cls._make_session(cls.other_group)
+        cls.other_session.action_mark_all_attended()
+
+    def test_goal_text_of_a_colleagues_client_through_onchange(self):
+        Goal = self.env["therapy.charting.wizard.goal"].with_user(self.other_provider)
+        spec = {"goal_id": {}, "problem": {}, "goal_name": {}}
+        with self.assertRaises(AccessError), mute_logger(*MUTED):
+            result = Goal.onchange({"goal_id": self.goal.id}, ["goal_id"], spec)
+            self.assertNotIn("Rides the bus", str(result))
+        # the goal's own provider still gets it
+        result = (
+            self.env["therapy.charting.wizard.goal"]
+            .with_user(self.provider)
+            .onchange({"goal_id": self.goal.id}, ["goal_id"], spec)
+        )
+        self.assertEqual(result["value"]["goal_name"], "Rides the bus alone")
+
+    def test_attendance_of_a_colleagues_session_through_a_charting_line(self):
+        wizard = self._open_wizard(user=self.other_provider, session=self.other_session)
+        wizard.write(
+            {
+                "line_ids": [
+                    (0, 0, {"attendance_id": self.line.id, "partner_id": self.clients[1].id})
+                ]
+            }
+        )
+        foreign = wizard.line_ids.filtered(lambda line: line.attendance_id == self.line)
+        self.env.invalidate_all()
+        with self.assertRaises(AccessError), mute_logger(*MUTED):
+            foreign.read(["product_id", "place_of_service", "therapy_measure_summary"])
+        Line = self.env["therapy.charting.wizard.line"].with_user(self.other_provider)
+        with self.assertRaises(AccessError), mute_logger(*MUTED):
+            Line.onchange(
+                {"attendance_id": self.line.id},
+                ["attendance_id"],
+                {"attendance_id": {}, "product_id": {}, "place_of_service": {}},
+            )
+        # the session's own lines read as before
+        own = wizard.line_ids - foreign
+        self.assertEqual(set(own.mapped("product_id.therapy_code")), {"90849"})
+
+    def test_accountant_learns_no_client_from_the_correction_wizard(self):
+        """Accountants read no attendance line (README, "What accounting sees")."""
+        Wizard = self.env["therapy.attendance.correction.wizard"].with_user(self.accountant)
+        with self.assertRaises(AccessError), mute_logger(*MUTED):
+            Wizard.onchange(
+                {"attendance_id": self.line.id},
+                ["attendance_id"],
+                {"attendance_id": {}, "partner_id": {}, "invoice_id": {}},
+            )
+        wizard = Wizard.create(
+            {"attendance_id": self.line.id, "state": "attended", "product_id": self.cpt_90853.id}
+        )
+        self.env.invalidate_all()
+        with self.assertRaises(AccessError), mute_logger(*MUTED):
+            wizard.read(["partner_id"])
+        # the front desk, who corrects billing, still sees the client
+        wizard = (
+            self.env["therapy.attendance.correction.wizard"]
+            .with_user(self.front_desk)
+            .create(
+                {
+                    "attendance_id": self.line.id,
+                    "state": "attended",
+                    "product_id": self.cpt_90853.id,
+                }
+            )
+        )
+        self.assertEqual(wizard.partner_id, self.clients[1])
+
+
+@tagged("post_install", "-at_install")
+class TestGroupChatterIsForThoseWhoServeIt(GroupTherapyCommon):
+    """A group's chatter logs who joined and left; its activities who missed sessions. An
+    accountant reads groups (to invoice and export claims), not their chatter."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.group.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary="Follow up with Client 01: 3 no-shows in a row",
+            user_id=cls.provider.id,
+        )
+
+    def _messages(self, user):
+        self.env.invalidate_all()
+        return (
+            self.env["mail.message"]
+            .with_user(user)
+            .search([("model", "=", "therapy.group"), ("res_id", "=", self.group.id)])
+        )
+
+    def _activities(self, user):
+        self.env.invalidate_all()
+        return (
+            self.env["mail.activity"]
+            .with_user(user)
+            .search([("res_model", "=", "therapy.group"), ("res_id", "=", self.group.id)])
+        )
+
+    def test_accountant_reads_the_group_not_its_chatter(self):
+        logged = self.env["mail.message"].search(
+            [
+                ("model", "=", "therapy.group"),
+                ("res_id", "=", self.group.id),
+                ("body", "ilike", "joined the group"),
+            ]
+        )
+        self.assertIn("Client 01 joined the group", " ".join(logged.mapped("body")))
+        self.assertEqual(
+            self.group.with_user(self.accountant).read(["name"])[0]["name"], self.group.name
+        )
+        self.assertFalse(self._messages(self.accountant))
+        self.assertFalse(self._activities(self.accountant))
+        with self.assertRaises(AccessError), mute_logger(*MUTED):
+            logged[:1].with_user(self.accountant).read(["body"])
+        for user in (self.provider, self.shared_provider, self.front_desk, self.manager):
+            with self.subTest(user=user.name):
+                self.assertFalse(logged - self._messages(user), "every membership log")
+                self.assertTrue(self._activities(user))
+        self.assertFalse(self._messages(self.other_provider))
+
+
+@tagged("post_install", "-at_install")
+class TestClaimsAreTheServers(ClaimsCommon):
+    """Claims are created by invoicing and settled by the 835 import: a claim created or
+    changed over RPC billed an insurer for nothing, marked a claim paid, or moved it (and its
+    client) to another attendance line, which the accountant then read through it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.session = cls._invoice(cls._attended_session())
+        cls.claim = cls._claim(cls.session, cls.ann)
+        cls.cara_line = cls.session.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == cls.cara
+        )
+
+    def test_invoicing_still_creates_the_claims(self):
+        self.assertEqual(self.claim.state, "to_submit")
+        self.assertEqual(self.claim.coverage_id, self.ann_coverage)
+        self.assertTrue(self.claim.invoice_id)
+
+    def test_no_claim_by_hand(self):
+        for user in (self.accountant, self.front_desk):
+            with (
+                self.subTest(user=user.name),
+                self.assertRaisesRegex(UserError, "created by invoicing"),
+                mute_logger(*MUTED),
+            ):
+                self.env["therapy.claim"].with_user(user).create(
+                    {
+                        "attendance_id": self.cara_line.id,
+                        "coverage_id": self.ann_coverage.id,
+                        "payer_id": self.blue_shield.id,
+                        "company_id": self.company.id,
+                        "date_of_service": fields.Date.today() - timedelta(days=1),
+                    }
+                )
+        self.assertFalse(self.cara_line.therapy_claim_ids)
+
+    def test_no_claim_changed_by_hand(self):
+        for user in (self.accountant, self.front_desk):
+            for vals in (
+                {"state": "paid"},
+                {"amount_paid": 999.0},
+                {"attendance_id": self.cara_line.id},
+                {"denial_reason": "Forged"},
+            ):
+                with (
+                    self.subTest(user=user.name, vals=vals),
+                    self.assertRaisesRegex(UserError, "set by the application itself"),
+                    mute_logger(*MUTED),
+                ):
+                    self.claim.with_user(user).write(vals)
+        self.assertEqual(self.claim.state, "to_submit")
+        self.assertEqual(self.claim.partner_id, self.ann)
+        self.assertFalse(self.claim.amount_paid)
