@@ -1188,6 +1188,10 @@ class CalendarEvent(models.Model):
             ]
         )
         dead.therapy_busy_for_id._therapy_sync_busy_blocks()
+        # blocks made before carried the organizer's contact details (Odoo's default)
+        Event.search([("therapy_busy_for_id", "!=", False), ("description", "!=", False)]).write(
+            {"description": False}
+        )
 
     def _therapy_busy_users(self):
         """Who the group session keeps busy: the provider whose calendar it is on, the group's
@@ -1230,6 +1234,8 @@ class CalendarEvent(models.Model):
                 clean_context(self.env.context),
                 active_test=False,
                 therapy_busy_sync=True,
+                # not even the organizer's own contact details in the description
+                skip_contact_description=True,
                 no_mail_to_attendees=True,
                 skip_attendee_notification=True,
                 dont_notify=True,

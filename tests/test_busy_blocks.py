@@ -47,6 +47,7 @@ class BusyBlocksCommon(GroupTherapyCommon):
             self.assertEqual(block.partner_ids, block.user_id.partner_id)
             self.assertEqual((block.privacy, block.show_as), ("private", "busy"))
             self.assertFalse(block.therapy_group_id)
+            self.assertFalse(block.description or block.location or block.alarm_ids)
         self.assertEqual(len(blocks), len(blocks.user_id), "one block per person")
         return blocks.user_id
 
@@ -359,11 +360,14 @@ class TestBusyBlocksInStep(BusyBlocksCommon, MockEmail):
             "UPDATE calendar_event SET therapy_cancelled = TRUE WHERE id = %s", [cancelled.id]
         )
         cancelled.invalidate_recordset(["therapy_cancelled"])
+        # blocks made before carried the organizer's contact details
+        self._blocks(past).write({"description": "<p>Organized by Provider Pat</p>"})
         runners = self.provider | self.shared_provider | self.other_provider
         self.env["calendar.event"]._therapy_create_missing_busy_blocks()
         self.assertEqual(self._busy_users(upcoming), runners)
         self.assertEqual(self._busy_users(old_past), runners, "no block before: given today's")
         self.assertEqual(self._blocks(past), kept, "in step already: left as it was")
+        self.assertEqual(self._busy_users(past), self.provider | self.shared_provider)
         self.assertFalse(self._blocks(cancelled))
         every_block = self._blocks(past | old_past | upcoming | self.session)
         self.env["calendar.event"]._therapy_create_missing_busy_blocks()
