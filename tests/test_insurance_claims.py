@@ -182,10 +182,21 @@ class TestInsuranceClaims(ClaimsCommon):
 
     def test_claims_by_role(self):
         claim = self._claim(self.session, self.ann)
-        for user in (self.front_desk, self.accountant, self.provider):
+        for user in (self.front_desk, self.accountant, self.provider, self.shared_provider):
             self.assertEqual(
                 self.env["therapy.claim"].with_user(user).search([("id", "=", claim.id)]), claim
             )
+        # a provider who does not serve the group reads none of its claims, by any route
+        Claim = self.env["therapy.claim"].with_user(self.other_provider)
+        self.assertFalse(Claim.search_read([("event_id", "=", self.session.id)], ["name"]))
+        self.assertFalse(
+            Claim.formatted_read_group(
+                [("event_id", "=", self.session.id)], ["payer_id"], ["__count"]
+            )
+        )
+        with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_rule"):
+            claim.with_user(self.other_provider).read(["partner_id", "coverage_id"])
+        self.assertEqual(claim.with_user(self.provider).coverage_id, self.ann_coverage)
         with self.assertRaises(AccessError), mute_logger("odoo.models"):
             claim.with_user(self.provider).write({"denial_reason": "Test"})
         with self.assertRaises(AccessError), mute_logger("odoo.models"):
