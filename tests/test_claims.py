@@ -72,10 +72,11 @@ class TestClaims(GroupTherapyCommon):
             Wizard.create(
                 {"date_from": today, "date_to": today - timedelta(days=1)}
             ).action_export()
-        with self.assertRefused(UserError, "No service to claim"):
+        with self.assertRefused(UserError, "No service to claim") as catcher:
             Wizard.create(
                 {"date_from": today - timedelta(days=90), "date_to": today - timedelta(days=60)}
             ).action_export()
+        self.assertIn("choose another period", str(catcher.exception))
 
     def test_superbill_per_client(self):
         report = self.env.ref("group_therapy.therapy_superbill_report")

@@ -90,13 +90,16 @@ class TestDiagnosesAndNpi(GroupTherapyCommon):
         self.assertFalse(Diagnosis.search([("code", "in", ("F43.1", "F32"))]), "no categories")
 
     def test_npi_check_digit(self):
+        # The administrator enters the providers' NPIs (user form) and the practice's (company).
+        admin = self.env.ref("base.user_admin")
         with self.assertRefused(ValidationError, "last digit checks the others"):
-            self.provider.with_user(self.env.ref("base.user_admin")).therapy_npi = "1234567890"
-        self.provider.sudo().therapy_npi = "1234567893"
+            self.provider.with_user(admin).therapy_npi = "1234567890"
+        self.provider.with_user(admin).therapy_npi = "1234567893"
         self.assertEqual(self.provider.therapy_npi, "1234567893")
+        company = self.company.with_user(admin)
         with self.assertRefused(ValidationError, "The billing NPI “123456789” of"):
-            self.company.therapy_npi = "123456789"
+            company.therapy_npi = "123456789"
         with self.assertRefused(ValidationError, "Copy it again from the NPI registry"):
-            self.company.therapy_npi = "1245319598"
-        self.company.therapy_npi = "1245319599"
+            company.therapy_npi = "1245319598"
+        company.therapy_npi = "1245319599"
         self.assertEqual(self.company.therapy_npi, "1245319599")

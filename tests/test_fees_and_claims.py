@@ -103,6 +103,7 @@ class TestFeesAndClaims(GroupTherapyCommon):
         with self.assertRefused(UserError, "No service to claim") as catcher:
             Wizard.create(period).action_export()
         self.assertIn("Left out:", str(catcher.exception))
+        self.assertIn("export the period again", str(catcher.exception))
         self.assertIn(
             f"{self.clients[0].name} (90853, AAG): no chart note for this client and session",
             str(catcher.exception),

@@ -129,10 +129,21 @@ class TherapyClaimExportWizard(models.TransientModel):
                     start=self.date_from,
                     end=self.date_to,
                     left_out=(
-                        "\n" + self.env._("Left out:") + "\n" + left_out_text
+                        "\n"
+                        + self.env._("Left out:")
+                        + "\n"
+                        + left_out_text
+                        + "\n"
+                        + self.env._(
+                            "Once what each line says is resolved (the chart note signed, a "
+                            "consent recorded), export the period again."
+                        )
                         if left_out
                         else " "
-                        + self.env._("No client attended a session with a CPT code in that period.")
+                        + self.env._(
+                            "No client attended a session with a CPT code in that period: "
+                            "choose another period, or record the attendance first."
+                        )
                     ),
                 )
             )
