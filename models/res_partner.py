@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 THERAPY_GROUPS = "group_therapy.group_therapy_user"
 # Who sees every contact, therapy clients included: the front desk (and administrators, who
@@ -57,6 +58,16 @@ class ResPartner(models.Model):
         groups="base.group_system",
         help="The user may see this contact: anyone for a contact who is not a therapy client; "
         "for a client, those who serve the client (record rule res_partner_rule_therapy_client).",
+    )
+    therapy_clinical_served = fields.Boolean(
+        string="Reads This Client's Clinical Records",
+        compute="_compute_therapy_clinical_served",
+        search="_search_therapy_clinical_served",
+        groups="base.group_system",
+        help="The user may read this client's clinical records (diagnoses, profile, coverage, "
+        "consents, measures, treatment plan): front desk and administrators every client, anyone "
+        "else the current and past members of the groups they run or share (record rules "
+        "*_rule_serving on those models).",
     )
     therapy_clinical_access = fields.Boolean(
         string="Serves This Client",
@@ -237,6 +248,30 @@ class ResPartner(models.Model):
         if operator not in ("in", "=") or set(value if operator == "in" else [value]) != {True}:
             return NotImplemented
         return self._therapy_contact_domain()
+
+    @api.depends(
+        "therapy_member_ids.group_id.provider_id", "therapy_member_ids.group_id.shared_provider_ids"
+    )
+    @api.depends_context("uid")
+    def _compute_therapy_clinical_served(self):
+        """Whether the user may read each client's clinical records, decided in SQL like
+        ``therapy_contact_access``: the record rules that use it are checked on given records in
+        Python, as superuser, and the memberships they would walk through are in the cache every
+        user shares, as some user or superuser happened to read them."""
+        records = self.filtered("id")
+        served = set(
+            records.sudo()
+            .with_context(active_test=False)
+            ._search(Domain("id", "in", records.ids) & self._therapy_clinical_domain())
+            .get_result_ids()
+        )
+        for partner in self:
+            partner.therapy_clinical_served = partner.id in served
+
+    def _search_therapy_clinical_served(self, operator, value):
+        if operator not in ("in", "=") or set(value if operator == "in" else [value]) != {True}:
+            return NotImplemented
+        return self._therapy_clinical_domain()
 
     @api.depends(*(f"therapy_profile_ids.{name}" for name in PROFILE_FIELDS.values()))
     @api.depends_context("uid")
@@ -476,6 +511,41 @@ class ResPartner(models.Model):
                 ),
             ]
         )
+
+    @api.model
+    def _therapy_clinical_domain(self):
+        """The clients whose clinical records the user reads: every contact for the front desk
+        (and administrators, who imply it); for anyone else, the current and past members of
+        the groups they run or share, archived groups included. One subquery on the
+        memberships, whatever the cache holds."""
+        # not self.env.su: the record rules evaluate this as superuser, for the user
+        user = self.env.user
+        if user.has_group("group_therapy.group_therapy_front_desk"):
+            return Domain.TRUE
+        Member, Group = self.env["therapy.group.member"], self.env["therapy.group"]
+        shared = Group._fields["shared_provider_ids"]
+        # The shared providers as stored (not through the field's domain on provider users):
+        # the group's constraint keeps providers only, and the ACLs keep clinical records
+        # from anyone without a Group Therapy role.
+        served = SQL(
+            "(SELECT member.partner_id FROM %(members)s AS member"
+            " JOIN %(groups)s AS grp ON grp.id = member.group_id"
+            " WHERE grp.provider_id = %(uid)s OR EXISTS (SELECT 1 FROM %(shared)s AS shared"
+            " WHERE shared.%(shared_group)s = grp.id AND shared.%(shared_user)s = %(uid)s))",
+            members=SQL.identifier(Member._table),
+            groups=SQL.identifier(Group._table),
+            shared=SQL.identifier(shared.relation),
+            shared_group=SQL.identifier(shared.column1),
+            shared_user=SQL.identifier(shared.column2),
+            uid=user.id,
+            to_flush=[
+                Member._fields["partner_id"],
+                Member._fields["group_id"],
+                Group._fields["provider_id"],
+                shared,
+            ],
+        )
+        return Domain("id", "in", served)
 
     def _therapy_served(self):
         """The clients among these whose clinical fields the user reads and changes: every

@@ -47,6 +47,7 @@ from . import test_tours_goals
 from . import test_part2
 from . import test_js_units
 from . import test_privacy_contacts
+from . import test_privacy_clinical_rules
 from . import test_privacy_accounting
 from . import test_access_log_search
 from . import test_busy_blocks
