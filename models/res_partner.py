@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, OrderedSet
 
 THERAPY_GROUPS = "group_therapy.group_therapy_user"
 # Who sees every contact, therapy clients included: the front desk (and administrators, who
@@ -321,10 +321,15 @@ class ResPartner(models.Model):
     @api.depends_context("uid")
     def _compute_therapy_diagnosis_ids(self):
         """The diagnoses in claim order, primary first, as the user may read them."""
+        readable = self._therapy_readable(self.therapy_diagnosis_line_ids)
         for partner in self:
-            partner.therapy_diagnosis_ids = partner.therapy_diagnosis_line_ids.sorted(
+            lines = partner.therapy_diagnosis_line_ids.sorted(
                 lambda line: (line.sequence, line._origin.id or 0)
-            ).diagnosis_id
+            )
+            # a list, not filtered(): that would read each client's lines in a query of its own
+            partner.therapy_diagnosis_ids = self.env["therapy.diagnosis"].browse(
+                [line.diagnosis_id.id for line in lines if line in readable]
+            )
 
     def _inverse_therapy_diagnosis_ids(self):
         """Setting the codes keeps the order given: the first becomes the primary."""
@@ -371,6 +376,42 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.therapy_chart_note_count = counts.get(partner, 0)
+
+    def _read_format(self, fnames, load="_classic_read"):
+        """The client's Group Therapy lists (memberships, diagnoses, coverage, consents, plan,
+        notes) name only the records the user may read, whoever read them first in this
+        transaction (see ``_therapy_readable``)."""
+        values_list = super()._read_format(fnames, load=load)
+        if self.env.su or not values_list:
+            return values_list
+        for name in fnames:
+            field = self._fields.get(name)
+            if not (name.startswith("therapy_") and field and field.type == "one2many"):
+                continue
+            ids = OrderedSet(id_ for values in values_list for id_ in values.get(name) or ())
+            if not ids:
+                continue
+            readable = set(self._therapy_readable(self.env[field.comodel_name].browse(ids))._ids)
+            for values in values_list:
+                if values.get(name):
+                    values[name] = [id_ for id_ in values[name] if id_ in readable]
+        return values_list
+
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        """Export reads the client's Group Therapy lists from the cache: those are read again
+        as the user first, so that the record rules decide what is exported."""
+        if _is_toplevel_call and not self.env.su:
+            names = {
+                path[0]
+                for path in fields
+                if path
+                and path[0].startswith("therapy_")
+                and self._fields.get(path[0])
+                and self._fields[path[0]].type == "one2many"
+            }
+            if names:
+                self.filtered("id").invalidate_recordset(list(names))
+        return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
 
     def _get_busy_calendar_events(self, start_datetime, end_datetime):
         """Odoo's free/busy check, counting group sessions for everyone who runs them.
@@ -546,6 +587,21 @@ class ResPartner(models.Model):
             ],
         )
         return Domain("id", "in", served)
+
+    @api.model
+    def _therapy_readable(self, records):
+        """The records among these the user may read, and those not saved yet (a form's new
+        lines). A client's x2many values sit in a cache shared by every user of the
+        transaction, as whoever read them first got them (the client's provider, or the server
+        as superuser for billing): the record rules are checked again here, in SQL for the
+        clinical models (``therapy_clinical_served``)."""
+        if self.env.su:
+            return records
+        saved = records.browse(OrderedSet(record._origin.id for record in records) - {False})
+        readable_ids = set(saved._filtered_access("read")._ids)
+        return records.filtered(
+            lambda record: not record._origin.id or record._origin.id in readable_ids
+        )
 
     def _therapy_served(self):
         """The clients among these whose clinical fields the user reads and changes: every

@@ -230,6 +230,49 @@ class TestClinicalRulesSharedCache(GroupTherapyCommon):
             self.assertEqual(records.exists(), records)
             self.assertEqual(records.read(list(values)), before[model], model)
 
+    def _assert_client_fields_empty(self, user, client):
+        """``user`` sees the client's contact but does not serve the client: every route to the
+        client's clinical fields reads them empty, and finds no client by them."""
+        with self.subTest(user=user.login, client=client.name, route="contact"):
+            Partner = self.env["res.partner"].with_user(user)
+            (values,) = client.with_user(user).read(PARTNER_FIELDS)
+            self.assertFalse([name for name in PARTNER_FIELDS if values[name]], values)
+            (listed,) = Partner.search_read([("id", "=", client.id)], PARTNER_FIELDS)
+            self.assertFalse([name for name in PARTNER_FIELDS if listed[name]], listed)
+            (form,) = client.with_user(user).web_read(
+                {
+                    "therapy_diagnosis_line_ids": {"fields": {"code": {}}},
+                    "therapy_coverage_ids": {"fields": {"member_ident": {}}},
+                    "therapy_goal_ids": {"fields": {"name": {}}},
+                    "therapy_part2_consent_ids": {"fields": {"purpose": {}}},
+                    "therapy_diagnosis_ids": {"fields": {"display_name": {}}},
+                    "therapy_birthdate": {},
+                }
+            )
+            self.assertFalse([name for name, value in form.items() if name != "id" and value])
+            (exported,) = client.with_user(user).export_data(
+                [
+                    "therapy_diagnosis_ids/code",
+                    "therapy_diagnosis_line_ids/code",
+                    "therapy_coverage_ids/member_ident",
+                    "therapy_birthdate",
+                ]
+            )["datas"]
+            self.assertFalse([value for value in exported if value], exported)
+            for domain in (
+                [("therapy_diagnosis_line_ids.diagnosis_id", "in", self.depression.ids)],
+                [("therapy_diagnosis_line_ids.code", "=", "F32.1")],
+                [("therapy_coverage_ids.member_ident", "=", "M-1")],
+                [("therapy_birthdate", "=", "1984-05-06")],
+                [("therapy_goal_ids.name", "=", "Rides the bus")],
+            ):
+                self.assertNotIn(client, Partner.search([("id", "=", client.id), *domain]))
+            diagnoses = client.sudo().therapy_diagnosis_ids
+            with self.assertRefusedAccess():
+                client.with_user(user).write({"therapy_diagnosis_ids": [Command.clear()]})
+            self.env.invalidate_all()
+            self.assertEqual(client.sudo().therapy_diagnosis_ids, diagnoses)
+
     def test_a_provider_reads_nothing_after_the_client_s_provider_did(self):
         """B, the front desk and the server read Y's records (and Y's memberships) first; then A,
         in the same transaction, finds none of them by any route."""
@@ -243,6 +286,14 @@ class TestClinicalRulesSharedCache(GroupTherapyCommon):
         self.assertFalse(
             self.env["res.partner"].with_user(self.provider_a).search([("id", "=", self.y.id)])
         )
+
+    def test_a_colleague_s_client_fields_stay_empty_after_her_provider_read_them(self):
+        """A colleague who is a client of B's group: A opens her contact (a colleague), and after
+        B and the server read her clinical fields, A still reads them empty."""
+        for reader in (self.provider_b, self.front_desk):
+            self._read_everything(reader, self.colleague)
+        self._assert_client_fields_empty(self.provider_a, self.colleague)
+        self._assert_reads_nothing_of(self.provider_a, self.colleague)
 
     def test_the_client_s_provider_reads_everything_after_a_provider_tried(self):
         """A tries Y's records first (refused, or nothing found), then B and the front desk read
