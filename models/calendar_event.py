@@ -46,6 +46,24 @@ BUSY_BLOCK_TRIGGERS = {
 BUSY_BLOCK_BATCH = 500
 
 
+def _therapy_linked_ids(commands):
+    """The partner ids that attendee commands of a new event set or link, in order; None
+    when they do anything else (the caller then leaves them as they are)."""
+    if commands and all(isinstance(command, int) for command in commands):
+        return list(commands)
+    ids = []
+    for command in commands or []:
+        if not isinstance(command, (list, tuple)) or not command:
+            return None
+        if command[0] == Command.SET:
+            ids = list(command[2])
+        elif command[0] == Command.LINK:
+            ids.append(command[1])
+        else:
+            return None
+    return ids
+
+
 class CalendarEvent(models.Model):
     _name = "calendar.event"
     _inherit = ["calendar.event", "therapy.server.owned.mixin", "therapy.input.mixin"]
@@ -390,6 +408,10 @@ class CalendarEvent(models.Model):
             if not booked_on_a_calendar and booked_for_the_practice:
                 # Front desk books on the provider's calendar, as in the form.
                 vals["user_id"] = group.provider_id.id
+        memberships = self.env["therapy.group.member"]
+        if groups:
+            memberships = memberships.search([("group_id", "in", groups.ids)])
+            self._therapy_invite_members(vals_list, memberships)
         # Odoo copies the first attendee's name, e-mail and phone into the description
         # ("Contact Details"), which every member's invitation and .ics would then carry.
         creator = self.with_context(skip_contact_description=True) if groups else self
@@ -398,7 +420,7 @@ class CalendarEvent(models.Model):
         # given their lines, by the nested create of Odoo's recurrence).
         sessions = events.filtered(lambda event: event.therapy_group_id and event.active)
         if sessions:
-            sessions._therapy_sync_attendance(remove_blank=False)
+            sessions._therapy_sync_attendance(remove_blank=False, memberships=memberships)
             sessions._therapy_share_with_providers()
             sessions._therapy_sync_busy_blocks()
         return events
@@ -1088,18 +1110,66 @@ class CalendarEvent(models.Model):
         tz_name = self.user_id.tz or company.partner_id.tz
         return tz_name if tz_name in pytz.all_timezones_set else "UTC"
 
-    def _therapy_sync_attendance(self, remove_blank=True):
+    @api.model
+    def _therapy_invite_members(self, vals_list, memberships):
+        """Invite the members of a new session's group on its day in the create values
+        themselves, so that Odoo creates (and invites) every attendee at once instead of the
+        session being written again right after (``_therapy_sync_attendance`` then finds them
+        invited). ``memberships`` holds those of the sessions' groups.
+
+        Left to ``_therapy_sync_attendance`` after the create: recurring sessions (each
+        occurrence has its own day), archived ones, and attendees given by other commands than
+        set and link.
+        """
+        for vals in vals_list:
+            if (
+                not vals.get("therapy_group_id")
+                or vals.get("recurrency")
+                or not vals.get("active", True)
+            ):
+                continue
+            if "partner_ids" in vals:
+                commands = vals["partner_ids"]
+            else:
+                # Odoo's default attendees (the user's contact), which the value replaces.
+                commands = self.default_get(["partner_ids"]).get("partner_ids") or []
+            partner_ids = _therapy_linked_ids(commands)
+            if partner_ids is None:
+                continue
+            day_vals = {
+                name: vals[name]
+                for name in ("start", "stop", "allday", "start_date", "stop_date", "user_id")
+                if name in vals
+            }
+            if "user_id" not in day_vals:
+                day_vals.update(self.default_get(["user_id"]))
+            day_vals["therapy_group_id"] = vals["therapy_group_id"]
+            # The session's day as the stored field will compute it (one definition).
+            day = self.new(day_vals).therapy_session_date
+            if not day:
+                continue
+            members = [
+                membership.partner_id.id
+                for membership in memberships
+                if membership.group_id.id == vals["therapy_group_id"]
+                and membership._is_member_on(day)
+            ]
+            vals["partner_ids"] = [Command.set(list(dict.fromkeys([*partner_ids, *members])))]
+
+    def _therapy_sync_attendance(self, remove_blank=True, memberships=None):
         """One attendance line (and attendee) per client who is a member on the session's day.
 
         Lines already answered are never removed; blank lines of clients who are no longer
-        members are removed when ``remove_blank``.
+        members are removed when ``remove_blank``. ``memberships``: those of the sessions'
+        groups, when the caller has them already.
         """
         sessions = self.filtered("therapy_group_id")
         if not sessions:
             return
-        memberships = self.env["therapy.group.member"].search(
-            [("group_id", "in", sessions.therapy_group_id.ids)]
-        )
+        if memberships is None:
+            memberships = self.env["therapy.group.member"].search(
+                [("group_id", "in", sessions.therapy_group_id.ids)]
+            )
         memberships_by_group = defaultdict(list)
         for membership in memberships:
             memberships_by_group[membership.group_id].append(membership)
