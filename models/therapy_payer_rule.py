@@ -406,6 +406,8 @@ class TherapyPayerRule(models.Model):
             and line.product_id.therapy_code_kind == "cpt"
             and line.place_of_service in TELEHEALTH_PLACES
         )
+        if not telehealth:
+            return []
         if not self.payer_ids and not self.payer_type:
             # The default rule: for payers that no specific telehealth rule names.
             specific = self.sudo().search(
