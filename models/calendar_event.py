@@ -983,7 +983,8 @@ class CalendarEvent(models.Model):
                         section=section.name,
                     )
                 )
-            if template.require_diagnosis and not client.sudo().therapy_diagnosis_ids:
+            # the lines, not the codes: whether there is one is all that counts here
+            if template.require_diagnosis and not client.sudo().therapy_diagnosis_line_ids:
                 problems.append(
                     self.env._(
                         "%(client)s: no diagnosis code (add one on the client's profile)",
@@ -1210,7 +1211,10 @@ class CalendarEvent(models.Model):
             providers = (session.user_id | session.partner_ids.user_ids).filtered(
                 self._therapy_is_provider
             )
-            newcomers = providers - group.provider_id - group.shared_provider_ids
+            newcomers = providers - group.provider_id
+            if newcomers:
+                # read only when another provider than the group's is on the session
+                newcomers -= group.shared_provider_ids
             if newcomers:
                 group.shared_provider_ids = [Command.link(user.id) for user in newcomers]
 
