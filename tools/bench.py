@@ -4,6 +4,7 @@
 # pylint: disable=print-used
 import os
 import time
+from collections import defaultdict
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest.mock import patch
@@ -140,6 +141,43 @@ def best_interleaved(size):
     return min(flows), min(natives)
 
 
+def flow_steps(group):
+    """{step: (milliseconds, queries)} of one session flow, step by step (the cache emptied
+    once, before the first step, as for the whole flow)."""
+    figures = {}
+
+    def step(name, func):
+        queries_before, started = env.cr.sql_log_count, time.perf_counter()
+        result = func()
+        env.flush_all()
+        figures[name] = (
+            (time.perf_counter() - started) * 1000,
+            env.cr.sql_log_count - queries_before,
+        )
+        return result
+
+    start = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    env.invalidate_all()
+    session = step(
+        "schedule",
+        lambda: env["calendar.event"].create(
+            {"therapy_group_id": group.id, "start": start, "stop": start + timedelta(hours=1)}
+        ),
+    )
+    step("mark", session.action_mark_all_attended)
+    step("invoice", session.action_invoice_attendance)
+    action = step("chart", session.action_open_charting)
+    wizard = env[action["res_model"]].browse(action["res_id"])
+
+    def review():
+        wizard.group_note = "<p>Practised distress tolerance skills.</p>"
+        wizard.action_review()
+
+    step("review", review)
+    step("sign", wizard._sign)
+    return figures
+
+
 def accounting_share(size):
     """Queries of one session flow spent in Odoo's own invoice create and post."""
     counter = [0]
@@ -171,6 +209,20 @@ for size, queries, accounting in details:
         f"bench-detail N={size} flow_queries={queries} odoo_invoicing_queries={accounting} "
         f"rest_queries={queries - accounting}"
     )
+print("== Step by step for 3 clients (best of REPEAT each), and Odoo's invoicing alone")
+step_runs = defaultdict(list)
+for _ in range(REPEAT):
+    for name, figures in flow_steps(make_group(3, next(counter_tags))[0]).items():
+        step_runs[name].append(figures)
+    clients = make_group(3, next(counter_tags))[1]
+    step_runs["native"].append(measure(lambda clients=clients: native_invoicing(clients)))
+print(
+    "bench-steps N=3 "
+    + " ".join(
+        f"{name}_ms={min(runs)[0]:.0f} {name}_queries={min(runs)[1]}"
+        for name, runs in step_runs.items()
+    )
+)
 env.cr.rollback()
 if PARTS == "flow":
     raise SystemExit(0)

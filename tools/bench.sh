@@ -16,4 +16,4 @@ PY
 "$REPO_DIR/tools/odoo.sh" -d "$BENCH_DB" -i group_therapy --stop-after-init --log-level=warn --no-http
 say "Running the benchmark (a few minutes)"
 "$REPO_DIR/tools/odoo.sh" shell -d "$BENCH_DB" --no-http --log-level=warn < "$REPO_DIR/tools/bench.py" \
-    | grep -E "^(==|bench |bench-detail |open_session |paths-)"
+    | grep -E "^(==|bench |bench-detail |bench-steps |open_session |paths-)"
