@@ -2,7 +2,18 @@ from odoo import fields, models
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _inherit = ["account.move", "therapy.server.owned.mixin"]
+    # The session and the claim an invoice bills are set by invoicing and by the 835 import. Sent
+    # by hand (over RPC), they made any invoice count as a session's billing (the client's line
+    # then showed "invoiced" and was never billed) and showed the session's group, provider and
+    # day to whoever typed its id.
+    _therapy_server_owns_computed = False
+    _therapy_server_owned_fields = (
+        "therapy_event_id",
+        "therapy_group_id",
+        "therapy_provider_id",
+        "therapy_claim_id",
+    )
 
     therapy_event_id = fields.Many2one(
         "calendar.event", string="Group Session", index="btree_not_null", readonly=True, copy=False
@@ -27,7 +38,10 @@ class AccountMove(models.Model):
 
 
 class AccountMoveLine(models.Model):
-    _inherit = "account.move.line"
+    _inherit = ["account.move.line", "therapy.server.owned.mixin"]
+    # The attendance line an invoice line bills: set by invoicing only (see account.move).
+    _therapy_server_owns_computed = False
+    _therapy_server_owned_fields = ("therapy_attendance_id",)
 
     therapy_attendance_id = fields.Many2one(
         "therapy.attendance",

@@ -838,7 +838,8 @@ class TherapyAttendance(models.Model):
                 for product in line.product_id | line.addon_product_ids
             ]
             vals_list.append(invoice_vals)
-        invoices = self.env["account.move"].create(vals_list)
+        # (the invoices go on without the server's context: nothing else is written for them)
+        invoices = self.env["account.move"]._therapy_server_create(vals_list).with_env(self.env)
         invoices.action_post()
         return invoices
 

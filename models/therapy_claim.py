@@ -300,7 +300,7 @@ class TherapyClaim(models.Model):
                         }
                     )
                 )
-            invoice = Move.create(
+            invoice = Move._therapy_server_create(
                 {
                     **header,
                     **line._invoice_due_values(coverage.payer_id),
@@ -311,7 +311,7 @@ class TherapyClaim(models.Model):
             values = {"invoice_id": invoice.id}
             if copay:
                 client = line.partner_id.sudo().therapy_billing_partner_id or line.partner_id
-                values["copay_invoice_id"] = Move.create(
+                values["copay_invoice_id"] = Move._therapy_server_create(
                     {
                         **header,
                         **line._invoice_due_values(client),
@@ -597,7 +597,7 @@ class TherapyClaim(models.Model):
                 elif role == "payer_invoice":
                     payer_invoice_at.append(len(vals_list))
                 vals_list.append((role, vals))
-        moves = Move.create([vals for _role, vals in vals_list])
+        moves = Move._therapy_server_create([vals for _role, vals in vals_list]).with_env(self.env)
         moves.action_post()
         for secondary, index in secondary_invoice_at.items():
             secondary._therapy_server_write({"invoice_id": moves[index].id})

@@ -280,3 +280,80 @@ class TestClaimsAreTheServers(ClaimsCommon):
         self.assertEqual(self.claim.state, "to_submit")
         self.assertEqual(self.claim.partner_id, self.ann)
         self.assertFalse(self.claim.amount_paid)
+
+
+@tagged("post_install", "-at_install")
+class TestInvoiceLinksAreTheServers(GroupTherapyCommon):
+    """An invoice's session and claim, and an invoice line's attendance line, are set by
+    invoicing: an invoice typed over RPC with them counted as that client's billing (the line
+    showed invoiced and was never billed) and showed the session's group, provider and day."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._ensure_chart_of_accounts()
+        cls.group.member_ids.date_start = fields.Date.today() - timedelta(days=30)
+        cls.session = cls._make_session(cls.group)
+        cls.session.action_mark_all_attended()
+        cls.billed, cls.unbilled = cls.session.therapy_attendance_ids[:2]
+        cls.invoice = cls.billed.with_user(cls.front_desk).action_invoice()
+
+    def _invoice_values(self, **values):
+        return {
+            "move_type": "out_invoice",
+            "partner_id": self.clients[1].id,
+            "invoice_line_ids": [(0, 0, {"name": "Session", "price_unit": 10.0})],
+            **values,
+        }
+
+    def test_invoicing_still_links_them(self):
+        self.assertEqual(self.invoice.therapy_event_id, self.session)
+        self.assertEqual(self.billed.invoice_id, self.invoice)
+        self.assertEqual(self.invoice.therapy_group_id, self.group)
+
+    def test_no_link_by_hand(self):
+        for user in (self.accountant, self.front_desk):
+            Move = self.env["account.move"].with_user(user)
+            for values in (
+                {"therapy_event_id": self.session.id},
+                {"therapy_group_id": self.group.id},
+                {
+                    "invoice_line_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "name": "Session",
+                                "price_unit": 10.0,
+                                "therapy_attendance_id": self.unbilled.id,
+                            },
+                        )
+                    ]
+                },
+            ):
+                with (
+                    self.subTest(user=user.name, values=values),
+                    self.assertRaisesRegex(UserError, "set by the application itself"),
+                    mute_logger(*MUTED),
+                ):
+                    Move.create(self._invoice_values(**values))
+            with (
+                self.subTest(user=user.name, write="invoice"),
+                self.assertRaisesRegex(UserError, "set by the application itself"),
+                mute_logger(*MUTED),
+            ):
+                self.invoice.with_user(user).write({"therapy_event_id": False})
+            line = self.invoice.invoice_line_ids.filtered("therapy_attendance_id")
+            with (
+                self.subTest(user=user.name, write="line"),
+                self.assertRaisesRegex(UserError, "set by the application itself"),
+                mute_logger(*MUTED),
+            ):
+                line.with_user(user).write({"therapy_attendance_id": self.unbilled.id})
+        self.env.invalidate_all()
+        self.assertFalse(self.unbilled.invoice_id)
+        self.assertEqual(self.unbilled.billing_status, "to_invoice")
+        self.assertEqual(self.invoice.therapy_event_id, self.session)
+        # an ordinary invoice is still the accountant's to make
+        plain = self.env["account.move"].with_user(self.accountant).create(self._invoice_values())
+        self.assertFalse(plain.therapy_event_id)
