@@ -282,8 +282,12 @@ class TherapyAttendance(models.Model):
     @api.depends("state", "product_id", "invoice_id", "therapy_claim_ids")
     @api.depends_context("company")
     def _compute_billing_status(self):
+        # Whether a claim was made is a fact of the line, which the user reads: the claims
+        # themselves follow the group's rule (therapy_claim_rule_serving), read as superuser
+        # here so that the status costs no rule evaluation on every path that shows it.
+        claimed_sudo = self.sudo().filtered("therapy_claim_ids")
         for line in self:
-            if line.invoice_id or line.therapy_claim_ids:
+            if line.invoice_id or line in claimed_sudo:
                 line.billing_status = "invoiced"
             elif not line._is_billable_kind():
                 line.billing_status = "nothing"
