@@ -2,6 +2,7 @@ from odoo import fields, models
 
 
 class AccountMove(models.Model):
+    _name = "account.move"
     _inherit = ["account.move", "therapy.server.owned.mixin"]
     # The session and the claim an invoice bills are set by invoicing and by the 835 import. Sent
     # by hand (over RPC), they made any invoice count as a session's billing (the client's line
@@ -38,6 +39,7 @@ class AccountMove(models.Model):
 
 
 class AccountMoveLine(models.Model):
+    _name = "account.move.line"
     _inherit = ["account.move.line", "therapy.server.owned.mixin"]
     # The attendance line an invoice line bills: set by invoicing only (see account.move).
     _therapy_server_owns_computed = False
