@@ -357,3 +357,65 @@ class TestInvoiceLinksAreTheServers(GroupTherapyCommon):
         # an ordinary invoice is still the accountant's to make
         plain = self.env["account.move"].with_user(self.accountant).create(self._invoice_values())
         self.assertFalse(plain.therapy_event_id)
+
+
+@tagged("post_install", "-at_install")
+class TestAttendeeNeedsAContactYouSee(GroupTherapyCommon):
+    """A colleague without a Group Therapy role lists no client; an attendee created on their
+    own meeting with a client's id showed the client's name and e-mail (related fields read as
+    superuser) and invited the client."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.colleague = cls.env["res.users"].create(
+            {
+                "name": "Colleague Nora",
+                "login": "gt_colleague_nora",
+                "group_ids": [(6, 0, [cls.env.ref("base.group_user").id])],
+            }
+        )
+        cls.meeting = (
+            cls.env["calendar.event"]
+            .with_user(cls.colleague)
+            .create(
+                {
+                    "name": "Budget review",
+                    "start": fields.Datetime.now() + timedelta(days=2),
+                    "stop": fields.Datetime.now() + timedelta(days=2, hours=1),
+                }
+            )
+        )
+
+    def test_no_attendee_for_a_hidden_client(self):
+        client = self.clients[0]
+        Attendee = self.env["calendar.attendee"].with_user(self.colleague)
+        self.assertFalse(
+            self.env["res.partner"].with_user(self.colleague).search_count([("id", "=", client.id)])
+        )
+        with (
+            self.assertRaisesRegex(AccessError, "not one you can see"),
+            mute_logger(*MUTED),
+        ):
+            Attendee.create({"event_id": self.meeting.id, "partner_id": client.id})
+        with (
+            self.assertRaisesRegex(AccessError, "not one you can see"),
+            mute_logger(*MUTED),
+        ):
+            self.meeting.with_user(self.colleague).write(
+                {"attendee_ids": [(0, 0, {"partner_id": client.id})]}
+            )
+        own = self.meeting.attendee_ids[:1].with_user(self.colleague)
+        with (
+            self.assertRaisesRegex(AccessError, "not one you can see"),
+            mute_logger(*MUTED),
+        ):
+            own.write({"partner_id": client.id})
+        self.assertNotIn(client, self.meeting.attendee_ids.partner_id)
+
+    def test_colleagues_and_served_clients_are_still_invited(self):
+        Attendee = self.env["calendar.attendee"].with_user(self.colleague)
+        Attendee.create({"event_id": self.meeting.id, "partner_id": self.provider.partner_id.id})
+        self.assertIn(self.provider.partner_id, self.meeting.attendee_ids.partner_id)
+        session = self._make_session(self.group, days=3)
+        self.assertTrue(set(self.clients[:4]) <= set(session.attendee_ids.partner_id))
