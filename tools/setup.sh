@@ -21,14 +21,20 @@ odoo_series=$(sed -n 's/^version_info = (\([0-9]*\), \([0-9]*\),.*/\1.\2/p' "$OD
 [ "$odoo_series" = "19.0" ] || die "ODOO_PATH=$ODOO_PATH is Odoo $odoo_series; this addon needs Odoo 19.0."
 
 # --- Debian build headers -----------------------------------------------------------------
-# Odoo's requirements compile psycopg2 (libpq) and python-ldap (OpenLDAP + SASL headers). On a
-# bare Debian/Ubuntu machine those headers are missing: install them when running as root,
-# otherwise say exactly what to run.
+# Odoo's requirements compile psycopg2 (libpq) and python-ldap (OpenLDAP + SASL headers) with a C
+# compiler and Python's own headers, and Debian's python3 makes virtual environments only with
+# python3-venv. On a bare Debian/Ubuntu machine all of these are missing: install them when
+# running as root, otherwise say exactly what to run.
 if command -v dpkg-query >/dev/null; then
     missing=()
     for pkg in libpq-dev libldap2-dev libsasl2-dev; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
     done
+    command -v gcc >/dev/null || missing+=(gcc)
+    "$PYTHON" -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+        || missing+=(python3-dev)
+    [ -x "$VPY" ] || "$PYTHON" -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
     if [ ${#missing[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
             say "Installing Debian's build headers for Odoo's requirements: ${missing[*]}"
@@ -63,7 +69,7 @@ if [ ! -e "$stamp" ]; then
         "$VPY" -m pip install -q --upgrade pip wheel "setuptools<81"
         "$VPY" -m pip install -q "${requirements[@]/#/--requirement=}" \
             || die "pip could not install Odoo's requirements. On Debian/Ubuntu install the build headers:
-       apt-get install python3-dev libpq-dev libldap2-dev libsasl2-dev"
+       apt-get install gcc python3-dev libpq-dev libldap2-dev libsasl2-dev"
         touch "$stamp"
     fi
     exec 8>&-
