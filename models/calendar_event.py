@@ -1119,14 +1119,15 @@ class CalendarEvent(models.Model):
         invited). ``memberships`` holds those of the sessions' groups.
 
         Left to ``_therapy_sync_attendance`` after the create: recurring sessions (each
-        occurrence has its own day), archived ones, and attendees given by other commands than
-        set and link.
+        occurrence has its own day), archived ones, attendees given by other commands than set
+        and link, and attendee records given as such (Odoo then makes none from the contacts).
         """
         for vals in vals_list:
             if (
                 not vals.get("therapy_group_id")
                 or vals.get("recurrency")
                 or not vals.get("active", True)
+                or vals.get("attendee_ids")
             ):
                 continue
             if "partner_ids" in vals:

@@ -2,6 +2,7 @@ from datetime import date, datetime, timedelta
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
@@ -41,6 +42,18 @@ class TestSessionScheduling(GroupTherapyCommon):
         self.assertEqual(session.therapy_attendance_state, "todo")
         self.assertEqual(self.group.session_count, 1)
         self.assertEqual(self.group.next_session_start, session.start)
+
+    def test_schedule_with_attendee_records_invites_every_member(self):
+        """A session created with its attendee records (as a calendar sync does) still gets an
+        attendee record for every member, as a session created from contacts does."""
+        session = self._schedule(
+            datetime.now() + timedelta(days=2),
+            user=self.provider,
+            attendee_ids=[Command.create({"partner_id": self.provider.partner_id.id})],
+        )
+        self.assertEqual(session.therapy_attendance_ids.partner_id, self.clients[:4])
+        self.assertLessEqual(self.clients[:4], session.attendee_ids.partner_id)
+        self.assertEqual(session.attendee_ids.partner_id, session.partner_ids)
 
     def test_schedule_from_the_calendar_form(self):
         """Type part of the name, pick the group: named after it, members invited."""
