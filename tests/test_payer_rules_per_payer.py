@@ -1,9 +1,15 @@
+import importlib.util
+import pathlib
 from datetime import datetime, timedelta
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import GroupTherapyCommon
+
+DEFAULTS_MIGRATION = (
+    pathlib.Path(__file__).parent.parent / "migrations/19.0.1.1.0/post-payer-rule-defaults.py"
+)
 
 
 @tagged("post_install", "-at_install")
@@ -68,6 +74,33 @@ class TestPayerRulesPerPayer(GroupTherapyCommon):
             later.therapy_attendance_ids.invoice_id, "a warning does not stop invoicing"
         )
         self.assertIn("billed more than once on the same day", later.message_ids[:1].body)
+
+    def test_once_per_day_warns_after_an_upgrade_unless_the_practice_changed_it(self):
+        spec = importlib.util.spec_from_file_location("gt_payer_rule_defaults", DEFAULTS_MIGRATION)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        rule = self.env.ref("group_therapy.therapy_payer_rule_90853_once_per_day")
+
+        def installed_blocking(changed_later):
+            """The rule as a database installed at 19.0.1.0.0 has it."""
+            self.env.cr.execute(
+                "UPDATE therapy_payer_rule SET severity = 'block', write_date = create_date "
+                "+ %s WHERE id = %s",
+                [timedelta(days=3 if changed_later else 0), rule.id],
+            )
+            self.env.invalidate_all()
+
+        installed_blocking(changed_later=False)
+        migration.migrate(self.env.cr, None)  # a new install: nothing to upgrade
+        self.env.invalidate_all()
+        self.assertEqual(rule.severity, "block")
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertEqual(rule.severity, "warning", "as shipped now")
+        installed_blocking(changed_later=True)
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertEqual(rule.severity, "block", "the practice's choice is kept")
 
     def test_group_and_individual_psychotherapy_the_same_day(self):
         client = self.clients[0]
