@@ -419,3 +419,45 @@ class TestAttendeeNeedsAContactYouSee(GroupTherapyCommon):
         self.assertIn(self.provider.partner_id, self.meeting.attendee_ids.partner_id)
         session = self._make_session(self.group, days=3)
         self.assertTrue(set(self.clients[:4]) <= set(session.attendee_ids.partner_id))
+
+
+@tagged("post_install", "-at_install")
+class TestGroupFilesAreForThoseWhoServeIt(GroupTherapyCommon):
+    """A file posted in a group's chatter (a roster, a handout with names) was found, read and
+    downloaded by an accountant, who reads groups to invoice."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.roster = (
+            cls.env["ir.attachment"]
+            .with_user(cls.provider)
+            .create(
+                {
+                    "name": "roster.txt",
+                    "raw": b"Client 01, Client 02",
+                    "res_model": "therapy.group",
+                    "res_id": cls.group.id,
+                }
+            )
+        )
+
+    def _finds(self, user):
+        self.env.invalidate_all()
+        return (
+            self.env["ir.attachment"]
+            .with_user(user)
+            .search([("res_model", "=", "therapy.group"), ("res_id", "=", self.group.id)])
+        )
+
+    def test_accountant_finds_and_reads_no_group_file(self):
+        self.assertFalse(self._finds(self.accountant))
+        self.assertNotIn(
+            self.roster, self.env["ir.attachment"].with_user(self.accountant).search([])
+        )
+        with self.assertRaises(AccessError), mute_logger(*MUTED):
+            self.roster.with_user(self.accountant).read(["raw"])
+        for user in (self.provider, self.shared_provider, self.front_desk, self.manager):
+            with self.subTest(user=user.name):
+                self.assertEqual(self._finds(user), self.roster)
+        self.assertFalse(self._finds(self.other_provider))
