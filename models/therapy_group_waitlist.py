@@ -4,8 +4,13 @@ from odoo.exceptions import ValidationError
 
 class TherapyGroupWaitlist(models.Model):
     _name = "therapy.group.waitlist"
-    _inherit = ["therapy.input.mixin"]
+    _inherit = ["therapy.input.mixin", "therapy.server.owned.mixin"]
     _description = "Therapy Group Waitlist"
+    # The entry's status follows what happened to it (the client joined when a place freed up,
+    # or the entry was cancelled): over RPC a provider set "waiting" on a cancelled entry to put
+    # a client back in the queue, or "Joined the group" on one who never joined.
+    _therapy_server_owns_computed = False
+    _therapy_server_owned_fields = ("state",)
     _order = "sequence, date_requested, id"
     _check_company_auto = True
 
@@ -90,5 +95,7 @@ class TherapyGroupWaitlist(models.Model):
 
     def action_cancel(self):
         """The client no longer waits for the group."""
-        self.filtered(lambda entry: entry.state == "waiting").state = "cancelled"
+        self.filtered(lambda entry: entry.state == "waiting")._therapy_server_write(
+            {"state": "cancelled"}
+        )
         return True

@@ -461,3 +461,39 @@ class TestGroupFilesAreForThoseWhoServeIt(GroupTherapyCommon):
             with self.subTest(user=user.name):
                 self.assertEqual(self._finds(user), self.roster)
         self.assertFalse(self._finds(self.other_provider))
+
+
+@tagged("post_install", "-at_install")
+class TestWaitlistStatusIsTheServers(GroupTherapyCommon):
+    """A waitlist entry's status is what happened to it: promoted by the server when a place
+    frees up, cancelled by its button; a provider sent "waiting" for a cancelled entry over RPC
+    and put the client back in the queue."""
+
+    def test_status_follows_the_buttons_only(self):
+        self.other_group.capacity = 1  # full: Client 05
+        Waitlist = self.env["therapy.group.waitlist"].with_user(self.other_provider)
+        client = self.env["res.partner"].with_user(self.other_provider).create({"name": "Waiting"})
+        entry = Waitlist.create({"group_id": self.other_group.id, "partner_id": client.id})
+        self.assertEqual(entry.state, "waiting")
+        entry.action_cancel()
+        self.assertEqual(entry.state, "cancelled")
+        for state in ("waiting", "promoted"):
+            with (
+                self.subTest(state=state),
+                self.assertRaisesRegex(UserError, "set by the application itself"),
+                mute_logger(*MUTED),
+            ):
+                entry.write({"state": state})
+        with (
+            self.assertRaisesRegex(UserError, "set by the application itself"),
+            mute_logger(*MUTED),
+        ):
+            Waitlist.create(
+                {"group_id": self.other_group.id, "partner_id": client.id, "state": "promoted"}
+            )
+        self.assertEqual(entry.state, "cancelled")
+        # a place frees up: the server promotes whoever waits, as before
+        second = Waitlist.create({"group_id": self.other_group.id, "partner_id": client.id})
+        self.other_group.member_ids.with_user(self.other_provider).action_end_membership()
+        self.env["therapy.group.member"].invalidate_model()
+        self.assertEqual(second.state, "promoted")
