@@ -1,4 +1,5 @@
 import importlib.util
+import json
 import pathlib
 from datetime import datetime, timedelta
 
@@ -101,6 +102,20 @@ class TestPayerRulesPerPayer(GroupTherapyCommon):
         migration.migrate(self.env.cr, "19.0.1.0.0")
         self.env.invalidate_all()
         self.assertEqual(rule.severity, "block", "the practice's choice is kept")
+        # The telehealth rule of 19.0.1.0.0 becomes the commercial default, audio-only included.
+        telehealth = self.env.ref("group_therapy.therapy_payer_rule_telehealth_95")
+        self.env.cr.execute(
+            "UPDATE therapy_payer_rule SET name = %s::jsonb, audio_only_modifiers = NULL, "
+            "write_date = create_date WHERE id = %s",
+            [json.dumps({"en_US": "Telehealth lines carry modifier 95"}), telehealth.id],
+        )
+        self.env.invalidate_all()
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertEqual(telehealth.audio_only_modifiers, "93")
+        self.assertEqual(
+            telehealth.name, "Telehealth, commercial default: modifier 95 (audio-only: 93)"
+        )
 
     def test_group_and_individual_psychotherapy_the_same_day(self):
         client = self.clients[0]
