@@ -120,17 +120,15 @@ class TestWizardFieldsReadAsTheUser(ChartingCommon):
 
     def test_attendance_of_a_colleagues_session_through_a_charting_line(self):
         wizard = self._open_wizard(user=self.other_provider, session=self.other_session)
-        wizard.write(
-            {
-                "line_ids": [
-                    (0, 0, {"attendance_id": self.line.id, "partner_id": self.clients[1].id})
-                ]
-            }
-        )
-        foreign = wizard.line_ids.filtered(lambda line: line.attendance_id == self.line)
-        self.env.invalidate_all()
-        with self.assertRaises(AccessError), mute_logger(*MUTED):
-            foreign.read(["product_id", "place_of_service", "therapy_measure_summary"])
+        own_line = wizard.line_ids.attendance_id
+        for values in (
+            # another group's attendance line: its code, place of service, measure score
+            {"attendance_id": self.line.id, "partner_id": self.clients[4].id},
+            # a contact the user does not see: the line would show the client's name
+            {"attendance_id": own_line.id, "partner_id": self.clients[1].id},
+        ):
+            with self.subTest(values=values), self.assertRaises(AccessError), mute_logger(*MUTED):
+                wizard.write({"line_ids": [(0, 0, values)]})
         Line = self.env["therapy.charting.wizard.line"].with_user(self.other_provider)
         with self.assertRaises(AccessError), mute_logger(*MUTED):
             Line.onchange(
@@ -139,8 +137,8 @@ class TestWizardFieldsReadAsTheUser(ChartingCommon):
                 {"attendance_id": {}, "product_id": {}, "place_of_service": {}},
             )
         # the session's own lines read as before
-        own = wizard.line_ids - foreign
-        self.assertEqual(set(own.mapped("product_id.therapy_code")), {"90849"})
+        self.assertEqual(wizard.line_ids.attendance_id, own_line)
+        self.assertEqual(set(wizard.line_ids.mapped("product_id.therapy_code")), {"90849"})
 
     def test_accountant_learns_no_client_from_the_correction_wizard(self):
         """Accountants read no attendance line (README, "What accounting sees")."""

@@ -362,6 +362,28 @@ class TherapyChartingWizardLine(models.TransientModel):
         help="The client's active goals: the progress recorded goes only into this client's note.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_client_readable(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_client_readable([vals])
+        return super().write(vals)
+
+    @api.model
+    def _check_client_readable(self, vals_list):
+        """Odoo shows a many2one's name as superuser: a line sent over RPC with any contact or
+        attendance line would name a client the user does not serve. Only those the user reads
+        (the session's own, which the wizard lists) are taken."""
+        for fname, model in (
+            ("partner_id", "res.partner"),
+            ("attendance_id", "therapy.attendance"),
+        ):
+            self.env[model].browse(
+                {vals[fname] for vals in vals_list if type(vals.get(fname)) is int}
+            ).check_access("read")
+
 
 class TherapyChartingWizardGoal(models.TransientModel):
     _name = "therapy.charting.wizard.goal"
