@@ -25,6 +25,7 @@ class IrActionsReport(models.Model):
         the output (PDF, HTML preview) and whichever menu printed it. The records of a 42 CFR
         Part 2 program print only under the client's written consent, with the notice."""
         data = super()._get_rendering_context(report, docids, data)
+        data["therapy_letterhead_in_body"] = self._therapy_letterhead_in_body(data)
         if report.report_name in THERAPY_LOGGED_REPORTS:
             docs = data.get("docs")
             consents = {}
@@ -87,6 +88,13 @@ class IrActionsReport(models.Model):
         for body in bodies:
             pdfs.append(super()._run_wkhtmltopdf([body], **options))
         return merge_pdf(pdfs)
+
+    def _therapy_letterhead_in_body(self, data):
+        """Whether the addon's documents print the practice's letterhead in their body
+        (``group_therapy.therapy_letterhead``): in a PDF from a wkhtmltopdf without patched Qt
+        (Debian's), which drops the external layout's header; never in the HTML view or with
+        the patched build, which show that header."""
+        return data.get("report_type") == "pdf" and not _wkhtml().is_patched_qt
 
     def _therapy_part2_invoice_consents(self, moves):
         """{move: consent} for the insurer's invoices of claims of a 42 CFR Part 2 program

@@ -2,6 +2,7 @@ import re
 from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
+from odoo.addons.base.models.ir_actions_report import _wkhtml
 from odoo.tests import HttpCase, tagged
 
 from .common import GroupTherapyCommon, pdf_text
@@ -20,6 +21,7 @@ class TestPaperwork(HttpCase, GroupTherapyCommon):
                 "name": "Harbor Counseling",
                 "street": "1 Harbor Way",
                 "city": "Gloucester",
+                "phone": "+1 978-555-0142",
                 "vat": "12-3456789",
                 "therapy_npi": "1245319599",
             }
@@ -63,13 +65,17 @@ class TestPaperwork(HttpCase, GroupTherapyCommon):
         pattern = r"[ \t]+".join(re.escape(cell) for cell in cells)
         self.assertRegex(text, pattern, f"a row reading {' | '.join(cells)}")
 
-    def test_chart_note_on_the_practice_letterhead(self):
-        session = self.sessions[1]
+    def _sign_notes(self, session):
+        """The provider signs the session's notes; returns them."""
         action = session.with_user(self.provider).action_open_charting()
         wizard = self.env[action["res_model"]].with_user(self.provider).browse(action["res_id"])
         wizard.group_note = "<p>We practised distress tolerance skills (TIPP).</p>"
         wizard._sign()
-        notes = session.therapy_chart_note_ids
+        return session.therapy_chart_note_ids
+
+    def test_chart_note_on_the_practice_letterhead(self):
+        session = self.sessions[1]
+        notes = self._sign_notes(session)
         note = notes.filtered(lambda note: note.partner_id == self.client)
         self.assertEqual(note.state, "locked")
         report_class = type(self.env["ir.actions.report"])
@@ -89,11 +95,13 @@ class TestPaperwork(HttpCase, GroupTherapyCommon):
         for client in notes.partner_id:
             self.assertIn(f"Chart note: {client.name}", text)
         # The letterhead is Odoo's external layout header, handed to wkhtmltopdf as a page
-        # header. Debian's wkhtmltopdf (Qt without wkhtmltopdf's patches) prints no page header
-        # or footer (README, "Requirements"): the header is checked where wkhtmltopdf gets it.
+        # header, which Debian's wkhtmltopdf (Qt without wkhtmltopdf's patches) drops: the
+        # addon then prints it in the body of each note. Either way it is on the paper.
         header = run_wkhtmltopdf.call_args.kwargs["header"]
         self.assertIn("Harbor Counseling", header)
         self.assertIn("1 Harbor Way", header)
+        for expected in ("Harbor Counseling", "1 Harbor Way", "Gloucester", "978-555-0142"):
+            self.assertGreaterEqual(text.count(expected), len(notes), f"{expected} on every note")
         for expected in (
             "Chart note: Jane Doe",
             f"Electronically signed by {self.provider.name}, LCSW",
@@ -109,6 +117,32 @@ class TestPaperwork(HttpCase, GroupTherapyCommon):
         self.assertRow(["Service", "90853"], text)
         self.assertRow(["Place of service", "11"], text)
         self.assertRegex(text, r"Duration\s+\d+ minutes")
+
+    def test_letterhead_in_the_body_only_where_the_header_is_lost(self):
+        notes = self._sign_notes(self.sessions[0])
+        Report = self.env["ir.actions.report"].with_user(self.provider)
+
+        def render(report_type, patched_qt):
+            wkhtml = _wkhtml()._replace(is_patched_qt=patched_qt)
+            with patch(
+                "odoo.addons.group_therapy.models.ir_actions_report._wkhtml",
+                return_value=wkhtml,
+            ):
+                html, _kind = Report._render_qweb_html(
+                    "group_therapy.therapy_chart_note_report",
+                    notes.ids,
+                    data={"report_type": report_type},
+                )
+            return html.decode()
+
+        html = render("pdf", patched_qt=False)
+        self.assertEqual(html.count("o_therapy_letterhead"), len(notes))
+        self.assertIn("1 Harbor Way", html)
+        # wkhtmltopdf with patched Qt prints Odoo's header; the HTML view shows it.
+        for report_type, patched_qt in (("pdf", True), ("html", False)):
+            html = render(report_type, patched_qt)
+            self.assertNotIn("o_therapy_letterhead", html)
+            self.assertIn("Harbor Counseling", html, "the external layout's header")
 
     def test_superbill_from_the_client_and_from_the_session(self):
         first_line = self._line(self.sessions[0], self.client)
@@ -174,6 +208,8 @@ class TestPaperwork(HttpCase, GroupTherapyCommon):
             "group_therapy.therapy_sign_in_sheet_report", session.ids, self.front_desk
         )
         self.assertIn("Sign-in sheet", text)
+        self.assertIn("Harbor Counseling", text)
+        self.assertIn("1 Harbor Way", text)
         self.assertRow(["Client (initials)", "Time in", "Signature"], text)
         self.assertIn("J. D.", text)
         self.assertIn("O. Q. L.", text)
