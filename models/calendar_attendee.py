@@ -30,12 +30,7 @@ class CalendarAttendee(models.Model):
         an event's ``partner_ids`` but not the one of an attendee created directly: over RPC a
         colleague outside Group Therapy put any contact id on their own meeting and read the
         name and e-mail of the practice's clients (and invited them)."""
-        if self.env.su:
-            return
-        partners = self.env["res.partner"].browse(
-            {vals["partner_id"] for vals in vals_list if type(vals.get("partner_id")) is int}
-        )
-        if partners - partners._filtered_access("read"):
+        if self.env["res.partner"]._therapy_unreadable_in(vals_list):
             raise AccessError(
                 self.env._(
                     "This contact is not one you can see, so it cannot be added to a meeting. "

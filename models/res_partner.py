@@ -508,6 +508,19 @@ class ResPartner(models.Model):
         }
 
     @api.model
+    def _therapy_unreadable_in(self, vals_list):
+        """The contacts named as ``partner_id`` in ``vals_list`` that the user may not read.
+        Odoo reads a many2one's target as superuser (its name, related fields) and the record
+        rules do not check it: a record that names a contact by id (an attendee, a membership)
+        would otherwise show or open a client the user does not serve."""
+        if self.env.su:
+            return self.browse()
+        partners = self.browse(
+            {vals["partner_id"] for vals in vals_list if type(vals.get("partner_id")) is int}
+        )
+        return partners - partners._filtered_access("read")
+
+    @api.model
     def _therapy_contact_domain(self):
         """The contacts the user may see. Being a client of the practice is protected health
         information: a therapy client (flagged, or ever in or waiting for a group) is seen by

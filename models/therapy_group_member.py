@@ -167,12 +167,7 @@ class TherapyGroupMember(models.Model):
         could add any contact by its id would read a colleague's clients (contact, diagnoses,
         coverage, treatment plan, measures). The record rules do not check a many2one's target,
         so this does; the server's own moves (waitlist promotion) run as superuser."""
-        if self.env.su:
-            return
-        partners = self.env["res.partner"].browse(
-            {vals["partner_id"] for vals in vals_list if type(vals.get("partner_id")) is int}
-        )
-        if partners - partners._filtered_access("read"):
+        if self.env["res.partner"]._therapy_unreadable_in(vals_list):
             raise AccessError(
                 self.env._(
                     "This client is not one you can see: only the front desk adds a client of "
