@@ -163,6 +163,15 @@ class GroupTherapyCommon(TransactionCase):
         report = self.env["report.group_therapy.claim_lines"].with_user(user or self.front_desk)
         return report._get_report_values(lines.ids)["rows"]
 
+    def _queries(self, func):
+        """Queries of func(), counted as assertQueryCount does, from a cold cache."""
+        self.env.invalidate_all()
+        self.env.flush_all()
+        before = self.cr.sql_log_count
+        func()
+        self.env.flush_all()
+        return self.cr.sql_log_count - before
+
     @contextmanager
     def assertRefused(self, exception, message):
         """The refusal is raised, says `message`, and rolls back what was attempted.

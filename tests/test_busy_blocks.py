@@ -518,14 +518,6 @@ class TestBusyBlocksQueries(BusyBlocksCommon):
             ]
         )
 
-    def _queries(self, func):
-        self.env.invalidate_all()
-        self.env.flush_all()
-        before = self.cr.sql_log_count
-        func()
-        self.env.flush_all()
-        return self.cr.sql_log_count - before
-
     def test_same_queries_for_3_and_50_clients(self):
         small = self._make_session(self.small_group, days=3)
         big = self._make_session(self.big_group, days=3)

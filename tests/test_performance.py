@@ -106,15 +106,6 @@ class TestSessionPerformance(GroupTherapyCommon):
             (len(self.small.therapy_attendance_ids), len(self.big.therapy_attendance_ids)), (3, 50)
         )
 
-    def _queries(self, func):
-        """Queries of func(), counted as assertQueryCount does, from a cold cache."""
-        self.env.invalidate_all()
-        self.env.flush_all()
-        before = self.cr.sql_log_count
-        func()
-        self.env.flush_all()
-        return self.cr.sql_log_count - before
-
     def _assert_same_for_3_and_50(self, run, budget):
         """run(session) costs no more queries for 50 clients than for 3, and stays in budget."""
         run(self.warmup)

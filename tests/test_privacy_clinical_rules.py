@@ -344,15 +344,6 @@ class TestClinicalRulesSharedCache(GroupTherapyCommon):
         self._assert_reads_everything_of(self.provider_a, self.own)
         self._assert_reads_everything_of(self.shared_provider, self.own)
 
-    def _queries(self, func):
-        """Queries of func(), counted as assertQueryCount does, from a cold cache."""
-        self.env.invalidate_all()
-        self.env.flush_all()
-        before = self.cr.sql_log_count
-        func()
-        self.env.flush_all()
-        return self.cr.sql_log_count - before
-
     def test_the_rules_cost_no_query_of_their_own(self):
         """A provider's search costs what the front desk's does (the rule is one subquery of
         the same query), and checking given records costs the same for one client or many."""
