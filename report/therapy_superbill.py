@@ -46,7 +46,8 @@ class ReportSuperbill(models.AbstractModel):
 
     @api.model
     def _superbill_values(self, client, lines):
-        """Practice, client, diagnoses, one row per code billed, totals, paid and balance."""
+        """Practice, client, diagnoses, one row per code billed, totals, paid and balance; the
+        language the client's page prints in (theirs, as their invoices)."""
         lines = lines.sorted(lambda line: (line.session_date, line.event_start))
         company = lines[:1].company_id or self.env.company
         client_sudo = client.sudo()
@@ -62,6 +63,7 @@ class ReportSuperbill(models.AbstractModel):
         return {
             "client": client,
             "client_sudo": client_sudo,
+            "lang": client.lang or self.env.lang,
             "company": company,
             "currency": company.currency_id,
             "diagnoses": [
@@ -72,6 +74,7 @@ class ReportSuperbill(models.AbstractModel):
             "total": total,
             "paid": paid,
             "balance": total - paid,
+            "statement_date": fields.Date.context_today(self),
             "date_from": lines[:1].session_date,
             "date_to": lines[-1:].session_date,
         }

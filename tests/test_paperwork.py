@@ -2,6 +2,7 @@ import re
 from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 from odoo.tests import HttpCase, tagged
 
@@ -180,7 +181,7 @@ class TestPaperwork(HttpCase, GroupTherapyCommon):
             (self.sessions[0], ["HQ"], "AB"),
             (self.sessions[1], [], "A"),
         ):
-            day = str(session.therapy_session_date)
+            day = session.therapy_session_date.strftime("%m/%d/%Y")
             rendering = f"{self.provider.name} (1234567893)"
             self.assertRow(
                 [day, "11", "90853", *modifiers, pointers, "1", "$ 75.00", rendering], text
@@ -201,6 +202,38 @@ class TestPaperwork(HttpCase, GroupTherapyCommon):
         self.assertEqual(len(session_values["superbills"]), 4, "one per client who attended")
         action = self.client.with_user(self.front_desk).action_print_therapy_superbill()
         self.assertEqual(action["report_name"], "group_therapy.report_superbill_client")
+
+    def test_superbill_dates_and_amounts_in_the_clients_language(self):
+        """Each client's superbill reads like their invoices: in the client's language."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.client.lang = "fr_FR"
+        omar = self.clients[1]
+        self.assertEqual(omar.lang, "en_US")
+        today = fields.Date.context_today(self.client.with_user(self.front_desk))
+        first_day, last_day = self.sessions.mapped("therapy_session_date")
+        text = self._pdf_text(
+            "group_therapy.therapy_superbill_report_client", self.client.ids, self.front_desk
+        )
+        self.assertIn("Date of birth: 09/03/1984", text)
+        self.assertIn(f"Statement date: {today.strftime('%d/%m/%Y')}", text)
+        self.assertIn(f"services from {first_day.strftime('%d/%m/%Y')}", text)
+        for day in (first_day, last_day):
+            self.assertRow([day.strftime("%d/%m/%Y"), "11", "90853"], text)
+        self.assertRow(["Total charges", "$ 150,00"], text)
+        self.assertNotRegex(text, r"\d{4}-\d{2}-\d{2}", "no ISO date on paper")
+        # A session's superbills: Jane's page in French, Omar's in English.
+        session = self.sessions[1]
+        text = self._pdf_text(
+            "group_therapy.therapy_superbill_report_session", session.ids, self.front_desk
+        )
+        pages = text.split("\f")
+        jane_page = next(page for page in pages if "Jane Doe" in page)
+        omar_page = next(page for page in pages if "Omar Q. Little" in page)
+        self.assertRow([last_day.strftime("%d/%m/%Y"), "11", "90853"], jane_page)
+        self.assertRow(["Total charges", "$ 75,00"], jane_page)
+        self.assertIn(f"Statement date: {today.strftime('%m/%d/%Y')}", omar_page)
+        self.assertRow([last_day.strftime("%m/%d/%Y"), "11", "90853"], omar_page)
+        self.assertRow(["Total charges", "$ 75.00"], omar_page)
 
     def test_sign_in_sheet_initials_or_names(self):
         session = self.sessions[1]
