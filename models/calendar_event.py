@@ -78,6 +78,8 @@ class CalendarEvent(models.Model):
         "therapy_rule_report",
         "therapy_group_notice",
         "therapy_busy_for_id",
+        "therapy_session_tz",
+        "therapy_session_date",
     )
 
     therapy_group_id = fields.Many2one(
@@ -100,6 +102,15 @@ class CalendarEvent(models.Model):
     therapy_group_code = fields.Char(related="therapy_group_id.code", string="Group Initials")
     therapy_group_color = fields.Integer(related="therapy_group_id.color", string="Group Colour")
     therapy_attendance_ids = fields.One2many("therapy.attendance", "event_id", string="Attendance")
+    therapy_session_tz = fields.Char(
+        string="Time Zone of Service",
+        compute="_compute_therapy_session_tz",
+        store=True,
+        help="The practice's time zone that dates the session: the organizer's, else the "
+        "company's. Kept once the session is on a posted invoice or a claim, or has a signed "
+        "chart note, so that a later change of either time zone does not move what was billed "
+        "and signed.",
+    )
     therapy_session_date = fields.Date(
         string="Date of Service",
         compute="_compute_therapy_session_date",
@@ -193,13 +204,18 @@ class CalendarEvent(models.Model):
                     )
                 )
 
-    @api.depends(
-        "start",
-        "allday",
-        "start_date",
-        "user_id.tz",
-        "therapy_group_id.company_id.partner_id.tz",
-    )
+    @api.depends("user_id.tz", "therapy_group_id.company_id.partner_id.tz")
+    def _compute_therapy_session_tz(self):
+        """The practice's time zone now, except for the sessions billed or signed in another."""
+        kept = self._therapy_billed_or_signed()
+        for event in self:
+            if event in kept:
+                # the stored value: the time zone of the invoices, claims and signed notes
+                event.therapy_session_tz = event.therapy_session_tz
+            else:
+                event.therapy_session_tz = event._therapy_current_tz()
+
+    @api.depends("start", "allday", "start_date", "therapy_session_tz")
     def _compute_therapy_session_date(self):
         """The one definition of the session's local day, used for every date of service."""
         for event in self:
@@ -1105,11 +1121,45 @@ class CalendarEvent(models.Model):
         raise UserError(message)
 
     def _therapy_practice_tz(self):
-        """The practice's time zone for this session: the organizer's, else the company's."""
+        """The practice's time zone for this session (``therapy_session_tz``)."""
+        self.ensure_one()
+        return self.therapy_session_tz or self._therapy_current_tz()
+
+    def _therapy_current_tz(self):
+        """The practice's time zone today: the organizer's, else the company's, else UTC."""
         self.ensure_one()
         company = self.therapy_group_id.company_id or self.env.company
         tz_name = self.user_id.tz or company.partner_id.tz
         return tz_name if tz_name in pytz.all_timezones_set else "UTC"
+
+    def _therapy_billed_or_signed(self):
+        """The sessions dated already: one of their lines is on a posted invoice or a claim,
+        or its chart note is signed. Such lines exist only once a session has started and has
+        a stored time zone (none on a session being created, which costs no query)."""
+        now = fields.Datetime.now()
+        started = self.filtered(
+            lambda event: isinstance(event.id, int)
+            and event.therapy_group_id
+            and event.start
+            and event.start <= now
+            and event.therapy_session_tz
+        )
+        if not started:
+            return self.browse()
+        # a line the user does not read dates its session all the same
+        attendance_sudo = self.env["therapy.attendance"].sudo()
+        dated = attendance_sudo._read_group(
+            [
+                ("event_id", "in", started.ids),
+                "|",
+                "|",
+                ("note_signed", "=", True),
+                ("invoice_id.state", "=", "posted"),
+                ("therapy_claim_ids", "!=", False),
+            ],
+            groupby=["event_id"],
+        )
+        return self.browse([event.id for (event,) in dated])
 
     @api.model
     def _therapy_invite_members(self, vals_list, memberships):

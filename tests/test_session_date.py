@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import format_datetime, html2plaintext
 from odoo.tools.safe_eval import safe_eval, time
@@ -220,3 +221,78 @@ class TestSessionDate(GroupTherapyCommon):
         self.assertNotIn("06/16/2026", page)
         filename = safe_eval(report.print_report_name, {"object": note, "time": time})
         self.assertEqual(filename, f"Chart note - {self.clients[0].name} - 2026-06-15")
+
+    def _billed_session(self, start):
+        """An evening session everybody attended, invoiced (posted) by the front desk."""
+        session = self._make_evening_session(start)
+        session.with_user(self.front_desk).action_mark_all_attended()
+        session.with_user(self.front_desk).action_invoice_attendance()
+        return session
+
+    def _stored_days(self, session):
+        """The dates of service the database holds for the session, its lines and notes."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT therapy_session_date FROM calendar_event WHERE id = %(id)s
+             UNION ALL
+            SELECT session_date FROM therapy_attendance WHERE event_id = %(id)s
+             UNION ALL
+            SELECT session_date FROM therapy_chart_note WHERE event_id = %(id)s
+            """,
+            {"id": session.id},
+        )
+        return {day for (day,) in self.env.cr.fetchall()}
+
+    def test_billed_or_signed_session_keeps_its_day_when_the_time_zone_changes(self):
+        """A later change of the organizer's or the practice's time zone does not move the date
+        of service of a session already invoiced or signed; a session not billed follows it."""
+        signed = self.session  # 19:00 on 15 June in Los Angeles, 04:00 on the 16th in Paris
+        signed.with_user(self.front_desk).action_mark_all_attended()
+        sign_session_notes(signed, self.provider)
+        billed = self._billed_session(datetime(2026, 6, 23, 2, 0))  # 22 June in Los Angeles
+        invoices = billed.therapy_attendance_ids.invoice_id
+        self.assertEqual(set(invoices.mapped("state")), {"posted"})
+        unbilled = self._make_evening_session(datetime(2026, 6, 30, 2, 0))
+        unbilled.with_user(self.front_desk).action_mark_all_attended()
+        self.assertEqual(self._stored_days(unbilled), {date(2026, 6, 29)})
+
+        # The provider moves to Paris and sets their own time zone.
+        self.provider.with_user(self.provider).write({"tz": "Europe/Paris"})
+        self.assertEqual(self._stored_days(signed), {LOCAL_DAY})
+        self.assertEqual(len(signed.therapy_chart_note_ids), 4)
+        self.assertEqual(self._stored_days(billed), {date(2026, 6, 22)})
+        self.assertEqual(set(invoices.mapped("therapy_session_date")), {date(2026, 6, 22)})
+        self.assertEqual(set(invoices.mapped("invoice_date")), {date(2026, 6, 22)})
+        self.assertEqual(self._stored_days(unbilled), {date(2026, 6, 30)}, "not billed: follows")
+        self.assertEqual(unbilled.therapy_session_tz, "Europe/Paris")
+        self.assertEqual(signed.therapy_session_tz, "America/Los_Angeles")
+        # The signed note's PDF still says the day it was signed for.
+        report = self.env.ref("group_therapy.therapy_chart_note_report").with_user(self.provider)
+        html, _kind = report._render_qweb_html(report, signed.therapy_chart_note_ids[:1].ids)
+        self.assertIn("06/15/2026", html2plaintext(html.decode()))
+
+        # Without an organizer's time zone, the practice's: changing it moves nothing billed.
+        self.provider.with_user(self.provider).write({"tz": False})
+        self.company.partner_id.tz = "Asia/Tokyo"
+        self.assertEqual(self._stored_days(signed), {LOCAL_DAY})
+        self.assertEqual(self._stored_days(billed), {date(2026, 6, 22)})
+        self.assertEqual(self._stored_days(unbilled), {date(2026, 6, 30)})
+        self.assertEqual(unbilled.therapy_session_tz, "Asia/Tokyo")
+
+    def test_the_date_of_service_is_not_written_from_outside(self):
+        session = self.session.with_user(self.front_desk)
+        for values in ({"therapy_session_date": UTC_DAY}, {"therapy_session_tz": "Asia/Tokyo"}):
+            with self.subTest(values=values), self.assertRefused(UserError, "set by the app"):
+                session.write(values)
+        self.assertEqual(self._stored_days(self.session), {LOCAL_DAY})
+
+    def test_time_zone_change_costs_no_query_per_session(self):
+        """The kept days are found for every session of the organizer at once."""
+        provider = self.provider.with_user(self.provider)
+        self._billed_session(datetime(2026, 6, 23, 2, 0))
+        one = self._queries(lambda: provider.write({"tz": "Europe/Paris"}))
+        self._billed_session(datetime(2026, 6, 30, 2, 0))
+        self._billed_session(datetime(2026, 7, 7, 2, 0))
+        three = self._queries(lambda: provider.write({"tz": "America/New_York"}))
+        self.assertEqual(three, one)
