@@ -151,15 +151,23 @@ class TherapyAccessLog(models.Model):
             lines = _PENDING_LINES.get()
         finally:
             _PENDING_LINES.reset(token)
-        # A list and its count search the same notes: one "search" line per note and call.
-        searched = set()
-        unique = []
+        # One line per record and kind of access in a call (a list and its count search the
+        # same notes; a form reads a goal's text and its name as a label): what was read,
+        # searched or exported of it is joined in its detail.
+        merged = {}
         for line in lines:
-            key = line[1:] if line[6] == "search" else None
-            if key is None or key not in searched:
-                searched.add(key)
-                unique.append(line)
-        self._insert_lines(unique)
+            key = line[1:7] + line[8:]
+            if key not in merged:
+                merged[key] = line
+                continue
+            details = [
+                part
+                for detail in (merged[key][7], line[7])
+                if detail
+                for part in detail.split(", ")
+            ]
+            merged[key] = (*line[:7], ", ".join(dict.fromkeys(details)) or None, *line[8:])
+        self._insert_lines(list(merged.values()))
 
     @api.model
     def _insert_lines(self, lines):

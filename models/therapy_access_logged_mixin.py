@@ -3,6 +3,8 @@ from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.models import parse_read_group_spec
 
+from .therapy_clinical_reference_mixin import label_is_clinical
+
 
 class TherapyAccessLoggedMixin(models.AbstractModel):
     """Clinical records: whoever reads or exports their clinical text is on the access log.
@@ -21,12 +23,20 @@ class TherapyAccessLoggedMixin(models.AbstractModel):
 
     def _read_format(self, fnames, load="_classic_read"):
         values_list = super()._read_format(fnames, load=load)
-        clinical = [fname for fname in fnames if fname in self._therapy_clinical_fields]
+        clinical = [fname for fname in fnames if self._therapy_is_clinical_fname(fname)]
         if clinical and values_list:
             # The records actually returned (a record deleted meanwhile is left out).
             read = self.browse([values["id"] for values in values_list])
             self.env["therapy.access.log"]._log(read, "read", detail=", ".join(clinical))
         return values_list
+
+    @api.model
+    def _therapy_is_clinical_fname(self, fname):
+        """Whether reading ``fname`` hands out clinical text: a clinical field, or the name
+        (``display_name``) of a record named by its clinical text (a goal)."""
+        return fname in self._therapy_clinical_fields or (
+            fname == "display_name" and label_is_clinical(self)
+        )
 
     @api.readonly
     def web_read(self, specification):
@@ -139,7 +149,9 @@ class TherapyAccessLoggedMixin(models.AbstractModel):
             field = model._fields.get(fname)
             if field is None:
                 return False
-            if fname in getattr(model, "_therapy_clinical_fields", ()):
+            if fname in getattr(model, "_therapy_clinical_fields", ()) or (
+                fname == "display_name" and label_is_clinical(model)
+            ):
                 return True
             if not field.relational:
                 return False

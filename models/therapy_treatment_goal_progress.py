@@ -28,6 +28,7 @@ class TherapyTreatmentGoalProgress(models.Model):
         "therapy.input.mixin",
         "therapy.server.owned.mixin",
         "therapy.access.logged.mixin",
+        "therapy.clinical.reference.mixin",
     ]
     _description = "Treatment Plan Goal Progress"
     _order = "session_start desc, id desc"

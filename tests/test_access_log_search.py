@@ -158,7 +158,8 @@ class TestAccessLogGoalSearch(AccessLogCommon):
 
     def test_the_picker_logs_the_goals_it_offers(self):
         """Opened without a word typed, the picker still shows the goals' text: each goal it
-        offers is logged; the fields shown with it are read in the same INSERT."""
+        offers is logged; the fields shown with it (its name, which is its text, included) are
+        read in the same INSERT."""
         Goal = self.env["therapy.treatment.goal"].with_user(self.shared_provider)
         offered = self._assert_one_insert_logging(
             lambda: Goal.web_name_search(
@@ -175,7 +176,7 @@ class TestAccessLogGoalSearch(AccessLogCommon):
             self.shared_provider,
             "read",
             self.goals[:1] | self.unrelated_goal,
-            "problem",
+            "display_name, problem",
         )
 
     def test_searches_that_find_nothing_or_not_the_text_log_nothing(self):

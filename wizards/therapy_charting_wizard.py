@@ -9,7 +9,13 @@ from ..models.therapy_treatment_goal_progress import PROGRESS_RATINGS
 
 class TherapyChartingWizard(models.TransientModel):
     _name = "therapy.charting.wizard"
-    _inherit = ["therapy.input.mixin", "therapy.signing.mixin"]
+    # Its page shows clinical text (goals, notes written before): every reading of it logged
+    # in one INSERT.
+    _inherit = [
+        "therapy.input.mixin",
+        "therapy.signing.mixin",
+        "therapy.clinical.reference.mixin",
+    ]
     _description = "Group Charting"
 
     event_id = fields.Many2one("calendar.event", string="Session", required=True, readonly=True)
@@ -337,7 +343,11 @@ class TherapyChartingWizard(models.TransientModel):
 
 class TherapyChartingWizardLine(models.TransientModel):
     _name = "therapy.charting.wizard.line"
-    _inherit = ["therapy.input.mixin", "therapy.signing.mixin"]
+    _inherit = [
+        "therapy.input.mixin",
+        "therapy.signing.mixin",
+        "therapy.clinical.reference.mixin",
+    ]
     _description = "Group Charting: one attending client"
 
     wizard_id = fields.Many2one("therapy.charting.wizard", required=True, ondelete="cascade")
@@ -387,7 +397,8 @@ class TherapyChartingWizardLine(models.TransientModel):
 
 class TherapyChartingWizardGoal(models.TransientModel):
     _name = "therapy.charting.wizard.goal"
-    _inherit = ["therapy.input.mixin"]
+    # The goal's text (its problem, the goal itself, its label) is shown on the page: logged.
+    _inherit = ["therapy.input.mixin", "therapy.clinical.reference.mixin"]
     _description = "Group Charting: progress on one goal of a client"
     _order = "id"
 
