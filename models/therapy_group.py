@@ -26,11 +26,14 @@ class TherapyGroup(models.Model):
         return user if user._has_group("group_therapy.group_therapy_provider") else False
 
     def _domain_provider_id(self):
-        """Only users with the Provider role (administrators included) run groups."""
-        provider_group = self.env.ref(
+        """Only users with the Provider role (administrators included) run groups. The role's
+        id comes from Odoo's cache of XML ids: every record rule through a group's shared
+        providers builds this domain, and env.ref() would query whether the role still exists
+        each time (10 queries on opening a session)."""
+        provider_group_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "group_therapy.group_therapy_provider", raise_if_not_found=False
         )
-        return [("all_group_ids", "in", provider_group.ids)] if provider_group else []
+        return [("all_group_ids", "in", [provider_group_id])] if provider_group_id else []
 
     # identity
     name = fields.Char(string="Group Name", required=True, tracking=True)
