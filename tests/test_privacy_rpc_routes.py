@@ -495,3 +495,85 @@ class TestWaitlistStatusIsTheServers(GroupTherapyCommon):
         self.other_group.member_ids.with_user(self.other_provider).action_end_membership()
         self.env["therapy.group.member"].invalidate_model()
         self.assertEqual(second.state, "promoted")
+
+
+@tagged("post_install", "-at_install")
+class TestContactsSearchedByHiddenRecords(GroupTherapyCommon):
+    """Odoo searches a condition naming ids of a one2many or many2many (``meeting_ids in [8]``)
+    on those records as superuser: an accountant who reads every contact, and the session's id
+    on an invoice, listed the session's roster, and a provider learned which of their own
+    clients are in a colleague's group, by the session's or the chart note's id."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Client 05 is in both groups: Other Olga sees the contact, not the AAG session.
+        cls.env["therapy.group.member"].create(
+            {"group_id": cls.group.id, "partner_id": cls.clients[4].id}
+        )
+        cls.session = cls._make_session(cls.group, days=1)
+        cls.roster = cls.clients[:5]
+        cls.client_login = cls.env["res.users"].create(
+            {
+                "name": "Client 01",
+                "login": "gt_client_01",
+                "partner_id": cls.clients[0].id,
+                "group_ids": [(6, 0, cls.env.ref("base.group_portal").ids)],
+            }
+        )
+
+    def _search(self, user, domain):
+        self.env.invalidate_all()
+        return self.env["res.partner"].with_user(user).search(domain)
+
+    def test_accountant_gets_no_roster_from_a_session_id(self):
+        self.assertEqual(self.session.partner_ids & self.clients, self.roster)
+        for domain in (
+            [("meeting_ids", "in", self.session.ids)],
+            [("meeting_ids", "=", self.session.id)],
+        ):
+            with self.subTest(domain=domain):
+                self.assertFalse(self._search(self.accountant, domain) & self.clients)
+        self.assertEqual(
+            self.env["res.partner"]
+            .with_user(self.accountant)
+            .search_count(
+                [("meeting_ids", "not in", self.session.ids), ("id", "in", self.roster.ids)]
+            ),
+            len(self.roster),
+            "excluding a session the accountant cannot read excludes nobody",
+        )
+        # A user's contact is searched through res.users without the contacts' rules.
+        for domain in (
+            [("meeting_ids", "in", self.session.ids)],
+            [("partner_id.meeting_ids", "in", self.session.ids)],
+        ):
+            with self.subTest(domain=domain):
+                self.assertNotIn(
+                    self.client_login,
+                    self.env["res.users"].with_user(self.accountant).search(domain),
+                )
+
+    def test_provider_learns_no_membership_of_a_colleagues_group(self):
+        self.assertIn(self.clients[4], self._search(self.other_provider, []))
+        self.assertFalse(
+            self._search(self.other_provider, [("meeting_ids", "in", self.session.ids)])
+        )
+        membership = self.group.member_ids.filtered(lambda m: m.partner_id == self.clients[4])
+        self.assertFalse(
+            self._search(self.other_provider, [("therapy_member_ids", "in", membership.ids)])
+        )
+
+    def test_those_who_see_the_session_still_find_its_clients(self):
+        for user in (self.provider, self.shared_provider, self.front_desk):
+            with self.subTest(user=user.name):
+                self.assertEqual(
+                    self._search(user, [("meeting_ids", "in", self.session.ids)]) & self.clients,
+                    self.roster,
+                )
+        self.assertEqual(
+            self._search(
+                self.provider, [("meeting_ids", "=", False), ("id", "in", self.clients.ids)]
+            ),
+            self.clients[5],
+        )
