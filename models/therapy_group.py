@@ -2,6 +2,8 @@ from random import randint
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools import SQL
 
 # The most clients a group takes unless a Group Therapy administrator decides otherwise: the
 # 12 participants Medicare's local coverage rule for 90853 describes. 0 (no limit) needs an
@@ -71,6 +73,15 @@ class TherapyGroup(models.Model):
         domain=lambda self: self._domain_provider_id(),
         help="Other providers who may see and edit the group's clients, schedule it and chart "
         "on it. A provider is added here when the group is scheduled on their calendar.",
+    )
+    user_serves = fields.Boolean(
+        string="Run or Shared by the User",
+        compute="_compute_user_serves",
+        search="_search_user_serves",
+        groups="base.group_system",
+        help="The user runs the group, or it is shared with them while they have the Provider "
+        "role: what the record rules on its sessions, attendees, attendance, memberships, "
+        "waitlist, chart notes and claims test for anyone but the front desk.",
     )
     # billing
     default_product_id = fields.Many2one(
@@ -230,6 +241,28 @@ class TherapyGroup(models.Model):
             group.member_count = len(partners)
             group.is_over_capacity = bool(group.capacity) and len(partners) > group.capacity
 
+    @api.depends("provider_id", "shared_provider_ids")
+    @api.depends_context("uid")
+    def _compute_user_serves(self):
+        """Whether the user runs or shares each group, decided in SQL (``_user_serves_domain``):
+        the record rules that use it are checked on given records in Python, as superuser, and
+        the shared providers in the cache every user of the transaction shares are those the
+        first reader could see (not an archived provider whose contact is closed to them)."""
+        records = self.filtered("id")
+        served = set(
+            records.sudo()
+            .with_context(active_test=False)
+            ._search(Domain("id", "in", records.ids) & self._user_serves_domain())
+            .get_result_ids()
+        )
+        for group in self:
+            group.user_serves = group.id in served
+
+    def _search_user_serves(self, operator, value):
+        if operator not in ("in", "=") or set(value if operator == "in" else [value]) != {True}:
+            return NotImplemented
+        return self._user_serves_domain()
+
     def _compute_sessions(self):
         """Session count and the next session to come, in one query for all groups."""
         now = fields.Datetime.now()
@@ -354,6 +387,25 @@ class TherapyGroup(models.Model):
                     company=signed.group_id.company_id.display_name,
                 )
             )
+
+    def _user_serves_domain(self):
+        """The groups the user runs, and those shared with them while they have the Provider
+        role (the domain of ``shared_provider_ids``): one subquery on the shared providers."""
+        # not self.env.su: the record rules evaluate this as superuser, for the user
+        user = self.env.user
+        runs = Domain("provider_id", "=", user.id)
+        if not user._has_group("group_therapy.group_therapy_provider"):
+            return runs
+        shared = self._fields["shared_provider_ids"]
+        shared_with_user = SQL(
+            "(SELECT %(group)s FROM %(shared)s WHERE %(user)s = %(uid)s)",
+            group=SQL.identifier(shared.column1),
+            shared=SQL.identifier(shared.relation),
+            user=SQL.identifier(shared.column2),
+            uid=user.id,
+            to_flush=[shared],
+        )
+        return runs | Domain("id", "in", shared_with_user)
 
     def _therapy_sync_upcoming_busy_blocks(self):
         """Whoever runs the group now is busy at its sessions that have not ended (and whoever
