@@ -833,7 +833,7 @@ class CalendarEvent(models.Model):
         self.ensure_one()
         self._therapy_check_chartable()
         Wizard = self.env["therapy.charting.wizard"]
-        return Wizard.create(Wizard._prepare_for_event(self))._action_reopen()
+        return Wizard._therapy_server_create(Wizard._prepare_for_event(self))._action_reopen()
 
     def action_open_group_addendum(self):
         """One addendum for every signed note of the session."""

@@ -10,6 +10,39 @@ def label_is_clinical(model):
     )
 
 
+def reference_target(model, path):
+    """For a path of fields from ``model`` (``goal_id``, ``name``) ending on another model's
+    clinical field or clinical name: (the path to those records, the field); else None."""
+    start = model
+    for index, fname in enumerate(path):
+        field = model._fields.get(fname)
+        if field is None:
+            return None
+        if index and (
+            fname in getattr(model, "_therapy_clinical_fields", ())
+            or (fname == "display_name" and label_is_clinical(model))
+        ):
+            return ".".join(path[:index]), fname
+        if not field.relational:
+            return None
+        model = start.env[field.comodel_name]
+        if index == len(path) - 1 and label_is_clinical(model):
+            return ".".join(path), "display_name"
+    return None
+
+
+def log_references(records, references, access_type):
+    """Log, for ``records``, the records whose text ``references`` (field, path, detail) handed
+    out: one _log per detail."""
+    by_detail = defaultdict(list)
+    for _fname, path, detail in references:
+        by_detail[detail].append(records.mapped(path))
+    for detail, targets in by_detail.items():
+        records.env["therapy.access.log"]._log(
+            targets[0].union(*targets[1:]), access_type, detail=detail
+        )
+
+
 class TherapyClinicalReferenceMixin(models.AbstractModel):
     """Records that show the clinical text of other records: whoever is handed that text is on
     the access log, under the records the text belongs to.
@@ -21,24 +54,31 @@ class TherapyClinicalReferenceMixin(models.AbstractModel):
     (``goal_id.name``) hands out the text as its value. Odoo computes those labels as superuser,
     outside the goal's own ``read``, so they are logged here, where records leave for the user,
     and not in ``_compute_display_name``, which the server also runs for itself (its messages,
-    the notes it renders). All the lines of one call go into one INSERT.
+    the notes it renders). A field may also hold text loaded from other records (the charting
+    page opens with the session's draft notes): ``_therapy_loaded_text`` names the records it
+    came from. All the lines of one call go into one INSERT.
     """
 
     _name = "therapy.clinical.reference.mixin"
     _description = "Shows Clinical Text of Other Records (access logged)"
 
+    # {field: (path to the records its text was loaded from, their field it was loaded from)}
+    _therapy_loaded_text = {}
+
     @api.model
     def _therapy_references(self, fnames, labels=True):
         """The clinical text that reading ``fnames`` hands out, as (field name, path to the
         records the text belongs to, the field of theirs it shows): a many2one whose label is
-        clinical text (``labels``: only where the label is sent) or a related field to a
-        clinical field."""
+        clinical text (``labels``: only where the label is sent), a related field to a
+        clinical field, or a field holding text loaded from other records."""
         references = []
         for fname in fnames:
             field = self._fields.get(fname)
             if field is None:
                 continue
-            if field.type == "many2one" and self._therapy_label_is_clinical(field):
+            if fname in self._therapy_loaded_text:
+                references.append((fname, *self._therapy_loaded_text[fname]))
+            elif field.type == "many2one" and self._therapy_label_is_clinical(field):
                 if labels:
                     references.append((fname, fname, "display_name"))
             elif field.related:
@@ -49,41 +89,25 @@ class TherapyClinicalReferenceMixin(models.AbstractModel):
 
     @api.model
     def _therapy_reference_target(self, path):
-        """For a path of fields (``goal_id``, ``name``) ending on another model's clinical field
-        (or clinical label): (the path to those records, the field); else None."""
-        model = self
-        for index, fname in enumerate(path):
-            field = model._fields.get(fname)
-            if field is None:
-                return None
-            last = index == len(path) - 1
-            if index and (
-                fname in getattr(model, "_therapy_clinical_fields", ())
-                or (fname == "display_name" and label_is_clinical(model))
-            ):
-                return ".".join(path[:index]), fname
-            if not field.relational:
-                return None
-            if last and label_is_clinical(self.env[field.comodel_name]):
-                return ".".join(path), "display_name"
-            model = self.env[field.comodel_name]
-        return None
+        return reference_target(self, path)
 
     @api.model
     def _therapy_label_is_clinical(self, field):
         return label_is_clinical(self.env[field.comodel_name])
 
-    def _therapy_log_references(self, references, access_type, label_ids=None):
+    def _therapy_log_references(self, references, access_type, label_ids=None, shown=None):
         """Log the records whose text ``references`` handed out for these records;
-        ``label_ids`` gives, per many2one, the ids whose label was actually sent."""
+        ``label_ids`` gives, per many2one, the ids whose label was actually sent, ``shown``
+        per field the records whose value was not empty (all of them if not given)."""
         Log = self.env["therapy.access.log"]
         label_ids = label_ids or {}
+        shown = shown or {}
         by_detail = defaultdict(list)
         for fname, path, detail in references:
             if fname in label_ids:
                 targets = self.env[self._fields[fname].comodel_name].browse(label_ids[fname])
             else:
-                targets = self.mapped(path)
+                targets = shown.get(fname, self).mapped(path)
             by_detail[detail].append(targets)
         for detail, targets in by_detail.items():
             records = targets[0].union(*targets[1:])
@@ -100,8 +124,13 @@ class TherapyClinicalReferenceMixin(models.AbstractModel):
                 for fname, _path, detail in references
                 if detail == "display_name" and self._fields[fname].type == "many2one"
             }
+            shown = {
+                fname: self.browse([values["id"] for values in values_list if values.get(fname)])
+                for fname, _path, _detail in references
+                if fname not in label_ids
+            }
             with self.env["therapy.access.log"]._batch():
-                returned._therapy_log_references(references, "read", label_ids)
+                returned._therapy_log_references(references, "read", label_ids, shown)
         return values_list
 
     @api.readonly
@@ -196,6 +225,9 @@ class TherapyClinicalReferenceMixin(models.AbstractModel):
             result = super().export_data(fields_to_export)
             references = []
             for path in fields_to_export:
+                if path in self._therapy_loaded_text:
+                    references.append((path, *self._therapy_loaded_text[path]))
+                    continue
                 target = self._therapy_reference_target(path.split("/"))
                 if target:
                     references.append((path, *target))

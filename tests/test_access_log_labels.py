@@ -5,6 +5,7 @@ label, a related field, a group, an export column), the goals whose text was han
 logged, once per call, in one INSERT; routes that hand out only ids log nothing.
 """
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .test_access_log import AccessLogCommon
@@ -215,5 +216,152 @@ class TestAccessLogGoalLabels(AccessLogCommon):
         open_rows(self.progress)  # warm the caches (access rules, fields)
         few = open_rows(self.progress[:3])
         many = open_rows(self.progress)
+        self.assertEqual(few, many)
+        self.assertEqual(few[1], 1)
+
+
+# What the charting page reads when it opens (see therapy_charting_wizard_views.xml).
+CHARTING_PAGE = {
+    "step": {},
+    "event_id": LABEL,
+    "template_id": LABEL,
+    "group_note": {},
+    "section_line_ids": {"fields": {"name": {}, "content": {}, "hint": {}}},
+    "line_ids": {
+        "fields": {
+            "partner_id": LABEL,
+            "product_id": LABEL,
+            "note": {},
+            "goal_line_ids": {"fields": {"goal_id": LABEL, "goal_name": {}, "rating": {}}},
+        }
+    },
+}
+
+
+@tagged("post_install", "-at_install")
+class TestAccessLogChartingPage(AccessLogCommon):
+    """Chart on a session with drafts opens the page with their text: reading the page is
+    reading those notes. Ten more clients make a session of ten and one of three, both with
+    drafts."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        more = cls.env["res.partner"].create([{"name": f"Client {n}"} for n in range(7, 13)])
+        cls.env["therapy.group.member"].create(
+            [
+                {"group_id": cls.group.id, "partner_id": client.id, "date_start": date}
+                for client in more
+                for date in [cls.group.member_ids[:1].date_start]
+            ]
+        )
+        cls.members = cls.clients[:4] | more
+        cls.big, cls.small = (cls._make_session(cls.group, days=days) for days in (-2, -3))
+        for client in cls.members[3:]:
+            cls._answer(cls.small, client, "absent", cls.no_show)
+        for session in cls.big | cls.small:
+            session.action_mark_all_attended()
+            cls._chart(
+                session=session,
+                client_notes={
+                    cls.members[1]: "<p>Asked about a referral.</p>",
+                    cls.members[2]: "<p>Left early, felt unwell.</p>",
+                },
+            )
+
+    def _drafts(self, session, clients=None):
+        return session.therapy_chart_note_ids.filtered(
+            lambda note: clients is None or note.partner_id in clients
+        )
+
+    def _open(self, session):
+        self.last_log_id = self.Log.search([], limit=1, order="id desc").id or 0
+        return self._open_wizard(session=session)
+
+    def test_opening_the_page_logs_the_drafts_it_shows(self):
+        wizard = self._open(self.small)
+        self.assertFalse(self._new_lines(), "opening Chart creates the page: nothing read yet")
+        with self._log_inserts() as inserts:
+            values = wizard.web_read(CHARTING_PAGE)
+        self.assertIn("distress tolerance", values[0]["group_note"])
+        self.assertEqual(len(inserts), 1, "the page, its lines and sections: one INSERT")
+        lines = self._new_lines()
+        drafts = self._drafts(self.small)
+        self.assertEqual(len(drafts), 3)
+        self.assertLogged(lines, self.provider, "read", drafts)
+        with_note = self._drafts(self.small, self.members[1:3])
+        for line in lines:
+            with self.subTest(client=line.partner_id.name):
+                expected = (
+                    "group_note, client_note" if line.res_id in with_note.ids else "group_note"
+                )
+                self.assertEqual(line.detail, expected)
+
+    def test_sections_written_before_are_logged_with_their_notes(self):
+        template = self.env["therapy.chart.template"].create(
+            {"name": "With a risk section", "section_ids": [(0, 0, {"name": "Risk"})]}
+        )
+        session = self._make_session(self.group, days=-4)
+        session.action_mark_all_attended()
+        wizard = self._open_wizard(session=session)
+        wizard.template_id = template
+        wizard._onchange_template_id()
+        wizard.section_line_ids.content = "<p>No ideation reported.</p>"
+        wizard.action_review()
+        page = self._open(session)
+        values = page.section_line_ids.read(["name", "content"])
+        self.assertIn("No ideation", values[0]["content"])
+        self.assertLogged(
+            self._new_lines(), self.provider, "read", self._drafts(session), "section_contents"
+        )
+
+    def test_rpc_reads_of_the_page_log_the_notes_whose_text_they_return(self):
+        wizard = self._open(self.small)
+        wizard.read(["group_note"])
+        self.assertLogged(
+            self._new_lines(), self.provider, "read", self._drafts(self.small), "group_note"
+        )
+        self.last_log_id = self._new_lines()[-1:].id
+        self.env["therapy.charting.wizard.line"].with_user(self.provider).search_read(
+            [("wizard_id", "=", wizard.id)], ["partner_id", "note"]
+        )
+        self.assertLogged(
+            self._new_lines(),
+            self.provider,
+            "read",
+            self._drafts(self.small, self.members[1:3]),
+            "client_note",
+        )
+
+    def test_reading_the_page_without_the_text_logs_nothing(self):
+        wizard = self._open(self.small)
+        fresh = self._make_session(self.group, days=-4)
+        fresh.action_mark_all_attended()
+        blank = self._open_wizard(session=fresh)
+        with self._log_inserts() as inserts:
+            wizard.web_read({"step": {}, "event_id": LABEL, "line_ids": {"fields": {}}})
+            wizard.line_ids.read(["partner_id", "product_id"])
+            blank.web_read(CHARTING_PAGE)
+        self.assertFalse(inserts)
+        self.assertFalse(self._new_lines())
+
+    def test_what_the_page_was_opened_with_is_set_by_the_server(self):
+        Wizard = self.env["therapy.charting.wizard"].with_user(self.provider)
+        with self.assertRefused(UserError, "set by the application"):
+            Wizard.create({"event_id": self.small.id, "loaded_note_ids": [(6, 0, self.notes.ids)]})
+        wizard = self._open(self.small)
+        with self.assertRefused(UserError, "set by the application"):
+            wizard.line_ids[:1].write({"loaded_note_id": self.note.id})
+
+    def test_one_insert_and_the_same_queries_for_3_or_10_clients(self):
+        def open_page(session):
+            wizard = self._open_wizard(session=session)
+            with self._log_inserts() as inserts:
+                queries = self._queries(lambda: wizard.web_read(CHARTING_PAGE))
+            return queries, len(inserts)
+
+        open_page(self.small)  # warm the caches (access rules, fields)
+        few = open_page(self.small)
+        many = open_page(self.big)
         self.assertEqual(few, many)
         self.assertEqual(few[1], 1)

@@ -14,9 +14,14 @@ class TherapyChartingWizard(models.TransientModel):
     _inherit = [
         "therapy.input.mixin",
         "therapy.signing.mixin",
+        "therapy.server.owned.mixin",
         "therapy.clinical.reference.mixin",
     ]
     _description = "Group Charting"
+    _therapy_server_owned_fields = ("loaded_note_ids",)
+    _therapy_server_owns_computed = False
+    # The page opens with the text of the session's notes: reading it is reading those notes.
+    _therapy_loaded_text = {"group_note": ("loaded_note_ids", "group_note")}
 
     event_id = fields.Many2one("calendar.event", string="Session", required=True, readonly=True)
     group_id = fields.Many2one(related="event_id.therapy_group_id")
@@ -44,6 +49,15 @@ class TherapyChartingWizard(models.TransientModel):
     )
     line_ids = fields.One2many("therapy.charting.wizard.line", "wizard_id", string="Clients")
     note_ids = fields.Many2many("therapy.chart.note", string="Chart Notes", readonly=True)
+    loaded_note_ids = fields.Many2many(
+        "therapy.chart.note",
+        "therapy_charting_wizard_loaded_note_rel",
+        "wizard_id",
+        "note_id",
+        string="Notes Opened",
+        readonly=True,
+        help="The session's notes whose group notes and sections the page was opened with.",
+    )
     privacy_warning = fields.Char(
         compute="_compute_privacy_warning",
         help="The group notes go into every attending client's record: they must not name "
@@ -122,6 +136,8 @@ class TherapyChartingWizard(models.TransientModel):
         )
         goal_lines = self._goal_line_commands(attended.partner_id, drafts)
         written = drafts[:1] or signed[:1]
+        # the shared text is the same in every note of the session that carries it
+        shared = (drafts or signed) if written.group_note or written.section_contents else notes[:0]
         template = written.template_id or self.env["therapy.chart.template"].search(
             [
                 ("template_type", "=", "custom"),
@@ -132,6 +148,7 @@ class TherapyChartingWizard(models.TransientModel):
         return {
             "event_id": event.id,
             "late_entry": bool(signed),
+            "loaded_note_ids": [Command.set(shared.ids)],
             "template_id": template.id,
             "group_note": written.group_note or False,
             "section_line_ids": self._section_line_commands(
@@ -144,6 +161,10 @@ class TherapyChartingWizard(models.TransientModel):
                         "partner_id": line.partner_id.id,
                         "note": notes_by_partner[line.partner_id].client_note
                         if line.partner_id in notes_by_partner
+                        else False,
+                        "loaded_note_id": notes_by_partner[line.partner_id].id
+                        if line.partner_id in notes_by_partner
+                        and notes_by_partner[line.partner_id].client_note
                         else False,
                         "goal_line_ids": goal_lines.get(line.partner_id, []),
                     }
@@ -346,9 +367,13 @@ class TherapyChartingWizardLine(models.TransientModel):
     _inherit = [
         "therapy.input.mixin",
         "therapy.signing.mixin",
+        "therapy.server.owned.mixin",
         "therapy.clinical.reference.mixin",
     ]
     _description = "Group Charting: one attending client"
+    _therapy_server_owned_fields = ("loaded_note_id",)
+    _therapy_server_owns_computed = False
+    _therapy_loaded_text = {"note": ("loaded_note_id", "client_note")}
 
     wizard_id = fields.Many2one("therapy.charting.wizard", required=True, ondelete="cascade")
     attendance_id = fields.Many2one("therapy.attendance", readonly=True)
@@ -362,6 +387,12 @@ class TherapyChartingWizardLine(models.TransientModel):
         related="attendance_id.place_of_service", compute_sudo=False
     )
     note = fields.Html(string="Client Note", help="Goes only into this client's chart note.")
+    loaded_note_id = fields.Many2one(
+        "therapy.chart.note",
+        string="Note Opened",
+        readonly=True,
+        help="The client's draft note whose text the line was opened with.",
+    )
     therapy_measure_summary = fields.Char(
         related="attendance_id.therapy_measure_summary", compute_sudo=False
     )
@@ -456,8 +487,13 @@ class TherapyChartingWizardGoal(models.TransientModel):
 
 class TherapyChartingWizardSection(models.TransientModel):
     _name = "therapy.charting.wizard.section"
-    _inherit = ["therapy.input.mixin", "therapy.signing.mixin"]
+    _inherit = [
+        "therapy.input.mixin",
+        "therapy.signing.mixin",
+        "therapy.clinical.reference.mixin",
+    ]
     _description = "Group Charting: one template section"
+    _therapy_loaded_text = {"content": ("wizard_id.loaded_note_ids", "section_contents")}
 
     wizard_id = fields.Many2one("therapy.charting.wizard", required=True, ondelete="cascade")
     section_id = fields.Many2one(
