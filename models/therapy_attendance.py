@@ -826,9 +826,10 @@ class TherapyAttendance(models.Model):
                     "and try again: nothing was invoiced twice."
                 )
             ) from None
-        # What another transaction committed before the lock is what counts.
-        self.invalidate_recordset(["invoice_id"])
-        self.invoice_line_ids.invalidate_recordset()
+        # Nothing is read again: Odoo's transactions are REPEATABLE READ, so a line invoiced by a
+        # transaction that committed after ours began cannot be locked (PostgreSQL refuses with
+        # a serialization failure, and Odoo runs the request again); a locked line is as this
+        # transaction read it.
         return self
 
     def _create_invoices(self):

@@ -291,6 +291,22 @@ class TherapyChartNoteChain(models.Model):
     @api.model
     def _therapy_lock_for(self, company):
         """The company's chain row, locked until the transaction ends."""
+        # Found and locked in one query; the other cases (no row yet, or locked by another
+        # signing) go the long way below, which tells them apart.
+        locked_ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT id FROM therapy_chart_note_chain WHERE company_id = %s "
+                    "FOR NO KEY UPDATE SKIP LOCKED",
+                    company.id,
+                )
+            )
+        ]
+        if locked_ids:
+            chain = self.sudo().browse(locked_ids)
+            chain.invalidate_recordset()
+            return chain
         chain = self.sudo().search([("company_id", "=", company.id)])
         if not chain:
             # A company made behind the ORM: the first signings may race to create its row,
