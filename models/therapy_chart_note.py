@@ -841,7 +841,14 @@ class TherapyChartNote(models.Model):
 
     @api.model
     def _write_session_drafts(
-        self, event, template, group_note, client_notes, section_contents, goal_progress=None
+        self,
+        event,
+        template,
+        group_note,
+        client_notes,
+        section_contents,
+        goal_progress=None,
+        render_body=True,
     ):
         """Create or update the draft note of every client who attended ``event`` and has no
         signed note; drop drafts of clients who no longer attended. The only way notes come to be.
@@ -851,7 +858,9 @@ class TherapyChartNote(models.Model):
 
         ``client_notes`` is {partner: html}; ``section_contents`` {str(section id): html};
         ``goal_progress`` {partner: [(goal, rating, comment)]}, the progress on the client's
-        treatment-plan goals, which goes into that client's note only.
+        treatment-plan goals, which goes into that client's note only. Without ``render_body``
+        (signing, which writes each note's text again under its lock right after), an existing
+        draft keeps its text until then.
         """
         Progress = self.env["therapy.treatment.goal.progress"]
         if goal_progress is not None:
@@ -906,7 +915,10 @@ class TherapyChartNote(models.Model):
                 "client_note": client_note,
                 "provider_id": provider.id,
                 "section_contents": section_contents,
-                "body": self._render_body(
+                "late_entry_on": late_entry_on,
+            }
+            if render_body or not draft:
+                vals["body"] = self._render_body(
                     line,
                     template,
                     group_note,
@@ -914,11 +926,17 @@ class TherapyChartNote(models.Model):
                     sections,
                     late_entry_on=late_entry_on,
                     goal_progress=goal_progress.get(line.partner_id, ()),
-                ),
-                "late_entry_on": late_entry_on,
-            }
+                )
             if draft:
-                draft._therapy_server_write(vals)
+                # What the draft already says is not written again (each HTML value written
+                # is sanitized anew, note by note).
+                changed = {
+                    name: value
+                    for name, value in vals.items()
+                    if draft._therapy_draft_value(name) != (value or False)
+                }
+                if changed:
+                    draft._therapy_server_write(changed)
             else:
                 create_vals.append(
                     {
@@ -933,6 +951,15 @@ class TherapyChartNote(models.Model):
         notes_sudo = (drafts_sudo - stale_sudo) | self.sudo()._therapy_server_create(create_vals)
         Progress.sudo()._therapy_sync(notes_sudo, goal_progress)
         return notes_sudo.sudo(False)
+
+    def _therapy_draft_value(self, fname):
+        """The draft's value of ``fname`` as the charting writes it: ids, plain text."""
+        value = self[fname]
+        if self._fields[fname].type == "many2one":
+            return value.id or False
+        if self._fields[fname].type == "html":
+            return str(value) if value else False
+        return value or False
 
     @api.model
     def _check_note_size(self, partners, group_note, client_notes, section_contents):

@@ -297,7 +297,8 @@ class TherapyChartingWizard(models.TransientModel):
                     problems="\n".join(f"- {problem}" for problem in problems),
                 )
             )
-        return self._write_drafts()._sign()
+        # the notes' text is written by the signature itself, under the notes' lock
+        return self._write_drafts(render_body=False)._sign()
 
     def _presign_problems(self):
         """The session's pre-sign check on what is written in the wizard."""
@@ -323,7 +324,7 @@ class TherapyChartingWizard(models.TransientModel):
             ]
         ) or any(goal_line.rating or goal_line.comment for goal_line in self.line_ids.goal_line_ids)
 
-    def _write_drafts(self):
+    def _write_drafts(self, render_body=True):
         """The session's draft notes, written from the wizard."""
         self.ensure_one()
         notes = self.env["therapy.chart.note"]._write_session_drafts(
@@ -339,6 +340,7 @@ class TherapyChartingWizard(models.TransientModel):
                 ]
                 for line in self.line_ids
             },
+            render_body=render_body,
         )
         self.note_ids = notes
         return notes
