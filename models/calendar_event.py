@@ -10,6 +10,7 @@ except ImportError:  # as in Odoo's calendar: no .ics without it
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.fields import Domain
 from odoo.tools import clean_context, format_datetime, is_html_empty, split_every
 
 from .therapy_attendance import PLACES_OF_SERVICE
@@ -26,6 +27,18 @@ SIGNED_SESSION_FACTS = (
     "user_id",
     "therapy_place_of_service",
 )
+# The session fields its invoices and claims read (date of service, group, rendering provider,
+# place of service), and what each billed attendance line states of them: frozen while a line
+# is on a posted invoice or a claim, whatever the time of day the session moves to.
+BILLED_SESSION_FACTS = (
+    "start",
+    "allday",
+    "start_date",
+    "therapy_group_id",
+    "user_id",
+    "therapy_place_of_service",
+)
+BILLED_LINE_FACTS = ("session_date", "group_id", "rendering_provider_id", "place_of_service")
 
 
 # What a busy block copies from its session; a change to any of these moves or drops the block.
@@ -444,7 +457,11 @@ class CalendarEvent(models.Model):
     def write(self, vals):
         self._therapy_check_input_types([vals])
         self._therapy_check_signed_facts(vals)
+        billed_facts = self._therapy_billed_facts(vals)
         result = super().write(vals)
+        # Compared once written: the date of service follows from the start, the all-day flag
+        # and the stored time zone through Odoo's own date computations.
+        self._therapy_check_billed_facts(billed_facts)
         if {"start", "allday", "start_date"} & vals.keys():
             # Read as superuser: a line hidden from the caller still states what happened.
             lines_sudo = self.sudo()._therapy_future().therapy_attendance_ids
@@ -1071,6 +1088,57 @@ class CalendarEvent(models.Model):
                 )
             )
 
+    def _therapy_billed_facts(self, vals):
+        """{invoiced or claimed line (as superuser): what it states of its session}, for the
+        sessions ``vals`` may change; nothing, and no query, when it changes none of that."""
+        if not set(BILLED_SESSION_FACTS) & vals.keys():
+            return {}
+        Attendance = self.env["therapy.attendance"]
+        invoiced = Domain("invoice_id", "!=", False) | Attendance._therapy_billed_domain()
+        lines_sudo = self._therapy_started_lines_sudo(invoiced)
+        return {line: {fname: line[fname] for fname in BILLED_LINE_FACTS} for line in lines_sudo}
+
+    def _therapy_check_billed_facts(self, facts_before):
+        """Refuse a change to what a posted invoice or a claim states of its session; a draft
+        invoice that no longer states it is discarded, for the line to be invoiced again."""
+        changed = {}
+        for line, facts in facts_before.items():
+            names = {fname for fname in BILLED_LINE_FACTS if line[fname] != facts[fname]}
+            if names:
+                changed[line] = names
+        if not changed:
+            return
+        lines_sudo = self.env["therapy.attendance"].sudo().browse(line.id for line in changed)
+        billed = lines_sudo.filtered_domain(lines_sudo._therapy_billed_domain())
+        if not billed:
+            lines_sudo.with_env(self.env)._discard_draft_invoices()
+            return
+        line = billed[0]
+        facts = ", ".join(
+            sorted(line._fields[fname]._description_string(self.env) for fname in changed[line])
+        )
+        if line.therapy_claim_ids:
+            raise UserError(
+                self.env._(
+                    "%(session)s is on the insurance claim %(claim)s, which states its "
+                    "%(facts)s to the insurer: these do not change while it is claimed. Void or "
+                    "correct the claim with the insurer first.",
+                    session=line.event_id.display_name,
+                    claim=line.therapy_claim_ids[:1].name,
+                    facts=facts,
+                )
+            )
+        raise UserError(
+            self.env._(
+                "%(session)s is on the posted invoice %(invoice)s, which states its %(facts)s: "
+                "these do not change while it is billed. Credit the session's invoices first "
+                "(Add Credit Note), then change the session and invoice it again.",
+                session=line.event_id.display_name,
+                invoice=line.invoice_id.name,
+                facts=facts,
+            )
+        )
+
     def _therapy_future(self):
         """Sessions that have not started: the only ones membership changes may touch, and
         none of which is attended, invoiced, charted or signed yet."""
@@ -1134,8 +1202,16 @@ class CalendarEvent(models.Model):
 
     def _therapy_billed_or_signed(self):
         """The sessions dated already: one of their lines is on a posted invoice or a claim,
-        or its chart note is signed. Such lines exist only once a session has started and has
-        a stored time zone (none on a session being created, which costs no query)."""
+        or its chart note is signed."""
+        Attendance = self.env["therapy.attendance"]
+        signed_or_billed = Domain("note_signed", "=", True) | Attendance._therapy_billed_domain()
+        return self.browse(self._therapy_started_lines_sudo(signed_or_billed).event_id.ids)
+
+    def _therapy_started_lines_sudo(self, domain):
+        """The lines matching ``domain`` of those of these sessions that have started and have
+        a stored time zone, as superuser: a line the user does not read bills or dates its
+        session all the same. Invoiced, claimed and signed lines exist only on such sessions
+        (none on a session being created, which costs no query)."""
         now = fields.Datetime.now()
         started = self.filtered(
             lambda event: isinstance(event.id, int)
@@ -1144,22 +1220,12 @@ class CalendarEvent(models.Model):
             and event.start <= now
             and event.therapy_session_tz
         )
-        if not started:
-            return self.browse()
-        # a line the user does not read dates its session all the same
         attendance_sudo = self.env["therapy.attendance"].sudo()
-        dated = attendance_sudo._read_group(
-            [
-                ("event_id", "in", started.ids),
-                "|",
-                "|",
-                ("note_signed", "=", True),
-                ("invoice_id.state", "=", "posted"),
-                ("therapy_claim_ids", "!=", False),
-            ],
-            groupby=["event_id"],
+        if not started:
+            return attendance_sudo
+        return attendance_sudo.search_fetch(
+            Domain("event_id", "in", started.ids) & domain, ["event_id"]
         )
-        return self.browse([event.id for (event,) in dated])
 
     @api.model
     def _therapy_invite_members(self, vals_list, memberships):

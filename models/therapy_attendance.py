@@ -3,6 +3,7 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import LockError, UserError, ValidationError
+from odoo.fields import Domain
 from odoo.tools import format_date
 
 from .therapy_client_diagnosis import POINTER_LETTERS
@@ -751,6 +752,12 @@ class TherapyAttendance(models.Model):
         self.ensure_one()
         coverage = self._therapy_primary_coverage()
         return coverage.sudo().payer_id or self.partner_id.sudo().therapy_payer_id
+
+    @api.model
+    def _therapy_billed_domain(self):
+        """Lines billed: on the client's posted invoice (a credited or cancelled invoice is no
+        longer the line's ``invoice_id``) or on an insurance claim."""
+        return Domain("invoice_id.state", "=", "posted") | Domain("therapy_claim_ids", "!=", False)
 
     def _check_not_invoiced(self):
         """An invoiced code changes only after the invoice is credited."""
