@@ -52,6 +52,7 @@ class TherapyChartNote(models.Model):
     _name = "therapy.chart.note"
     _description = "Chart Note"
     _inherit = [
+        "therapy.staff.followers.mixin",
         "mail.thread",
         "mail.activity.mixin",
         "therapy.server.owned.mixin",

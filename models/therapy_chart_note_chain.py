@@ -177,7 +177,12 @@ class TherapyChartNoteChain(models.Model):
 
     _name = "therapy.chart.note.chain"
     _description = "Chart Note Integrity Chain"
-    _inherit = ["mail.thread", "mail.activity.mixin", "therapy.server.owned.mixin"]
+    _inherit = [
+        "therapy.staff.followers.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "therapy.server.owned.mixin",
+    ]
     _rec_name = "company_id"
     _order = "company_id"
     # Administrators read it (and its activities); nobody else.

@@ -16,7 +16,12 @@ CLAIM_STATES = [
 class TherapyClaim(models.Model):
     _name = "therapy.claim"
     _description = "Insurance Claim"
-    _inherit = ["mail.thread", "therapy.server.owned.mixin", "therapy.input.mixin"]
+    _inherit = [
+        "therapy.staff.followers.mixin",
+        "mail.thread",
+        "therapy.server.owned.mixin",
+        "therapy.input.mixin",
+    ]
     _order = "date_of_service desc, id desc"
     _check_company_auto = True
     # A claim is the server's record of what was billed to an insurer and what it answered:

@@ -14,7 +14,12 @@ PRACTICE_CAPACITY_CAP = 12
 class TherapyGroup(models.Model):
     _name = "therapy.group"
     _description = "Therapy Group"
-    _inherit = ["mail.thread", "mail.activity.mixin", "therapy.input.mixin"]
+    _inherit = [
+        "therapy.staff.followers.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "therapy.input.mixin",
+    ]
     _order = "name, id"
     _check_company_auto = True
 

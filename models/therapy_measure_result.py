@@ -44,7 +44,7 @@ class TherapyMeasureResult(models.Model):
     client's diagnoses."""
 
     _name = "therapy.measure.result"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["therapy.staff.followers.mixin", "mail.thread", "mail.activity.mixin"]
     _description = "Clinical Measure Result"
     _order = "date desc, id desc"
     _rec_names_search = ["partner_id"]

@@ -51,7 +51,7 @@ class TherapyPart2Consent(models.Model):
 
     _name = "therapy.part2.consent"
     _description = "42 CFR Part 2 Consent"
-    _inherit = ["mail.thread", "therapy.input.mixin"]
+    _inherit = ["therapy.staff.followers.mixin", "mail.thread", "therapy.input.mixin"]
     _order = "partner_id, date_signed desc, id desc"
     _check_company_auto = True
 

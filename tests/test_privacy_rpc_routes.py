@@ -577,3 +577,34 @@ class TestContactsSearchedByHiddenRecords(GroupTherapyCommon):
             ),
             self.clients[5],
         )
+
+
+@tagged("post_install", "-at_install")
+class TestClientsFollowNoGroupTherapyRecord(ChartingCommon):
+    """A provider's Follow / Add Followers (``/mail/thread/subscribe``, ``message_subscribe``)
+    made a client follow the group or a chart note: the client then got every message posted
+    there, and every employee read in ``mail.followers`` the client's name and e-mail next to
+    the group or note (an accountant, a colleague without a Group Therapy role)."""
+
+    def _followers(self, record):
+        return (
+            self.env["mail.followers"]
+            .with_user(self.accountant)
+            .search([("res_model", "=", record._name), ("res_id", "=", record.id)])
+            .partner_id
+        )
+
+    def test_no_client_follows_a_group_or_a_note(self):
+        self._chart()
+        client = self.clients[0]
+        note = self._note(client)
+        for record in (self.group, note):
+            with self.subTest(model=record._name):
+                record.with_user(self.provider).message_subscribe(
+                    partner_ids=[client.id, self.shared_provider.partner_id.id]
+                )
+                followers = self._followers(record)
+                self.assertNotIn(client, followers)
+                self.assertIn(self.shared_provider.partner_id, followers, "staff still follow")
+                record.with_user(self.provider).message_subscribe(partner_ids=client.ids)
+                self.assertNotIn(client, self._followers(record))
