@@ -4,6 +4,7 @@ from . import therapy_staff_followers_mixin
 from . import therapy_access_log
 from . import therapy_access_logged_mixin
 from . import therapy_clinical_reference_mixin
+from . import base
 from . import therapy_signing_mixin
 from . import product_template
 from . import product_product

@@ -365,3 +365,54 @@ class TestAccessLogChartingPage(AccessLogCommon):
         many = open_page(self.big)
         self.assertEqual(few, many)
         self.assertEqual(few[1], 1)
+
+
+@tagged("post_install", "-at_install")
+class TestAccessLogExportsThroughOtherRecords(AccessLogCommon):
+    """Odoo's Export of clients or sessions can reach their notes' text or their goals' names:
+    those notes and goals are logged, once per call."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.goal = cls.env["therapy.treatment.goal"].create(
+            {"partner_id": cls.clients[0].id, "problem": "Anxiety", "name": "Coping goal"}
+        )
+
+    def _export(self, records, fields):
+        self.last_log_id = self.Log.search([], limit=1, order="id desc").id or 0
+        with self._log_inserts() as inserts:
+            datas = records.with_user(self.manager).export_data(fields)["datas"]
+        return datas, inserts, self._new_lines()
+
+    def test_exports_reaching_notes_or_goals_are_logged(self):
+        clients = self.clients[:2]
+        notes = self.notes.filtered(lambda note: note.partner_id in clients)
+        for records, fields, logged, detail, text in (
+            (clients, ["name", "therapy_chart_note_ids/body"], notes, "body", "distress"),
+            (clients, ["name", "therapy_goal_ids"], self.goal, "display_name", "Coping goal"),
+            (clients, ["therapy_goal_ids/problem"], self.goal, "problem", "Anxiety"),
+            (
+                self.session,
+                ["name", "therapy_chart_note_ids/group_note"],
+                self.notes,
+                "group_note",
+                "distress",
+            ),
+        ):
+            with self.subTest(model=records._name, fields=fields):
+                datas, inserts, lines = self._export(records, fields)
+                self.assertIn(text, str(datas))
+                self.assertEqual(len(inserts), 1)
+                self.assertLogged(lines, self.manager, "export", logged, detail)
+
+    def test_exports_without_clinical_text_log_nothing(self):
+        for records, fields in (
+            (self.clients[:2], ["name", "email"]),
+            (self.clients[:2], ["therapy_chart_note_ids/state", "therapy_goal_ids/.id"]),
+            (self.session, ["name", "therapy_chart_note_ids"]),
+        ):
+            with self.subTest(model=records._name, fields=fields):
+                _datas, inserts, lines = self._export(records, fields)
+                self.assertFalse(inserts)
+                self.assertFalse(lines)
