@@ -1,5 +1,4 @@
 from odoo import api, models
-from odoo.exceptions import AccessError
 
 # Odoo's calendar templates and what a client is told instead (ctx therapy_notice).
 CLIENT_NOTICES = {
@@ -12,31 +11,21 @@ CLIENT_NOTICES = {
 
 
 class CalendarAttendee(models.Model):
-    _inherit = "calendar.attendee"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._therapy_check_partners_visible(vals_list)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._therapy_check_partners_visible([vals])
-        return super().write(vals)
+    _name = "calendar.attendee"
+    _inherit = ["calendar.attendee", "therapy.readable.target.mixin"]
+    _therapy_readable_target_fields = ("partner_id",)
 
     @api.model
-    def _therapy_check_partners_visible(self, vals_list):
+    def _therapy_unreadable_target_message(self, fname):
         """An attendee is made only for a contact the user sees. Odoo reads an attendee's name
         and e-mail from its contact as superuser (related fields), and checks the contacts of
         an event's ``partner_ids`` but not the one of an attendee created directly: over RPC a
         colleague outside Group Therapy put any contact id on their own meeting and read the
         name and e-mail of the practice's clients (and invited them)."""
-        if self.env["res.partner"]._therapy_unreadable_in(vals_list):
-            raise AccessError(
-                self.env._(
-                    "This contact is not one you can see, so it cannot be added to a meeting. "
-                    "Invite the people you find in your contacts."
-                )
-            )
+        return self.env._(
+            "This contact is not one you can see, so it cannot be added to a meeting. "
+            "Invite the people you find in your contacts."
+        )
 
     def _notify_attendees(self, mail_template, notify_author=False, force_send=False):
         """Clients of a group session are told one by one, with the addon's template.

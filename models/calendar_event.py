@@ -79,7 +79,13 @@ def _therapy_linked_ids(commands):
 
 class CalendarEvent(models.Model):
     _name = "calendar.event"
-    _inherit = ["calendar.event", "therapy.server.owned.mixin", "therapy.input.mixin"]
+    # The readable-target mixin checks the attendees and attendance lines typed in the form.
+    _inherit = [
+        "calendar.event",
+        "therapy.server.owned.mixin",
+        "therapy.input.mixin",
+        "therapy.readable.target.mixin",
+    ]
     # Odoo's own calendar fields keep their rules; ours are set by the server only.
     _therapy_server_owns_computed = False
     _therapy_server_owned_fields = (

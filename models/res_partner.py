@@ -25,7 +25,8 @@ PROFILE_FIELDS = {
 
 class ResPartner(models.Model):
     _name = "res.partner"
-    _inherit = ["res.partner", "therapy.input.mixin"]
+    _inherit = ["res.partner", "therapy.input.mixin", "therapy.readable.target.mixin"]
+    _therapy_readable_target_fields = ("therapy_billing_partner_id", "therapy_payer_id")
     # Odoo's own partner fields keep Odoo's rules; the therapy fields are checked.
     _therapy_input_prefix = "therapy_"
 
@@ -541,19 +542,6 @@ class ResPartner(models.Model):
             "domain": [("member_ids.partner_id", "=", self.id)],
             "context": {"active_test": False},
         }
-
-    @api.model
-    def _therapy_unreadable_in(self, vals_list):
-        """The contacts named as ``partner_id`` in ``vals_list`` that the user may not read.
-        Odoo reads a many2one's target as superuser (its name, related fields) and the record
-        rules do not check it: a record that names a contact by id (an attendee, a membership)
-        would otherwise show or open a client the user does not serve."""
-        if self.env.su:
-            return self.browse()
-        partners = self.browse(
-            {vals["partner_id"] for vals in vals_list if type(vals.get("partner_id")) is int}
-        )
-        return partners - partners._filtered_access("read")
 
     @api.model
     def _therapy_contact_domain(self):

@@ -4,7 +4,9 @@ from odoo import fields, models
 class SurveyUserInput(models.Model):
     """A client's answers to a clinical measure, sent for one session."""
 
-    _inherit = "survey.user_input"
+    _name = "survey.user_input"
+    _inherit = ["survey.user_input", "therapy.readable.target.mixin"]
+    _therapy_readable_target_fields = ("therapy_event_id",)
 
     therapy_event_id = fields.Many2one(
         "calendar.event",

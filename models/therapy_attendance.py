@@ -33,11 +33,16 @@ KINDS_BY_STATE = {
 class TherapyAttendance(models.Model):
     _name = "therapy.attendance"
     _description = "Group Session Attendance"
-    _inherit = ["therapy.server.owned.mixin", "therapy.input.mixin"]
+    _inherit = [
+        "therapy.server.owned.mixin",
+        "therapy.input.mixin",
+        "therapy.readable.target.mixin",
+    ]
     _order = "event_start desc, partner_name, id"
     _check_company_auto = True
     # Set by the server: claim units, the invoice lines the invoicing made, the signature mark.
     _therapy_server_owned_fields = ("units", "invoice_line_ids", "note_signed")
+    _therapy_readable_target_fields = ("event_id", "partner_id")
 
     event_id = fields.Many2one(
         "calendar.event", string="Session", required=True, index=True, ondelete="cascade"

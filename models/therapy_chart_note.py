@@ -58,6 +58,7 @@ class TherapyChartNote(models.Model):
         "therapy.server.owned.mixin",
         "therapy.access.logged.mixin",
         "therapy.signing.mixin",
+        "therapy.readable.target.mixin",
     ]
     _order = "session_start desc, partner_name, id"
     _check_company_auto = True
@@ -66,6 +67,7 @@ class TherapyChartNote(models.Model):
     # keeps that page from sorting the client's whole history (bench: 490 -> 234 ms, 20,000 notes).
     _partner_session_start_idx = models.Index("(partner_id, session_start DESC)")
     # Written by the charting flow and the signature only; a client sends addenda.
+    _therapy_readable_target_fields = ("partner_id", "event_id", "attendance_id")
     _therapy_server_owned_fields = (
         "partner_id",
         "event_id",

@@ -13,7 +13,9 @@ class TherapyChartNoteAddendum(models.Model):
         "therapy.access.logged.mixin",
         "therapy.server.owned.mixin",
         "therapy.input.mixin",
+        "therapy.readable.target.mixin",
     ]
+    _therapy_readable_target_fields = ("note_id",)
     _order = "date, id"
     _check_company_auto = True
     # Reading or exporting the text is on the clinical access log.

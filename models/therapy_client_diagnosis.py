@@ -7,8 +7,9 @@ POINTER_LETTERS = "ABCDEFGHIJKL"
 
 class TherapyClientDiagnosis(models.Model):
     _name = "therapy.client.diagnosis"
-    _inherit = ["therapy.input.mixin"]
+    _inherit = ["therapy.input.mixin", "therapy.readable.target.mixin"]
     _description = "Client Diagnosis"
+    _therapy_readable_target_fields = ("partner_id",)
     _order = "partner_id, sequence, id"
 
     partner_id = fields.Many2one(

@@ -23,8 +23,9 @@ class TherapyClientProfile(models.Model):
     """
 
     _name = "therapy.client.profile"
-    _inherit = ["therapy.input.mixin"]
+    _inherit = ["therapy.input.mixin", "therapy.readable.target.mixin"]
     _description = "Client Clinical Profile"
+    _therapy_readable_target_fields = ("partner_id", "billing_partner_id", "payer_id")
     _rec_name = "partner_id"
 
     partner_id = fields.Many2one(

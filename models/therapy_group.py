@@ -14,11 +14,13 @@ PRACTICE_CAPACITY_CAP = 12
 class TherapyGroup(models.Model):
     _name = "therapy.group"
     _description = "Therapy Group"
+    # The readable-target mixin checks the memberships and waitlist entries typed in the form.
     _inherit = [
         "therapy.staff.followers.mixin",
         "mail.thread",
         "mail.activity.mixin",
         "therapy.input.mixin",
+        "therapy.readable.target.mixin",
     ]
     _order = "name, id"
     _check_company_auto = True

@@ -1,14 +1,15 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import format_date
 
 
 class TherapyGroupMember(models.Model):
     _name = "therapy.group.member"
     _description = "Therapy Group Membership"
-    _inherit = ["therapy.input.mixin"]
+    _inherit = ["therapy.input.mixin", "therapy.readable.target.mixin"]
     _order = "date_end desc nulls first, date_start desc, id desc"
     _check_company_auto = True
+    _therapy_readable_target_fields = ("group_id", "partner_id")
 
     group_id = fields.Many2one("therapy.group", required=True, index=True, ondelete="cascade")
     partner_id = fields.Many2one(
@@ -124,7 +125,6 @@ class TherapyGroupMember(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._therapy_check_clients_visible(vals_list)
         members = super().create(vals_list)
         # Someone added to a group is a client of the practice from then on.
         members.partner_id.filtered(lambda partner: not partner.therapy_client).write(
@@ -145,7 +145,6 @@ class TherapyGroupMember(models.Model):
         return members
 
     def write(self, vals):
-        self._therapy_check_clients_visible([vals])
         groups_before = self.group_id
         result = super().write(vals)
         if {"group_id", "partner_id", "date_start", "date_end"} & vals.keys():
@@ -161,19 +160,18 @@ class TherapyGroupMember(models.Model):
         return result
 
     @api.model
-    def _therapy_check_clients_visible(self, vals_list):
+    def _therapy_unreadable_target_message(self, fname):
         """A client joins a group (or its waitlist) only at the hand of someone who sees the
         client. Membership opens the client's record to the group's providers: a provider who
         could add any contact by its id would read a colleague's clients (contact, diagnoses,
-        coverage, treatment plan, measures). The record rules do not check a many2one's target,
-        so this does; the server's own moves (waitlist promotion) run as superuser."""
-        if self.env["res.partner"]._therapy_unreadable_in(vals_list):
-            raise AccessError(
-                self.env._(
-                    "This client is not one you can see: only the front desk adds a client of "
-                    "another provider's group to a group or a waitlist. Ask the front desk."
-                )
-            )
+        coverage, treatment plan, measures). The server's own moves (waitlist promotion) run
+        as superuser."""
+        if fname != "partner_id":
+            return super()._therapy_unreadable_target_message(fname)
+        return self.env._(
+            "This client is not one you can see: only the front desk adds a client of "
+            "another provider's group to a group or a waitlist. Ask the front desk."
+        )
 
     @api.onchange("partner_id")
     def _onchange_partner_id_upcoming_sessions(self):

@@ -4,13 +4,18 @@ from odoo.exceptions import ValidationError
 
 class TherapyGroupWaitlist(models.Model):
     _name = "therapy.group.waitlist"
-    _inherit = ["therapy.input.mixin", "therapy.server.owned.mixin"]
+    _inherit = [
+        "therapy.input.mixin",
+        "therapy.server.owned.mixin",
+        "therapy.readable.target.mixin",
+    ]
     _description = "Therapy Group Waitlist"
     # The entry's status follows what happened to it (the client joined when a place freed up,
     # or the entry was cancelled): over RPC a provider set "waiting" on a cancelled entry to put
     # a client back in the queue, or "Joined the group" on one who never joined.
     _therapy_server_owns_computed = False
     _therapy_server_owned_fields = ("state",)
+    _therapy_readable_target_fields = ("group_id", "partner_id")
     _order = "sequence, date_requested, id"
     _check_company_auto = True
 
@@ -82,16 +87,16 @@ class TherapyGroupWaitlist(models.Model):
                     )
                 )
 
+    @api.model
+    def _therapy_unreadable_target_message(self, fname):
+        """As for a membership, which the entry becomes."""
+        return self.env["therapy.group.member"]._therapy_unreadable_target_message(fname)
+
     @api.model_create_multi
     def create(self, vals_list):
-        self.env["therapy.group.member"]._therapy_check_clients_visible(vals_list)
         entries = super().create(vals_list)
         entries.group_id._promote_waitlist()
         return entries
-
-    def write(self, vals):
-        self.env["therapy.group.member"]._therapy_check_clients_visible([vals])
-        return super().write(vals)
 
     def action_cancel(self):
         """The client no longer waits for the group."""

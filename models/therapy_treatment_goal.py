@@ -20,8 +20,13 @@ class TherapyTreatmentGoal(models.Model):
     """
 
     _name = "therapy.treatment.goal"
-    _inherit = ["therapy.input.mixin", "therapy.access.logged.mixin"]
+    _inherit = [
+        "therapy.input.mixin",
+        "therapy.access.logged.mixin",
+        "therapy.readable.target.mixin",
+    ]
     _description = "Treatment Plan Goal"
+    _therapy_readable_target_fields = ("partner_id",)
     _order = "partner_id, sequence, date_target, id"
     _check_company_auto = True
     # Reading or exporting the plan's text is on the clinical access log.

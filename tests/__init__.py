@@ -53,3 +53,4 @@ from . import test_access_log_search
 from . import test_busy_blocks
 from . import test_privacy_rpc_routes
 from . import test_privacy_session_rules
+from . import test_privacy_named_records

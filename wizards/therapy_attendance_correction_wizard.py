@@ -6,8 +6,9 @@ from ..models.therapy_attendance import KINDS_BY_STATE
 
 class TherapyAttendanceCorrectionWizard(models.TransientModel):
     _name = "therapy.attendance.correction.wizard"
-    _inherit = ["therapy.input.mixin"]
+    _inherit = ["therapy.input.mixin", "therapy.readable.target.mixin"]
     _description = "Correct Billed Attendance"
+    _therapy_readable_target_fields = ("attendance_id",)
 
     attendance_id = fields.Many2one("therapy.attendance", required=True, ondelete="cascade")
     # Read as the user, not as superuser (Odoo's default for related fields): the wizard can be

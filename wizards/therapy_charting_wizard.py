@@ -16,12 +16,14 @@ class TherapyChartingWizard(models.TransientModel):
         "therapy.signing.mixin",
         "therapy.server.owned.mixin",
         "therapy.clinical.reference.mixin",
+        "therapy.readable.target.mixin",
     ]
     _description = "Group Charting"
     _therapy_server_owned_fields = ("loaded_note_ids",)
     _therapy_server_owns_computed = False
     # The page opens with the text of the session's notes: reading it is reading those notes.
     _therapy_loaded_text = {"group_note": ("loaded_note_ids", "group_note")}
+    _therapy_readable_target_fields = ("event_id",)
 
     event_id = fields.Many2one("calendar.event", string="Session", required=True, readonly=True)
     group_id = fields.Many2one(related="event_id.therapy_group_id")
@@ -371,11 +373,14 @@ class TherapyChartingWizardLine(models.TransientModel):
         "therapy.signing.mixin",
         "therapy.server.owned.mixin",
         "therapy.clinical.reference.mixin",
+        "therapy.readable.target.mixin",
     ]
     _description = "Group Charting: one attending client"
     _therapy_server_owned_fields = ("loaded_note_id",)
     _therapy_server_owns_computed = False
     _therapy_loaded_text = {"note": ("loaded_note_id", "client_note")}
+    # Only the session's own clients and lines, which the wizard lists, are taken.
+    _therapy_readable_target_fields = ("partner_id", "attendance_id")
 
     wizard_id = fields.Many2one("therapy.charting.wizard", required=True, ondelete="cascade")
     attendance_id = fields.Many2one("therapy.attendance", readonly=True)
@@ -405,35 +410,19 @@ class TherapyChartingWizardLine(models.TransientModel):
         help="The client's active goals: the progress recorded goes only into this client's note.",
     )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._check_client_readable(vals_list)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._check_client_readable([vals])
-        return super().write(vals)
-
-    @api.model
-    def _check_client_readable(self, vals_list):
-        """Odoo shows a many2one's name as superuser: a line sent over RPC with any contact or
-        attendance line would name a client the user does not serve. Only those the user reads
-        (the session's own, which the wizard lists) are taken."""
-        for fname, model in (
-            ("partner_id", "res.partner"),
-            ("attendance_id", "therapy.attendance"),
-        ):
-            self.env[model].browse(
-                {vals[fname] for vals in vals_list if type(vals.get(fname)) is int}
-            ).check_access("read")
-
 
 class TherapyChartingWizardGoal(models.TransientModel):
     _name = "therapy.charting.wizard.goal"
     # The goal's text (its problem, the goal itself, its label) is shown on the page: logged.
-    _inherit = ["therapy.input.mixin", "therapy.clinical.reference.mixin"]
+    _inherit = [
+        "therapy.input.mixin",
+        "therapy.clinical.reference.mixin",
+        "therapy.readable.target.mixin",
+    ]
     _description = "Group Charting: progress on one goal of a client"
     _order = "id"
+    # Only goals the treatment plan's record rules give the user: their text is shown.
+    _therapy_readable_target_fields = ("goal_id",)
 
     line_id = fields.Many2one("therapy.charting.wizard.line", required=True, ondelete="cascade")
     goal_id = fields.Many2one(
@@ -453,24 +442,6 @@ class TherapyChartingWizardGoal(models.TransientModel):
     last_progress = fields.Char(
         readonly=True, help="The progress recorded on this goal in the client's last signed note."
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._check_goals_readable(vals_list)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._check_goals_readable([vals])
-        return super().write(vals)
-
-    @api.model
-    def _check_goals_readable(self, vals_list):
-        """The goal's text is shown through related fields: only for goals the treatment plan's
-        record rules give the user (constraints run as superuser, so this is checked here)."""
-        goal_ids = [vals.get("goal_id") for vals in vals_list]
-        self.env["therapy.treatment.goal"].browse(
-            goal_id for goal_id in goal_ids if type(goal_id) is int
-        ).check_access("read")
 
     @api.constrains("goal_id", "line_id")
     def _check_goal_of_client(self):

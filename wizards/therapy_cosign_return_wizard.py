@@ -5,8 +5,9 @@ class TherapyCosignReturnWizard(models.TransientModel):
     """The supervisor's Return: waiting notes go back to their signer, with what to change."""
 
     _name = "therapy.cosign.return.wizard"
-    _inherit = ["therapy.input.mixin"]
+    _inherit = ["therapy.input.mixin", "therapy.readable.target.mixin"]
     _description = "Return Chart Notes to their Signer"
+    _therapy_readable_target_fields = ("note_ids",)
 
     note_ids = fields.Many2many(
         "therapy.chart.note", string="Chart Notes", required=True, readonly=True

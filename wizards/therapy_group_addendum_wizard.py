@@ -5,8 +5,9 @@ from odoo.tools import is_html_empty
 
 class TherapyGroupAddendumWizard(models.TransientModel):
     _name = "therapy.group.addendum.wizard"
-    _inherit = ["therapy.input.mixin"]
+    _inherit = ["therapy.input.mixin", "therapy.readable.target.mixin"]
     _description = "Group Addendum"
+    _therapy_readable_target_fields = ("event_id",)
 
     event_id = fields.Many2one("calendar.event", string="Session", required=True, readonly=True)
     note_count = fields.Integer(compute="_compute_note_count")

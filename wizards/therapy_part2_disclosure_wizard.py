@@ -6,8 +6,9 @@ class TherapyPart2DisclosureWizard(models.TransientModel):
     client's written consent to that recipient is checked, and the notice printed."""
 
     _name = "therapy.part2.disclosure.wizard"
-    _inherit = ["therapy.input.mixin"]
+    _inherit = ["therapy.input.mixin", "therapy.readable.target.mixin"]
     _description = "Disclose Chart Notes (42 CFR Part 2)"
+    _therapy_readable_target_fields = ("note_ids", "recipient_id")
 
     @api.model
     def _default_note_ids(self):
