@@ -36,9 +36,9 @@ class TherapyGroup(models.Model):
 
     def _domain_provider_id(self):
         """Only users with the Provider role (administrators included) run groups. The role's
-        id comes from Odoo's cache of XML ids: every record rule through a group's shared
-        providers builds this domain, and env.ref() would query whether the role still exists
-        each time (10 queries on opening a session)."""
+        id comes from Odoo's cache of XML ids: this domain is built each time a group's shared
+        providers are read or searched, and env.ref() would query whether the role still exists
+        each time."""
         provider_group_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "group_therapy.group_therapy_provider", raise_if_not_found=False
         )
