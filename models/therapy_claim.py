@@ -21,9 +21,13 @@ class TherapyClaim(models.Model):
         "mail.thread",
         "therapy.server.owned.mixin",
         "therapy.input.mixin",
+        "therapy.readable.target.mixin",
     ]
     _order = "date_of_service desc, id desc"
     _check_company_auto = True
+    # Its client and session follow the attendance line: an accountant, who reads no
+    # attendance line, would learn who attended which session from any line's id.
+    _therapy_readable_target_fields = ("attendance_id",)
     # A claim is the server's record of what was billed to an insurer and what it answered:
     # created by invoicing, sent by the export, settled by the 835 import. Nothing of it is
     # typed in (every field is read-only on the form); over RPC, a claim written or created by

@@ -176,6 +176,21 @@ class TestNamedRecordsAreReadable(ChartingCommon):
             with self.subTest(model=record._name, field=fname), self.assertRefusedWithoutName():
                 record.with_user(user).onchange({fname: [(0, "virtual_1", values)]}, [fname], spec)
 
+    def test_accountant_learns_no_attendance_through_a_claim_form(self):
+        """Accounting reads claims, not attendance lines: a claim's client and session follow
+        its line, so a claim form sent with the line of a client never billed to an insurer
+        would say who attended which session."""
+        line = self.session.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == self.clients[2]
+        )
+        self.secrets += (self.clients[2].name,)
+        Claim = self.env["therapy.claim"].with_user(self.accountant)
+        spec = {"attendance_id": {}, "partner_id": NAME, "event_id": NAME}
+        with self.assertRefusedWithoutName():
+            Claim.onchange({"attendance_id": line.id}, [], spec)
+        with self.assertRefusedWithoutName():
+            Claim.with_context(default_attendance_id=line.id).onchange({}, [], spec)
+
     def test_what_the_user_reads_is_still_named(self):
         """The front desk names any client; a provider their own clients and sessions; a
         record opened again shows what it holds."""
