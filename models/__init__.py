@@ -3,6 +3,7 @@ from . import therapy_server_owned_mixin
 from . import therapy_staff_followers_mixin
 from . import therapy_readable_target_mixin
 from . import therapy_access_log
+from . import therapy_access_log_request_mixin
 from . import therapy_access_logged_mixin
 from . import therapy_clinical_reference_mixin
 from . import base

@@ -16,6 +16,7 @@ class TherapyAccessLoggedMixin(models.AbstractModel):
     """
 
     _name = "therapy.access.logged.mixin"
+    _inherit = ["therapy.access.log.request.mixin"]
     _description = "Clinical Record (access logged)"
 
     # The fields whose reading is an access to clinical content.
@@ -37,13 +38,6 @@ class TherapyAccessLoggedMixin(models.AbstractModel):
         return fname in self._therapy_clinical_fields or (
             fname == "display_name" and label_is_clinical(self)
         )
-
-    @api.readonly
-    def web_read(self, specification):
-        # A form reads the record, then its one2many lines (a note's addenda) with web_read of
-        # their own: one INSERT for all of them.
-        with self.env["therapy.access.log"]._batch():
-            return super().web_read(specification)
 
     @api.model
     def _search(self, domain, *args, **kwargs):
@@ -79,38 +73,6 @@ class TherapyAccessLoggedMixin(models.AbstractModel):
             elif fname in clinical:
                 searched.append(fname)
         return list(dict.fromkeys(searched))
-
-    @api.model
-    @api.readonly
-    def web_search_read(self, *args, **kwargs):
-        # the list, its count and the text it may show: one INSERT
-        with self.env["therapy.access.log"]._batch():
-            return super().web_search_read(*args, **kwargs)
-
-    @api.model
-    @api.readonly
-    def web_read_group(self, *args, **kwargs):
-        with self.env["therapy.access.log"]._batch():
-            return super().web_read_group(*args, **kwargs)
-
-    @api.model
-    @api.readonly
-    def search_read(self, *args, **kwargs):
-        with self.env["therapy.access.log"]._batch():
-            return super().search_read(*args, **kwargs)
-
-    @api.model
-    @api.readonly
-    def name_search(self, *args, **kwargs):
-        with self.env["therapy.access.log"]._batch():
-            return super().name_search(*args, **kwargs)
-
-    @api.model
-    @api.readonly
-    def web_name_search(self, *args, **kwargs):
-        # a picker: the search, then the fields it shows of each record found; one INSERT
-        with self.env["therapy.access.log"]._batch():
-            return super().web_name_search(*args, **kwargs)
 
     def export_data(self, fields_to_export):
         result = super().export_data(fields_to_export)

@@ -60,6 +60,7 @@ class TherapyClinicalReferenceMixin(models.AbstractModel):
     """
 
     _name = "therapy.clinical.reference.mixin"
+    _inherit = ["therapy.access.log.request.mixin"]
     _description = "Shows Clinical Text of Other Records (access logged)"
 
     # {field: (path to the records its text was loaded from, their field it was loaded from)}
@@ -134,11 +135,6 @@ class TherapyClinicalReferenceMixin(models.AbstractModel):
         return values_list
 
     @api.readonly
-    def read(self, fields=None, load="_classic_read"):
-        with self.env["therapy.access.log"]._batch():
-            return super().read(fields, load=load)
-
-    @api.readonly
     def web_read(self, specification):
         with self.env["therapy.access.log"]._batch():
             values_list = super().web_read(specification)
@@ -157,23 +153,6 @@ class TherapyClinicalReferenceMixin(models.AbstractModel):
                 )
         return values_list
 
-    def onchange(self, values, field_names, fields_spec):
-        # its answer is formatted by web_read, record by record and line by line: one INSERT
-        with self.env["therapy.access.log"]._batch():
-            return super().onchange(values, field_names, fields_spec)
-
-    @api.model
-    @api.readonly
-    def search_read(self, *args, **kwargs):
-        with self.env["therapy.access.log"]._batch():
-            return super().search_read(*args, **kwargs)
-
-    @api.model
-    @api.readonly
-    def web_search_read(self, *args, **kwargs):
-        with self.env["therapy.access.log"]._batch():
-            return super().web_search_read(*args, **kwargs)
-
     @api.model
     @api.readonly
     def formatted_read_group(self, domain, groupby=(), aggregates=(), *args, **kwargs):
@@ -181,12 +160,6 @@ class TherapyClinicalReferenceMixin(models.AbstractModel):
             groups = super().formatted_read_group(domain, groupby, aggregates, *args, **kwargs)
             self._therapy_log_group_labels(groups, groupby)
         return groups
-
-    @api.model
-    @api.readonly
-    def web_read_group(self, *args, **kwargs):
-        with self.env["therapy.access.log"]._batch():
-            return super().web_read_group(*args, **kwargs)
 
     @api.model
     @api.readonly
