@@ -26,7 +26,13 @@ PROFILE_FIELDS = {
 class ResPartner(models.Model):
     _name = "res.partner"
     _inherit = ["res.partner", "therapy.input.mixin", "therapy.readable.target.mixin"]
-    _therapy_readable_target_fields = ("therapy_billing_partner_id", "therapy_payer_id")
+    # A contact's company (parent_id) names a contact too: its name shows in the new contact's
+    # own name and label, read as superuser.
+    _therapy_readable_target_fields = (
+        "therapy_billing_partner_id",
+        "therapy_payer_id",
+        "parent_id",
+    )
     # Odoo's own partner fields keep Odoo's rules; the therapy fields are checked.
     _therapy_input_prefix = "therapy_"
 

@@ -78,6 +78,8 @@ class TestNamedRecordsAreReadable(ChartingCommon):
              self.hidden.id),
             (olga, "res.partner", {"name": "New client"}, "therapy_billing_partner_id",
              self.hidden.id),
+            (olga, "res.partner", {"name": "Assistant"}, "parent_id", self.hidden.id),
+            (self.colleague, "res.partner", {"name": "Assistant"}, "parent_id", self.hidden.id),
             (olga, "therapy.client.diagnosis", {"diagnosis_id": self.diagnosis.id},
              "partner_id", self.hidden.id),
             (olga, "therapy.treatment.goal", {"problem": "Sleep", "name": "Sleeps"},
@@ -143,6 +145,7 @@ class TestNamedRecordsAreReadable(ChartingCommon):
             (own_line, "event_id", self.session.id),
             (own_client, "therapy_billing_partner_id", self.hidden.id),
             (own_client, "therapy_payer_id", self.hidden.id),
+            (own_client, "parent_id", self.hidden.id),
             (self.other_group.member_ids[:1], "partner_id", self.hidden.id),
         ):
             with self.subTest(model=record._name, field=fname):
