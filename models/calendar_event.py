@@ -1123,14 +1123,16 @@ class CalendarEvent(models.Model):
         facts = ", ".join(
             sorted(line._fields[fname]._description_string(self.env) for fname in changed[line])
         )
-        if line.therapy_claim_ids:
+        claims_sudo = line._therapy_live_claims_sudo()
+        if claims_sudo:
             raise UserError(
                 self.env._(
                     "%(session)s is on the insurance claim %(claim)s, which states its "
-                    "%(facts)s to the insurer: these do not change while it is claimed. Void or "
-                    "correct the claim with the insurer first.",
+                    "%(facts)s to the insurer: these do not change while it is claimed. Void the "
+                    "claim first (Void on the claim; a claim already sent is voided once the "
+                    "void is submitted), or correct it with the insurer.",
                     session=line.event_id.display_name,
-                    claim=line.therapy_claim_ids[:1].name,
+                    claim=claims_sudo[:1].name,
                     facts=facts,
                 )
             )

@@ -6,6 +6,7 @@ from odoo.exceptions import LockError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import format_date
 
+from .therapy_claim import CLAIM_CLOSED_STATES
 from .therapy_client_diagnosis import POINTER_LETTERS
 
 # What a signed chart note states about its client's line: frozen once the note is signed.
@@ -285,13 +286,13 @@ class TherapyAttendance(models.Model):
                 and "posted" not in move.reversal_move_ids.mapped("state")
             )[:1]
 
-    @api.depends("state", "product_id", "invoice_id", "therapy_claim_ids")
+    @api.depends("state", "product_id", "invoice_id", "therapy_claim_ids.state")
     @api.depends_context("company")
     def _compute_billing_status(self):
         # Whether a claim was made is a fact of the line, which the user reads: the claims
         # themselves follow the group's rule (therapy_claim_rule_serving), read as superuser
         # here so that the status costs no rule evaluation on every path that shows it.
-        claimed_sudo = self.sudo().filtered("therapy_claim_ids")
+        claimed_sudo = self.sudo().filtered(lambda line: line._therapy_live_claims_sudo())
         for line in self:
             if line.invoice_id or line in claimed_sudo:
                 line.billing_status = "invoiced"
@@ -483,13 +484,14 @@ class TherapyAttendance(models.Model):
         """Odoo's own payment wizard for this client's invoice, invoicing it first if needed."""
         self.ensure_one()
         if not self.invoice_id:
-            if self.therapy_claim_ids:
+            claims_sudo = self._therapy_live_claims_sudo()
+            if claims_sudo:
                 raise UserError(
                     self.env._(
                         "%(client)s's session is billed to %(payer)s and the client has no "
                         "copay: there is nothing to pay now.",
                         client=self.partner_id.display_name,
-                        payer=self.therapy_claim_ids[:1].payer_id.name,
+                        payer=claims_sudo[:1].payer_id.name,
                     )
                 )
             if self.billing_status != "to_invoice":
@@ -761,19 +763,28 @@ class TherapyAttendance(models.Model):
     @api.model
     def _therapy_billed_domain(self):
         """Lines billed: on the client's posted invoice (a credited or cancelled invoice is no
-        longer the line's ``invoice_id``) or on an insurance claim."""
-        return Domain("invoice_id.state", "=", "posted") | Domain("therapy_claim_ids", "!=", False)
+        longer the line's ``invoice_id``) or on an insurance claim not voided or cancelled."""
+        return Domain("invoice_id.state", "=", "posted") | Domain(
+            "therapy_claim_ids", "any", [("state", "not in", CLAIM_CLOSED_STATES)]
+        )
+
+    def _therapy_live_claims_sudo(self):
+        """The line's claims that still bill its service (not voided or cancelled), as
+        superuser: a claim hidden from the user bills the service all the same."""
+        return self.sudo().therapy_claim_ids.filtered(
+            lambda claim: claim.state not in CLAIM_CLOSED_STATES
+        )
 
     def _check_not_invoiced(self):
         """An invoiced code changes only after the invoice is credited."""
-        claimed = self.filtered("therapy_claim_ids")
+        claimed = self.filtered(lambda line: line._therapy_live_claims_sudo())
         if claimed:
             raise UserError(
                 self.env._(
                     "%(client)s's service is on the insurance claim %(claim)s. The code no "
-                    "longer changes here: correct the claim and resubmit it.",
+                    "longer changes here: correct the claim and resubmit it, or void it.",
                     client=claimed[0].partner_id.display_name,
-                    claim=claimed[0].therapy_claim_ids[:1].name,
+                    claim=claimed[0]._therapy_live_claims_sudo()[:1].name,
                 )
             )
         posted = self.filtered(lambda line: line.invoice_id.state == "posted")

@@ -1,7 +1,7 @@
 import re
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
 CLAIM_STATES = [
@@ -10,7 +10,12 @@ CLAIM_STATES = [
     ("paid", "Paid"),
     ("partial", "Partially paid"),
     ("denied", "Denied"),
+    ("voided", "Voided"),
+    ("cancelled", "Cancelled"),
 ]
+# A claim the insurer was told to void (frequency 8 submitted), or one withdrawn before it was
+# ever sent: it no longer bills its service, which may then be changed and claimed again.
+CLAIM_CLOSED_STATES = ("voided", "cancelled")
 
 
 class TherapyClaim(models.Model):
@@ -133,11 +138,12 @@ class TherapyClaim(models.Model):
         tracking=True,
     )
     frequency_code = fields.Selection(
-        selection=[("1", "1 - Original"), ("7", "7 - Replacement")],
+        selection=[("1", "1 - Original"), ("7", "7 - Replacement"), ("8", "8 - Void")],
         default="1",
         required=True,
         readonly=True,
-        help="Replacement: a corrected claim that replaces the original at the insurer.",
+        help="Replacement: a corrected claim that replaces the original at the insurer. Void: "
+        "asks the insurer to cancel its claim, quoting its number.",
     )
     payer_claim_ref = fields.Char(
         string="Insurer's Claim Number",
@@ -235,6 +241,146 @@ class TherapyClaim(models.Model):
                 )
         self._therapy_server_write({"state": "to_submit", "frequency_code": "7"})
         return True
+
+    def action_void(self):
+        """Withdraw claims billed in error, as Odoo withdraws an invoice: a claim never sent is
+        cancelled; one the insurer has is voided by a claim of frequency 8 quoting the insurer's
+        claim number (REF*F8), which the next 837P export sends. The receivables the claim made
+        (the insurer's invoice and the client's copay) are credited now; the service is free
+        to change and to be claimed again once the claim is cancelled or its void is sent."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(
+                self.env._(
+                    "Only billing staff (Accounting: Billing) void insurance claims: ask them."
+                )
+            )
+        self.check_access("write")
+        # Two people voiding the same claim at once: one credits its invoices, the other waits
+        # and is then refused (already voided), or is told to try again (LockError).
+        self.lock_for_update()
+        for claim in self:
+            claim._therapy_check_voidable()
+        to_cancel = self.filtered(lambda claim: not claim.submitted_on)
+        to_void = self - to_cancel
+        credit_notes = self._therapy_credit_receivables()
+        to_cancel._therapy_server_write({"state": "cancelled"})
+        to_void._therapy_server_write({"state": "to_submit", "frequency_code": "8"})
+        for claim in self:
+            credited = credit_notes.filtered(
+                lambda move, claim=claim: move.reversed_entry_id
+                in (claim.invoice_id | claim.copay_invoice_id)
+            )
+            if claim in to_cancel:
+                body = self.env._(
+                    "Claim cancelled before it was sent to %(payer)s.", payer=claim.payer_id.name
+                )
+            else:
+                body = self.env._(
+                    "Void of %(payer)s's claim %(ref)s to submit (frequency 8): the next 837P "
+                    "export sends it.",
+                    payer=claim.payer_id.name,
+                    ref=claim.payer_claim_ref,
+                )
+            if credited:
+                body += " " + self.env._(
+                    "Credited: %(moves)s.", moves=", ".join(credited.mapped("name"))
+                )
+            claim.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note")
+        return True
+
+    def _therapy_check_voidable(self):
+        """Refuse to void a claim the insurer already answered, or one already withdrawn."""
+        self.ensure_one()
+        states = dict(self._fields["state"]._description_selection(self.env))
+        if self.state in CLAIM_CLOSED_STATES:
+            raise UserError(
+                self.env._(
+                    "Claim %(claim)s is already %(state)s.",
+                    claim=self.name,
+                    state=states[self.state].lower(),
+                )
+            )
+        if self.frequency_code == "8":
+            raise UserError(
+                self.env._(
+                    "The void of claim %(claim)s is already waiting to be submitted: export "
+                    "the claims (837P) to send it.",
+                    claim=self.name,
+                )
+            )
+        if self.state in ("paid", "partial", "denied"):
+            raise UserError(
+                self.env._(
+                    "Claim %(claim)s is %(state)s: %(payer)s's remittance is posted on it. Ask "
+                    "the insurer to reverse its remittance (the claim is then submitted again) "
+                    "and void it then, or send a corrected claim (Correct and Resubmit).",
+                    claim=self.name,
+                    state=states[self.state].lower(),
+                    payer=self.payer_id.name,
+                )
+            )
+        live_secondaries = self.secondary_claim_ids.filtered(
+            lambda claim: claim.state not in CLAIM_CLOSED_STATES
+        )
+        if live_secondaries:
+            raise UserError(
+                self.env._(
+                    "Claim %(claim)s has the secondary claim %(secondary)s: void that one first.",
+                    claim=self.name,
+                    secondary=live_secondaries[0].name,
+                )
+            )
+        if self.submitted_on and not self.payer_claim_ref:
+            raise UserError(
+                self.env._(
+                    "Claim %(claim)s was sent to %(payer)s, which has not given its claim "
+                    "number yet: a void must quote it. Wait for the insurer's acknowledgement "
+                    "or remittance, or call the insurer for the number.",
+                    claim=self.name,
+                    payer=self.payer_id.name,
+                )
+            )
+
+    def _therapy_credit_receivables(self):
+        """Credit notes for the insurer's invoices and the copays of these claims, posted: an
+        open invoice is reconciled with its credit note (Odoo's Reverse and cancel), a paid
+        copay keeps its payment and the credit note stays open as the client's credit."""
+        claim_of = {}
+        for claim in self:
+            for move in claim.invoice_id | claim.copay_invoice_id:
+                claim_of[move] = claim
+        invoices = (
+            self.env["account.move"]
+            .union(*claim_of)
+            .filtered(
+                lambda move: move.state == "posted"
+                and move.payment_state != "reversed"
+                and "posted" not in move.reversal_move_ids.mapped("state")
+            )
+        )
+        today = fields.Date.context_today(self)
+        credit_notes = self.env["account.move"]
+        for paid, moves in invoices.grouped(
+            lambda move: move.payment_state not in ("not_paid", "reversed")
+        ).items():
+            credited = moves._reverse_moves(
+                [
+                    {
+                        "ref": self.env._(
+                            "Void of claim %(claim)s: %(move)s",
+                            claim=claim_of[move].name,
+                            move=move.name,
+                        ),
+                        "date": today,
+                        "invoice_date": today,
+                    }
+                    for move in moves
+                ],
+                cancel=not paid,
+            )
+            credited.filtered(lambda move: move.state == "draft").action_post()
+            credit_notes |= credited
+        return credit_notes
 
     # -- creation at invoicing ---------------------------------------------------------------
 
@@ -453,11 +599,11 @@ class TherapyClaim(models.Model):
                         date=claim.date_of_service,
                     )
                 )
-            if claim.frequency_code == "7" and not claim.payer_claim_ref:
+            if claim.frequency_code in ("7", "8") and not claim.payer_claim_ref:
                 problems.append(
                     self.env._(
-                        "Claim %(claim)s replaces an earlier one but has no insurer's claim "
-                        "number.",
+                        "Claim %(claim)s replaces or voids an earlier one but has no insurer's "
+                        "claim number.",
                         claim=claim.name,
                     )
                 )

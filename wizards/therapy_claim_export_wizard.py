@@ -315,9 +315,11 @@ class TherapyClaimExportWizard(models.TransientModel):
                     "res_id": payer_claims[:1].id,
                 }
             )
-            payer_claims._therapy_server_write(
-                {"state": "submitted", "submitted_on": now, "export_attachment_id": attachment.id}
-            )
+            sent = {"submitted_on": now, "export_attachment_id": attachment.id}
+            # A void, once sent, closes the claim: its service may be billed again.
+            voids = payer_claims.filtered(lambda claim: claim.frequency_code == "8")
+            (payer_claims - voids)._therapy_server_write({**sent, "state": "submitted"})
+            voids._therapy_server_write({**sent, "state": "voided"})
         self.write(
             {
                 "data": base64.b64encode(

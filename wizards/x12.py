@@ -360,7 +360,8 @@ def build_837p(header, claims):
                 "Y",
             )
         )
-        if claim["frequency"] == "7":
+        # A replacement (7) or a void (8) names the insurer's claim it replaces or voids.
+        if claim["frequency"] in ("7", "8"):
             rows.append(segment("REF", "F8", clean(claim["original_ref"], 50)))
         rows.append(
             segment(
