@@ -1,4 +1,6 @@
 from odoo import api, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
 
 # Odoo's calendar templates and what a client is told instead (ctx therapy_notice).
 CLIENT_NOTICES = {
@@ -26,6 +28,30 @@ class CalendarAttendee(models.Model):
             "This contact is not one you can see, so it cannot be added to a meeting. "
             "Invite the people you find in your contacts."
         )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_billed_client(self):
+        """A client billed or charted for a session stays on it: removing the attendee (from
+        the session's attendees, or the attendee itself) is refused while the client's line
+        is on a posted invoice or a live claim, or the client's note is signed. Lines are read
+        as superuser: one hidden from the user bills the session all the same."""
+        sessions = self.event_id.filtered("therapy_group_id")
+        if not sessions:
+            return
+        Attendance = self.env["therapy.attendance"]
+        lines_sudo = Attendance.sudo().search(
+            Domain("event_id", "in", sessions.ids)
+            & Domain("partner_id", "in", self.partner_id.ids)
+            & (Attendance._therapy_billed_domain() | Domain("note_signed", "=", True))
+        )
+        removed = {(attendee.event_id.id, attendee.partner_id.id) for attendee in self}
+        for line_sudo in lines_sudo:
+            if (line_sudo.event_id.id, line_sudo.partner_id.id) in removed:
+                raise UserError(
+                    line_sudo.with_env(self.env)._therapy_billed_message(
+                        self.env._("remove the client from the session")
+                    )
+                )
 
     def _notify_attendees(self, mail_template, notify_author=False, force_send=False):
         """Clients of a group session are told one by one, with the addon's template.

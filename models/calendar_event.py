@@ -463,6 +463,8 @@ class CalendarEvent(models.Model):
     def write(self, vals):
         self._therapy_check_input_types([vals])
         self._therapy_check_signed_facts(vals)
+        if "active" in vals and not vals["active"]:
+            self._therapy_check_not_billed(self.env._("archive the session"))
         billed_facts = self._therapy_billed_facts(vals)
         result = super().write(vals)
         # Compared once written: the date of service follows from the start, the all-day flag
@@ -497,6 +499,7 @@ class CalendarEvent(models.Model):
         lines are then read as superuser on purpose, so that a line hidden from the caller
         by a record rule still blocks the deletion.
         """
+        self._therapy_check_not_billed(self.env._("delete the session"))
         recorded = self.sudo().therapy_attendance_ids.filtered("state")
         if recorded:
             raise UserError(
@@ -653,6 +656,8 @@ class CalendarEvent(models.Model):
                     invoice=invoiced[0].invoice_id.name,
                 )
             )
+        # A claim without a copay leaves the line without a client invoice: claimed all the same.
+        sessions._therapy_check_not_billed(self.env._("cancel the session"), signed=False)
         sessions._therapy_check_no_chart_notes()
         no_fee = self.env.ref("group_therapy.product_product_no_fee")
         lines.write(
@@ -1146,6 +1151,24 @@ class CalendarEvent(models.Model):
                 facts=facts,
             )
         )
+
+    def _therapy_check_not_billed(self, action, signed=True):
+        """Refuse ``action`` (archiving, deleting, cancelling these sessions) while one of their
+        lines is on a posted invoice or a live claim, or (``signed``) has a signed chart note,
+        saying what to do first. Lines are read as superuser: one hidden from the user bills or
+        documents the session all the same."""
+        sessions = self.filtered(lambda event: isinstance(event.id, int))
+        if not sessions:
+            return
+        Attendance = self.env["therapy.attendance"]
+        domain = Attendance._therapy_billed_domain()
+        if signed:
+            domain |= Domain("note_signed", "=", True)
+        line_sudo = Attendance.sudo().search(
+            Domain("event_id", "in", sessions.ids) & domain, limit=1
+        )
+        if line_sudo:
+            raise UserError(line_sudo.with_env(self.env)._therapy_billed_message(action))
 
     def _therapy_future(self):
         """Sessions that have not started: the only ones membership changes may touch, and

@@ -402,6 +402,15 @@ class TherapyAttendance(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_answered(self):
+        billed_sudo = self.sudo().filtered_domain(
+            self._therapy_billed_domain() | Domain("note_signed", "=", True)
+        )
+        if billed_sudo:
+            raise UserError(
+                billed_sudo[0]
+                .with_env(self.env)
+                ._therapy_billed_message(self.env._("delete the client's attendance"))
+            )
         answered = self.filtered("state")
         if answered:
             raise UserError(
@@ -773,6 +782,39 @@ class TherapyAttendance(models.Model):
         superuser: a claim hidden from the user bills the service all the same."""
         return self.sudo().therapy_claim_ids.filtered(
             lambda claim: claim.state not in CLAIM_CLOSED_STATES
+        )
+
+    def _therapy_billed_message(self, action):
+        """Why this billed line stops ``action`` (a phrase such as "archive the session"), and
+        what to do first: void the claim, credit the invoice, or add an addendum."""
+        self.ensure_one()
+        claims_sudo = self._therapy_live_claims_sudo()
+        if claims_sudo:
+            return self.env._(
+                "%(client)s's service in %(session)s is on the insurance claim %(claim)s: to "
+                "%(action)s, void the claim first (Void on the claim; a claim already sent is "
+                "voided once the void is submitted).",
+                client=self.partner_id.display_name,
+                session=self.event_id.display_name,
+                claim=claims_sudo[:1].name,
+                action=action,
+            )
+        if self.invoice_id.state == "posted":
+            return self.env._(
+                "%(client)s's service in %(session)s is on the posted invoice %(invoice)s: to "
+                "%(action)s, credit the invoice first (Add Credit Note).",
+                client=self.partner_id.display_name,
+                session=self.event_id.display_name,
+                invoice=self.invoice_id.name,
+                action=action,
+            )
+        return self.env._(
+            "%(client)s's chart note for %(session)s is signed and documents the session, so "
+            "you cannot %(action)s. If something in the note is wrong, the provider adds an "
+            "addendum to it.",
+            client=self.partner_id.display_name,
+            session=self.event_id.display_name,
+            action=action,
         )
 
     def _check_not_invoiced(self):
