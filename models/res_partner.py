@@ -599,34 +599,27 @@ class ResPartner(models.Model):
     def _therapy_clinical_domain(self):
         """The clients whose clinical records the user reads: every contact for the front desk
         (and administrators, who imply it); for anyone else, the current and past members of
-        the groups they run or share, archived groups included. One subquery on the
-        memberships, whatever the cache holds."""
+        the groups they serve (``therapy.group._user_serves_domain``: the groups they run, and
+        those shared with them while they have the Provider role), archived groups included.
+        One subquery on the memberships, whatever the cache holds."""
         # not self.env.su: the record rules evaluate this as superuser, for the user
         user = self.env.user
         if user.has_group("group_therapy.group_therapy_front_desk"):
             return Domain.TRUE
         Member, Group = self.env["therapy.group.member"], self.env["therapy.group"]
-        shared = Group._fields["shared_provider_ids"]
-        # The shared providers as stored (not through the field's domain on provider users):
-        # the group's constraint keeps providers only, and the ACLs keep clinical records
-        # from anyone without a Group Therapy role.
+        # A shared provider counts while they have the Provider role, as in the rules of the
+        # group's sessions and notes: a provider whose role was taken away stays listed on the
+        # groups shared with them (the group's constraint is checked when the group changes,
+        # not the user), and another role (a survey officer's, say) may give the ACLs.
+        served_groups = (
+            Group.sudo().with_context(active_test=False)._search(Group._user_serves_domain())
+        )
         served = SQL(
             "(SELECT member.partner_id FROM %(members)s AS member"
-            " JOIN %(groups)s AS grp ON grp.id = member.group_id"
-            " WHERE grp.provider_id = %(uid)s OR EXISTS (SELECT 1 FROM %(shared)s AS shared"
-            " WHERE shared.%(shared_group)s = grp.id AND shared.%(shared_user)s = %(uid)s))",
+            " WHERE member.group_id IN %(groups)s)",
             members=SQL.identifier(Member._table),
-            groups=SQL.identifier(Group._table),
-            shared=SQL.identifier(shared.relation),
-            shared_group=SQL.identifier(shared.column1),
-            shared_user=SQL.identifier(shared.column2),
-            uid=user.id,
-            to_flush=[
-                Member._fields["partner_id"],
-                Member._fields["group_id"],
-                Group._fields["provider_id"],
-                shared,
-            ],
+            groups=served_groups.subselect(),
+            to_flush=[Member._fields["partner_id"], Member._fields["group_id"]],
         )
         return Domain("id", "in", served)
 

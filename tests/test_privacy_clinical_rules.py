@@ -372,3 +372,73 @@ class TestClinicalRulesSharedCache(GroupTherapyCommon):
                     self._queries(lambda r=read: r(self.provider_a, own_clients)),
                     self._queries(lambda r=read: r(self.provider_a, own_clients[:1])),
                 )
+
+
+@tagged("post_install", "-at_install")
+class TestClinicalRulesFormerProvider(GroupTherapyCommon):
+    """A provider whose Provider role was taken away stays listed among the shared providers of
+    the group shared with her (the group's constraint is checked when the group changes, not
+    the user). Like the group's sessions and notes, its clients' clinical records are then
+    closed to her, though another role gives her the ACLs: here a survey officer who kept the
+    Group Therapy base group reads survey answers, and a PHQ-9 is one."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.former = new_test_user(
+            cls.env,
+            "gt_former_provider",
+            groups="group_therapy.group_therapy_provider",
+            name="Former Fay",
+        )
+        cls.group.shared_provider_ids = [Command.link(cls.former.id)]
+        cls.former.group_ids = [
+            Command.unlink(cls.env.ref("group_therapy.group_therapy_provider").id),
+            Command.link(cls.env.ref("group_therapy.group_therapy_user").id),
+            Command.link(cls.env.ref("survey.group_survey_user").id),
+        ]
+        cls.env.invalidate_all()
+        # still stored (the field itself shows providers only)
+        cls.env.cr.execute(
+            "SELECT 1 FROM therapy_group_shared_provider_rel WHERE group_id = %s AND user_id = %s",
+            [cls.group.id, cls.former.id],
+        )
+        assert cls.env.cr.fetchall()
+        cls.own = cls.clients[0]
+        session = cls._make_session(cls.group, days=2)
+        TestClinicalRulesSharedCache._submit_phq9.__func__(
+            cls, cls.env.ref("group_therapy.survey_phq9"), cls.own, session
+        )
+        cls.answers = cls.env["survey.user_input"].search([("partner_id", "=", cls.own.id)])
+        cls.answer_lines = cls.answers.user_input_line_ids
+        assert cls.answers and cls.answer_lines
+
+    def test_a_former_provider_reads_no_clinical_record_of_a_group_still_shared(self):
+        for model, records, path in (
+            ("survey.user_input", self.answers, "partner_id"),
+            ("survey.user_input.line", self.answer_lines, "user_input_id.partner_id"),
+        ):
+            with self.subTest(model=model):
+                Model = self.env[model].with_user(self.former)
+                self.assertFalse(Model.search([(path, "=", self.own.id)]))
+                self.assertFalse(Model.search_read([(path, "=", self.own.id)], ["id"]))
+                self.assertFalse(Model.search_count([("id", "in", records.ids)]))
+                self.assertFalse(
+                    Model.formatted_read_group([("id", "in", records.ids)], [], ["__count"])[0][
+                        "__count"
+                    ]
+                )
+                with (
+                    self.assertRaises(AccessError),
+                    mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"),
+                ):
+                    records.with_user(self.former).read(["id"])
+                # what the Provider role gives back, the rules give back too
+                self.former.group_ids = [
+                    Command.link(self.env.ref("group_therapy.group_therapy_provider").id)
+                ]
+                self.assertEqual(Model.search([(path, "=", self.own.id)]), records)
+                self.assertEqual(len(records.with_user(self.former).read(["id"])), len(records))
+                self.former.group_ids = [
+                    Command.unlink(self.env.ref("group_therapy.group_therapy_provider").id)
+                ]
