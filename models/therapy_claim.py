@@ -308,12 +308,14 @@ class TherapyClaim(models.Model):
                     claim=self.name,
                 )
             )
-        if self.state in ("paid", "partial", "denied"):
+        if self._therapy_has_remittance_posted():
             raise UserError(
                 self.env._(
-                    "Claim %(claim)s is %(state)s: %(payer)s's remittance is posted on it. Ask "
-                    "the insurer to reverse its remittance (the claim is then submitted again) "
-                    "and void it then, or send a corrected claim (Correct and Resubmit).",
+                    "Claim %(claim)s is %(state)s and %(payer)s's remittance is posted on it "
+                    "(a payment or adjustments): voiding it here would credit what the insurer "
+                    "paid. Ask the insurer to reverse its remittance (the 835 import then makes "
+                    "the claim submitted again) and void it then, or send a corrected claim "
+                    "(Correct and Resubmit).",
                     claim=self.name,
                     state=states[self.state].lower(),
                     payer=self.payer_id.name,
@@ -340,6 +342,31 @@ class TherapyClaim(models.Model):
                     payer=self.payer_id.name,
                 )
             )
+
+    def _therapy_has_remittance_posted(self):
+        """Whether money or adjustments from the insurer's remittance are on the claim's books:
+        a payment, a write-off or a patient share not reversed since. A denial posts nothing."""
+        self.ensure_one()
+        if self.state in ("paid", "partial") or self.amount_paid:
+            return True
+        if self.invoice_id.payment_state in ("paid", "in_payment", "partial"):
+            return True
+        # the remittance's own entries, as _reverse_remittance finds them (read as superuser:
+        # the accountant reads them, a front desk user may not read every journal)
+        return bool(
+            self.env["account.move"]
+            .sudo()
+            .search_count(
+                [
+                    ("therapy_claim_id", "=", self.id),
+                    ("id", "!=", self.invoice_id.id),
+                    ("state", "=", "posted"),
+                    ("reversed_entry_id", "=", False),
+                    ("reversal_move_ids", "=", False),
+                ],
+                limit=1,
+            )
+        )
 
     def _therapy_credit_receivables(self):
         """Credit notes for the insurer's invoices and the copays of these claims, posted: an

@@ -89,6 +89,16 @@ class TestClaimVoid(X12Common):
         claim.with_user(self.accountant).action_void()
         self.assertEqual((claim.state, claim.frequency_code), ("to_submit", "8"))
 
+    def test_denied_claim_is_voided(self):
+        """A denial posts nothing: the claim is voided with the insurer as it stands."""
+        self._export()
+        claim = self._claim(self.session, self.bob)
+        claim._therapy_server_write({"state": "denied", "payer_claim_ref": "AET-9"})
+        claim.with_user(self.front_desk).action_void()
+        self.assertEqual((claim.state, claim.frequency_code), ("to_submit", "8"))
+        self.assertEqual(claim.invoice_id.payment_state, "reversed")
+        self.assertEqual(self._receivable(self.aetna), self.charge, "the evening's claim")
+
     def test_refusals(self):
         self._export()
         ann_claim = self._claim(self.session, self.ann)
@@ -98,11 +108,15 @@ class TestClaimVoid(X12Common):
         self.assertEqual((ann_claim.state, ann_claim.frequency_code), ("submitted", "1"))
         self.assertEqual(ann_claim.invoice_id.payment_state, "not_paid")
         bob_claim = self._claim(self.session, self.bob)
-        for state in ("paid", "partial", "denied"):
+        for state, paid in (("paid", 75.0), ("partial", 50.0), ("to_submit", 50.0)):
+            # the last: a replacement of a partly paid claim, waiting to be sent
             with self.subTest(state=state):
-                bob_claim._therapy_server_write({"state": state, "payer_claim_ref": "AET-1"})
+                bob_claim._therapy_server_write(
+                    {"state": state, "amount_paid": paid, "payer_claim_ref": "AET-1"}
+                )
                 with self.assertRefused(UserError, "remittance is posted on it"):
                     bob_claim.with_user(self.accountant).action_void()
+                self.assertEqual(bob_claim.invoice_id.payment_state, "not_paid")
         # a provider reads the claims of the groups they serve, and voids none
         with self.assertRaises(AccessError), mute_logger("odoo.models"):
             ann_claim.with_user(self.provider).action_void()
