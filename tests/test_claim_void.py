@@ -6,6 +6,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..wizards import x12
+from .test_era_835 import Era835Common
 from .test_insurance_claims import ClaimsCommon
 from .test_x12_837p import X12Common
 
@@ -186,3 +187,44 @@ class TestVoidedClaimFreesTheSession(ClaimsCommon):
         self.claim._therapy_server_write({"state": "voided"})
         self._move_a_day()
         self.assertEqual(self.bob_line.session_date, self.day + timedelta(days=1))
+
+
+# What the insurer takes back of Ann's first remittance (as in test_era_835).
+ANN_REVERSED = [("CO", "45", -10.0), ("PR", "1", -5.0), ("PR", "3", -20.0)]
+
+
+@tagged("post_install", "-at_install")
+class TestClaimVoidAfterRemittance(Era835Common):
+    """A paid claim is voided once the insurer has reversed its payment (835, CLP02 = 22)."""
+
+    def test_paid_claim_voided_once_the_insurer_reversed_it(self):
+        self._import(self._blue_shield_file())
+        payer_ref = self.ann_claim.payer_claim_ref
+        self.assertEqual(self.ann_claim.state, "partial")
+        with self.assertRefused(UserError, "remittance is posted on it"):
+            self.ann_claim.with_user(self.accountant).action_void()
+        # The insurer takes Ann's 40 back, netted from the evening session's payment.
+        evening_claim = self._claim(self.evening, self.ann)
+        self._import(
+            self._835(
+                self.blue_shield,
+                "EFT-2001",
+                [
+                    (self.ann_claim, "22", -40.0, ANN_REVERSED, []),
+                    (evening_claim, "1", 55.0, [("PR", "3", 20.0)], []),
+                ],
+            )
+        )
+        self.assertEqual(self.ann_claim.state, "submitted")
+        self.assertEqual(self.ann_claim.amount_residual, 55.0)
+        blue_before_void = self._receivable(self.blue_shield)
+        self.ann_claim.with_user(self.accountant).action_void()
+        self.assertEqual((self.ann_claim.state, self.ann_claim.frequency_code), ("to_submit", "8"))
+        self.assertEqual(self.ann_claim.invoice_id.payment_state, "reversed")
+        interchanges = self._interchanges(self._export())
+        self.assertEqual(x12.validate(interchanges[0]), [])
+        self.assertIn(f"11:B:8*Y*A*Y*Y~\nREF*F8*{payer_ref}~", interchanges[0])
+        self.assertEqual(self.ann_claim.state, "voided")
+        # Blue Shield no longer owes the 55 left on Ann's claim once its payment was taken back.
+        self.assertEqual(self._receivable(self.blue_shield), blue_before_void - 55.0)
+        self.assertEqual(self.ann_claim.amount_residual, 0.0)
