@@ -82,6 +82,23 @@ class TestClaimVoid(X12Common):
         with self.assertRefused(UserError, "is already voided"):
             claim.with_user(self.accountant).action_void()
 
+    def test_state_change_tracked_in_the_chatter(self):
+        claim = self._claim(self.session, self.bob).with_context(tracking_disable=False)
+        # Odoo tracks no record created in the same transaction (the claim was, at setup): as in
+        # a later one, the void is the first change Odoo tracks.
+        claim.env.flush_all()
+        claim.env.cr.precommit.data.pop("mail.tracking.therapy.claim", None)
+        claim.with_user(self.accountant).action_void()
+        # Odoo writes tracking values when the transaction commits
+        claim.env.flush_all()
+        claim.env.cr.precommit.run()
+        tracked = claim.message_ids.tracking_value_ids.filtered(
+            lambda value: value.field_id.name == "state"
+        )
+        self.assertEqual(
+            (tracked.old_value_char, tracked.new_value_char), ("To submit", "Cancelled")
+        )
+
     def test_pending_replacement_is_voided(self):
         self._export()
         claim = self._claim(self.session, self.bob)
