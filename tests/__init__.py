@@ -54,3 +54,4 @@ from . import test_busy_blocks
 from . import test_privacy_rpc_routes
 from . import test_privacy_session_rules
 from . import test_privacy_named_records
+from . import test_privacy_http_routes
