@@ -450,7 +450,9 @@ class TherapyAttendance(models.Model):
 
     def write(self, vals):
         self._therapy_check_input_types([vals])
-        if {"state", "product_id", "addon_product_ids", "partner_id"} & vals.keys():
+        # A billed line is not moved to another client or session either: the invoice or claim
+        # names both.
+        if {"state", "product_id", "addon_product_ids", "partner_id", "event_id"} & vals.keys():
             self._check_not_invoiced()
             self._discard_draft_invoices()
         if set(SIGNED_LINE_FACTS) & vals.keys():

@@ -23,6 +23,7 @@ class TestBilledSessionRemoval(ClaimsCommon):
         cls.invoice = cls.cara_line.with_user(cls.front_desk).action_invoice()
         cls.bob_line.with_user(cls.front_desk).action_invoice()
         cls.claim = cls._claim(cls.session, cls.bob)
+        cls.other_session = cls._make_session(cls.group, days=-1)
 
     def _assert_unchanged(self):
         self.assertTrue(self.session.active)
@@ -93,6 +94,12 @@ class TestBilledSessionRemoval(ClaimsCommon):
                     "attendance cleared",
                     lambda ln=line: ln.with_user(self.front_desk).write(
                         {"state": False, "product_id": False}
+                    ),
+                ),
+                (
+                    "attendance moved to another session",
+                    lambda ln=line: ln.with_user(self.front_desk).write(
+                        {"event_id": self.other_session.id}
                     ),
                 ),
             ):
