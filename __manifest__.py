@@ -59,6 +59,7 @@
         "data/therapy_payer_rule_data.xml",
         "data/account_journal_data.xml",
         "data/therapy_claim_data.xml",
+        "data/ir_attachment_data.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "data/therapy.diagnosis.csv",

@@ -1,8 +1,13 @@
-from odoo import models
+from odoo import api, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 # The stored content of an attachment, by whichever name it is read.
 CONTENT_FIELDS = {"datas", "raw", "db_datas"}
+# The MIME type of an X12 file (RFC 1767). Odoo indexes the text of a text/* attachment in
+# index_content, which whoever reads the attachment reads and searches: a claim file's would be
+# the file itself, diagnoses and birth dates included, read without the download's check.
+X12_MIMETYPE = "application/edi-x12"
 
 
 class IrAttachment(models.Model):
@@ -14,20 +19,68 @@ class IrAttachment(models.Model):
             self.browse([values["id"] for values in values_list])._therapy_log_claim_files()
         return values_list
 
+    def copy_data(self, default=None):
+        # copy() and, over RPC, copy_data() itself, which answers with the file's content
+        self._therapy_check_claim_files_kept()
+        return super().copy_data(default=default)
+
+    def write(self, vals):
+        self._therapy_check_claim_files_kept()
+        return super().write(vals)
+
     def _to_http_stream(self):
         # /web/content and the download button of a file field end here
         self._therapy_log_claim_files()
         return super()._to_http_stream()
 
-    def _therapy_log_claim_files(self):
-        """A claim file kept when claims were exported (837P) carries the clients' diagnoses,
-        birth dates and coverage: downloading it again is an export like the first one. It is
-        refused to whoever may not export those clients' claims, and logged per claim."""
-        files_sudo = self.sudo().filtered(
+    def _therapy_claim_files_sudo(self):
+        """The 837P files among these (kept on a claim when claims were exported)."""
+        return self.sudo().filtered(
             lambda attachment: attachment.res_model == "therapy.claim"
             and attachment.res_id
             and not attachment.res_field
         )
+
+    def _therapy_check_claim_files_kept(self):
+        """A claim file is what was sent to the insurer, kept by the server as sent: changed or
+        copied by nobody (a copy, or the file moved off its claim, would be downloaded without
+        the check and the log of a download)."""
+        if self.env.su:
+            return
+        files_sudo = self._therapy_claim_files_sudo()
+        if files_sudo:
+            raise UserError(
+                self.env._(
+                    "%(files)s is the claim file sent to the insurer, kept as it was sent: it "
+                    "cannot be changed or copied. Download it from the claim.",
+                    files=", ".join(files_sudo.mapped("name")),
+                )
+            )
+
+    @api.model
+    def _therapy_unindex_claim_files(self):
+        """Claim files stored before they were typed as X12 lose their text index (run at
+        every install and update; nothing to do once done)."""
+        Claim = self.env["therapy.claim"]
+        self.flush_model(["mimetype", "index_content"])
+        Claim.flush_model(["export_attachment_id"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE %(table)s SET mimetype = %(mimetype)s, index_content = NULL"
+                " WHERE id IN (SELECT %(file)s FROM %(claims)s) AND mimetype = 'text/plain'",
+                table=SQL.identifier(self._table),
+                mimetype=X12_MIMETYPE,
+                file=SQL.identifier("export_attachment_id"),
+                claims=SQL.identifier(Claim._table),
+            )
+        )
+        self.invalidate_model(["mimetype", "index_content"])
+
+    def _therapy_log_claim_files(self):
+        """A claim file kept when claims were exported (837P) carries the clients' diagnoses,
+        birth dates and coverage: downloading it again is an export like the first one. It is
+        refused to whoever may not export those clients' claims, and logged per claim."""
+        files_sudo = self._therapy_claim_files_sudo()
         if not files_sudo:
             return
         Claim = self.env["therapy.claim"]

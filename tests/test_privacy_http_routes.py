@@ -5,7 +5,8 @@ B (runs another group, not shared), the front desk, an accountant without a Grou
 a colleague without one, and a client on the portal. README, "Privacy: routes red-teamed"."""
 
 import base64
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
@@ -108,3 +109,192 @@ class TestPrivacyHttpRoutes(HttpCase, Era835Common):
         )
         self.assertEqual(response.status_code, 200)
         self.assertIn(b"F41.1", response.content)
+
+    def test_a_claim_file_is_read_only_by_its_download(self):
+        """The 837P file kept on the claims is downloaded with a check (whoever does not serve
+        every client in it is refused) and a log line per claim. Odoo kept the text of a
+        text/plain attachment in index_content, read and searched by whoever reads the
+        attachment: the accountant (who reads every claim) and provider A read the whole file
+        there, diagnoses and birth dates included, though its download was refused to the
+        accountant. copy_data() over RPC answered with the file itself, and a copy or the
+        file moved off its claim (res_model) downloaded without the check or the log."""
+        blue_file = self.claim_files.filtered(lambda file: "94036" in file.name)
+        self.assertEqual(blue_file.sudo().mimetype, "application/edi-x12")
+        Log = self.env["therapy.access.log"]
+        for user in (self.provider, self.front_desk, self.accountant):
+            self._as(user)
+            with self.subTest(user=user.login), mute_logger(*REFUSED_LOGGERS):
+                rows = self._call("ir.attachment", "read", blue_file.ids, ["index_content"])
+                self.assertFalse(rows[0]["index_content"])
+                self.assertFalse(
+                    self._call("ir.attachment", "search", [("index_content", "ilike", "CLM*")])
+                )
+                for method, args in (
+                    ("copy_data", [blue_file.ids]),
+                    ("copy", [blue_file.ids, {"res_model": False, "res_id": False}]),
+                    ("write", [blue_file.ids, {"res_model": False, "res_id": False}]),
+                    ("write", [blue_file.ids, {"raw": "ISA*forged"}]),
+                ):
+                    self.assertIn(
+                        self._call("ir.attachment", method, *args),
+                        ("odoo.exceptions.UserError", "odoo.exceptions.AccessError"),
+                        f"{method} refused",
+                    )
+        self.assertEqual(blue_file.sudo().res_model, "therapy.claim")
+        self.assertIn(b"CLM*", blue_file.sudo().raw)
+        # the download itself, as before: the front desk, with its log lines
+        last_log = Log.search([], limit=1, order="id desc").id or 0
+        self._as(self.front_desk)
+        response = self.url_open(f"/web/content/{blue_file.id}?download=true")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(b"CLM*", response.content)
+        self.assertTrue(Log.search([("id", ">", last_log), ("access_type", "=", "export")]))
+        self._as(self.accountant)
+        with mute_logger(*REFUSED_LOGGERS):
+            response = self.url_open(f"/web/content/{blue_file.id}?download=true")
+        self.assertNotEqual(response.status_code, 200)
+
+    def test_claim_files_stored_before_lose_their_text_index(self):
+        """A file kept as text/plain before (its index held the file) is typed as X12 and its
+        index emptied at the update."""
+        blue_file = self.claim_files.sudo()[:1]
+        blue_file.write({"mimetype": "text/plain", "index_content": "CLM*GTC0000001"})
+        self.env["ir.attachment"]._therapy_unindex_claim_files()
+        self.assertEqual(blue_file.mimetype, "application/edi-x12")
+        self.assertFalse(blue_file.index_content)
+        self.assertIn(b"CLM*", blue_file.raw)
+
+    def _json2(self, user, model, method, **body):
+        """POST /json/2/<model>/<method> with the user's API key, as an integration calls it."""
+        key = (
+            self.env["res.users.apikeys"]
+            .with_user(user)
+            ._generate("rpc", "red team", datetime.now() + timedelta(days=1))
+        )
+        return self.url_open(
+            f"/json/2/{model}/{method}",
+            data=json.dumps(body),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        )
+
+    def test_json_2_with_an_api_key_keeps_the_same_rules(self):
+        """Odoo 19's /json/2 runs the public methods JSON-RPC runs, as the key's user: the
+        record rules, the private methods, the signature's password, the access log and the
+        server-owned fields hold there as they do over JSON-RPC."""
+        wizard = self._charting()
+        wizard.action_review()
+        notes = wizard.note_ids
+        self.assertTrue(notes)
+        with mute_logger(*REFUSED_LOGGERS):
+            response = self._json2(
+                self.other_provider, "therapy.chart.note", "search_read", domain=[], fields=["body"]
+            )
+            self.assertEqual(response.status_code, 200)
+            self.assertEqual(response.json(), [])
+            response = self._json2(
+                self.other_provider, "therapy.chart.note", "read", ids=notes.ids, fields=["body"]
+            )
+            self.assertEqual(response.status_code, 403)
+            self.assertNotIn("grounding", response.text)
+            # the signing itself is private; the Sign button asks for the password again
+            response = self._json2(
+                self.provider, "therapy.charting.wizard", "_sign", ids=wizard.ids
+            )
+            self.assertEqual(response.status_code, 403)
+            response = self._json2(
+                self.provider, "therapy.charting.wizard", "action_sign", ids=wizard.ids
+            )
+            self.assertEqual(response.status_code, 200)
+            self.assertEqual(response.json()["res_model"], "res.users.identitycheck")
+            self.assertEqual(set(notes.mapped("state")), {"draft"})
+            # the access log is append-only, for every role
+            for user in (self.provider, self.front_desk, self.manager):
+                response = self._json2(
+                    user,
+                    "therapy.access.log",
+                    "create",
+                    vals_list=[{"res_model": "therapy.chart.note", "res_id": notes[0].id}],
+                )
+                self.assertNotEqual(response.status_code, 200)
+            # a claim is the server's
+            claim = self.ann_claim
+            response = self._json2(
+                self.front_desk, "therapy.claim", "write", ids=claim.ids, vals={"state": "paid"}
+            )
+            self.assertNotEqual(response.status_code, 200)
+        self.assertEqual(claim.state, "submitted")
+
+    def test_routes_with_no_finding_stay_refused(self):
+        """What the red team tried with no finding, kept: the claim and remittance files, the
+        reports with another's ids, running a server action on another's session, creating a
+        server action or running a scheduled action."""
+        self._import(self._blue_shield_file())
+        era_file = self.env["therapy.era"].search([]).attachment_id
+        self.assertTrue(era_file)
+        blue_file = self.claim_files.filtered(lambda file: "94036" in file.name)
+        note = self.env["therapy.chart.note"].search([("event_id", "=", self.event.id)], limit=1)
+        invoice_action = self.env.ref("group_therapy.calendar_event_action_invoice_attendance")
+        calendar_model = self.env.ref("calendar.model_calendar_event")
+        cron = self.env["ir.cron"].search([], limit=1)
+        reports = {
+            "superbill": f"group_therapy.report_superbill_session/{self.event.id}",
+            "note": f"group_therapy.therapy_chart_note_report_document/{note.id}",
+            "sign_in": f"group_therapy.report_sign_in_sheet/{self.event.id}",
+            "integrity": f"group_therapy.report_chart_note_integrity/{self.company.id}",
+        }
+        # (user, files they read, reports they print)
+        cases = (
+            (self.other_provider, set(), set()),
+            (self.accountant, {"era"}, set()),
+            (self.colleague, set(), set()),
+            (self.portal_user, set(), set()),
+            (self.front_desk, {"837", "era"}, {"superbill", "sign_in"}),
+            (self.provider, {"837"}, {"note", "sign_in"}),
+        )
+        for user, files, printed in cases:
+            self._as(user)
+            with self.subTest(user=user.login), mute_logger(*REFUSED_LOGGERS):
+                for name, attachment in (("837", blue_file), ("era", era_file)):
+                    response = self.url_open(f"/web/content/{attachment.id}?download=true")
+                    self.assertEqual(response.status_code == 200, name in files, name)
+                for name, path in reports.items():
+                    response = self.url_open(f"/report/html/{path}")
+                    self.assertEqual(response.status_code == 200, name in printed, name)
+                if user != self.front_desk:
+                    self.assertEqual(
+                        self._call_route(
+                            "/web/action/run",
+                            action_id=invoice_action.id,
+                            context={
+                                "active_model": "calendar.event",
+                                "active_id": self.event.id,
+                                "active_ids": self.event.ids,
+                            },
+                        ),
+                        "odoo.exceptions.AccessError",
+                    )
+                self.assertEqual(
+                    self._call(
+                        "ir.actions.server",
+                        "create",
+                        [{"name": "x", "model_id": calendar_model.id, "code": "action = 1"}],
+                    ),
+                    "odoo.exceptions.AccessError",
+                )
+                self.assertEqual(
+                    self._call("ir.cron", "method_direct_trigger", cron.ids),
+                    "odoo.exceptions.AccessError",
+                )
+            # providers and portal clients have no access to the 835 import at all
+            if user in (self.provider, self.other_provider, self.colleague, self.portal_user):
+                with mute_logger(*REFUSED_LOGGERS):
+                    self.assertEqual(
+                        self._call("therapy.era.import.wizard", "create", [{"data": "SVNB"}]),
+                        "odoo.exceptions.AccessError",
+                    )
+
+    def _call_route(self, route, **params):
+        try:
+            return self.make_jsonrpc_request(route, params)
+        except JsonRpcException as error:
+            return error.args[0] if error.args else str(error)

@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..models.ir_attachment import X12_MIMETYPE
 from . import x12
 
 CLAIM_COLUMNS = [
@@ -310,7 +311,8 @@ class TherapyClaimExportWizard(models.TransientModel):
                 {
                     "name": f"837P_{payer.therapy_payer_code}_{control:09d}.x12",
                     "raw": content.encode(),
-                    "mimetype": "text/plain",
+                    # not text/plain: Odoo would keep the file's text in index_content
+                    "mimetype": X12_MIMETYPE,
                     "res_model": "therapy.claim",
                     "res_id": payer_claims[:1].id,
                 }
