@@ -7,6 +7,7 @@ from . import therapy_access_log_request_mixin
 from . import therapy_access_logged_mixin
 from . import therapy_clinical_reference_mixin
 from . import base
+from . import mail_message
 from . import therapy_signing_mixin
 from . import product_template
 from . import product_product

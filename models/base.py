@@ -6,6 +6,11 @@ from .therapy_clinical_reference_mixin import log_references, reference_target
 class Base(models.AbstractModel):
     _inherit = "base"
 
+    def _therapy_mail_guarded(self):
+        """The records of ``self`` whose messages only those who may post there write, by
+        every route (Group Therapy records: see ``mail.message``); none on Odoo's models."""
+        return self.browse()
+
     def export_data(self, fields_to_export):
         """An export of any record reaching clinical text of other records (a client's notes
         by ``therapy_chart_note_ids/body``, a client's goals by ``therapy_goal_ids``, which

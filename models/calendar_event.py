@@ -538,6 +538,10 @@ class CalendarEvent(models.Model):
         result.update(dict.fromkeys(sessions, operation))
         return result
 
+    def _therapy_mail_guarded(self):
+        """Group sessions: their chatter is the practice's notes on the session."""
+        return self.sudo().filtered("therapy_group_id").with_env(self.env)
+
     def message_post(self, **kwargs):
         """A message "to the group" reaches each client in a message of their own.
 

@@ -7,3 +7,4 @@ from . import base_partner_merge_automatic_wizard
 from . import account_payment_register
 from . import therapy_attendance_correction_wizard
 from . import therapy_part2_disclosure_wizard
+from . import mail_compose_message

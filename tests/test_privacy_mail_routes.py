@@ -1,0 +1,212 @@
+"""Messages on Group Therapy records are written by those who may post there.
+
+A message on a group, a session, a chart note, a claim or a consent lands in its chatter (the
+group's names its clients) and names the record (``mail.message.record_name``, read as
+superuser). Odoo checks the right to post on ``message_post``, but not on every route that
+writes a message on a record: the mass-mail composer creates its e-mails as superuser, a
+follower or a notification skips the document check. Each route is sent as a JSON-RPC client
+would, by a user who reads the group (an accountant) or not even that (another provider)."""
+
+from contextlib import contextmanager
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import GroupTherapyCommon
+
+MUTED = ("odoo.models", "odoo.addons.base.models.ir_rule", "odoo.addons.base.models.ir_model")
+
+
+@tagged("post_install", "-at_install")
+class TestPostingNeedsTheRightToPost(GroupTherapyCommon):
+    """The accountant reads groups (to invoice) but may not post on them; Other Olga reads
+    neither Provider Pat's group nor its session."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._ensure_chart_of_accounts()
+        cls.session = cls._make_session(cls.group, days=2)
+        cls.accountant.email = "al@example.com"
+        cls.other_provider.email = "olga@example.com"
+
+    def _messages_on(self, record):
+        return (
+            self.env["mail.message"]
+            .sudo()
+            .search([("model", "=", record._name), ("res_id", "=", record.id)])
+        )
+
+    @contextmanager
+    def assertNothingPosted(self, record):
+        before = self._messages_on(record)
+        with self.assertRaises(AccessError) as catcher, mute_logger(*MUTED):
+            yield catcher
+        self.env.invalidate_all()
+        self.assertEqual(self._messages_on(record), before, "nothing is written there")
+        self.assertNotIn(record.sudo().display_name, str(catcher.exception))
+
+    def _composer(self, user, record, mode):
+        return (
+            self.env["mail.compose.message"]
+            .with_user(user)
+            .create(
+                {
+                    "composition_mode": mode,
+                    "model": record._name,
+                    "res_ids": [record.id],
+                    "subject": "Hello",
+                    "body": "<p>Hello</p>",
+                    "partner_ids": [(4, self.clients[5].id)] if mode == "comment" else [],
+                }
+            )
+        )
+
+    def _targets(self):
+        """(user, record) pairs: the user may not post on the record."""
+        return [
+            (self.accountant, self.group),
+            (self.accountant, self.session),
+            (self.other_provider, self.group),
+            (self.other_provider, self.session),
+        ]
+
+    def test_mass_mail_composer_writes_nothing_on_a_record_closed_to_posting(self):
+        for user, record in self._targets():
+            with self.subTest(user=user.name, model=record._name):
+                with self.assertNothingPosted(record):
+                    self._composer(user, record, "mass_mail").action_send_mail()
+
+    def test_comment_composer_posts_nothing_on_a_record_closed_to_posting(self):
+        for user, record in self._targets():
+            with self.subTest(user=user.name, model=record._name):
+                with self.assertNothingPosted(record):
+                    self._composer(user, record, "comment").action_send_mail()
+
+    def test_reading_a_group_is_not_following_its_chatter(self):
+        """A follower receives what is posted: the accountant reads the group, not its
+        messages, so following it is refused as Odoo refuses a record one may not read."""
+        self.assertFalse(
+            self.group.with_user(self.accountant).message_subscribe(
+                partner_ids=self.accountant.partner_id.ids
+            )
+        )
+        self.assertNotIn(self.accountant.partner_id, self.group.message_partner_ids)
+        self.assertTrue(
+            self.group.with_user(self.shared_provider).message_subscribe(
+                partner_ids=self.shared_provider.partner_id.ids
+            )
+        )
+        self.assertIn(self.shared_provider.partner_id, self.group.message_partner_ids)
+
+    def test_follower_posts_nothing_without_the_right_to_post(self):
+        """Odoo lets a follower post: one added by staff still needs the right to post."""
+        self.group.sudo()._message_subscribe(partner_ids=self.accountant.partner_id.ids)
+        with self.assertNothingPosted(self.group):
+            self.group.with_user(self.accountant).message_post(
+                body="Hi", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+
+    def test_no_notification_names_a_record_closed_to_posting(self):
+        for user, record in self._targets():
+            with self.subTest(user=user.name, model=record._name):
+                with self.assertNothingPosted(record):
+                    self.env["mail.thread"].with_user(user).message_notify(
+                        model=record._name,
+                        res_id=record.id,
+                        partner_ids=user.partner_id.ids,
+                        body="Hi",
+                    )
+                with self.assertNothingPosted(record):
+                    self.env["mail.message"].with_user(user).create(
+                        {
+                            "model": record._name,
+                            "res_id": record.id,
+                            "message_type": "user_notification",
+                            "body": "Hi",
+                            "partner_ids": [(4, user.partner_id.id)],
+                        }
+                    )
+                with self.assertNothingPosted(record):
+                    self.env["mail.message"].with_user(user).create(
+                        {"model": record._name, "res_id": record.id, "body": "Hi"}
+                    )
+
+    def test_no_scheduled_message_on_a_record_closed_to_posting(self):
+        for user, record in self._targets():
+            with self.subTest(user=user.name, model=record._name):
+                with self.assertRaises(AccessError), mute_logger(*MUTED):
+                    self.env["mail.scheduled.message"].with_user(user).create(
+                        {
+                            "model": record._name,
+                            "res_id": record.id,
+                            "body": "Hi",
+                            "scheduled_date": "2099-01-01 10:00:00",
+                        }
+                    )
+
+
+@tagged("post_install", "-at_install")
+class TestPostingWhereOneMayStillWorks(GroupTherapyCommon):
+    """What each role may do is unchanged: the accountant writes on invoices, those who serve
+    the group on the group and its sessions."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._ensure_chart_of_accounts()
+        cls.session = cls._make_session(cls.group, days=2)
+        cls.invoice = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": cls.clients[5].id,
+                "invoice_line_ids": [(0, 0, {"name": "Copy of records", "price_unit": 10.0})],
+            }
+        )
+
+    def _send(self, user, record, mode):
+        composer = (
+            self.env["mail.compose.message"]
+            .with_user(user)
+            .create(
+                {
+                    "composition_mode": mode,
+                    "model": record._name,
+                    "res_ids": [record.id],
+                    "subject": "Hello",
+                    "body": "<p>Hello from the practice</p>",
+                    "partner_ids": [(4, self.clients[5].id)] if mode == "comment" else [],
+                }
+            )
+        )
+        composer.action_send_mail()
+        return self.env["mail.message"].sudo().search(
+            [("model", "=", record._name), ("res_id", "=", record.id),
+             ("body", "ilike", "Hello from the practice")]
+        )  # fmt: skip
+
+    def test_accountant_still_writes_on_invoices(self):
+        for mode in ("comment", "mass_mail"):
+            with self.subTest(mode=mode):
+                self.assertTrue(self._send(self.accountant, self.invoice, mode))
+        message = self.invoice.with_user(self.accountant).message_post(
+            body="Paid by check", message_type="comment", subtype_xmlid="mail.mt_note"
+        )
+        self.assertEqual(message.model, "account.move")
+
+    def test_those_who_serve_the_group_still_write(self):
+        for user, record in (
+            (self.provider, self.group),
+            (self.shared_provider, self.session),
+            (self.front_desk, self.group),
+            (self.front_desk, self.session),
+        ):
+            for mode in ("comment", "mass_mail"):
+                with self.subTest(user=user.name, model=record._name, mode=mode):
+                    self.assertTrue(self._send(user, record, mode))
+            with self.subTest(user=user.name, model=record._name, route="notify"):
+                message = record.with_user(user).message_notify(
+                    partner_ids=self.manager.partner_id.ids, body="Room changed"
+                )
+                self.assertEqual(message.res_id, record.id)
