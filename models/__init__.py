@@ -8,6 +8,8 @@ from . import therapy_access_logged_mixin
 from . import therapy_clinical_reference_mixin
 from . import base
 from . import mail_message
+from . import mail_activity
+from . import mail_thread
 from . import therapy_signing_mixin
 from . import product_template
 from . import product_product

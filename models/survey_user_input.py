@@ -6,7 +6,7 @@ class SurveyUserInput(models.Model):
 
     _name = "survey.user_input"
     _inherit = ["survey.user_input", "therapy.readable.target.mixin"]
-    _therapy_readable_target_fields = ("therapy_event_id",)
+    _therapy_readable_target_fields = ("therapy_event_id", "partner_id")
 
     therapy_event_id = fields.Many2one(
         "calendar.event",

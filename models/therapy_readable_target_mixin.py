@@ -20,6 +20,9 @@ class TherapyReadableTargetMixin(models.AbstractModel):
     _description = "Records Named Are Readable"
     # The many2one and many2many fields whose records the user must read to name them.
     _therapy_readable_target_fields = ()
+    # Those of them whose usual value is the user's own contact (a message's author), which
+    # they read: it is not checked, at no query (Odoo has the user's contact at hand there).
+    _therapy_own_partner_fields = ()
 
     @api.model
     def _therapy_named_ids(self, field, value):
@@ -60,6 +63,8 @@ class TherapyReadableTargetMixin(models.AbstractModel):
                 if value:
                     ids |= self._therapy_named_ids(field, value)
             ids -= set(self.mapped(fname)._origin.ids) if ids and self else set()
+            if ids and fname in self._therapy_own_partner_fields:
+                ids.discard(self.env.user.partner_id.id)
             if ids:
                 records = self.env[field.comodel_name].browse(ids)
                 hidden = records - records._filtered_access("read")

@@ -10,7 +10,7 @@ would, by a user who reads the group (an accountant) or not even that (another p
 from contextlib import contextmanager
 
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import GroupTherapyCommon
@@ -79,6 +79,8 @@ class TestPostingNeedsTheRightToPost(GroupTherapyCommon):
                     self._composer(user, record, "mass_mail").action_send_mail()
 
     def test_comment_composer_posts_nothing_on_a_record_closed_to_posting(self):
+        """Refused by Odoo already (``message_post`` as the user): kept as the other routes'
+        yardstick."""
         for user, record in self._targets():
             with self.subTest(user=user.name, model=record._name):
                 with self.assertNothingPosted(record):
@@ -134,6 +136,7 @@ class TestPostingNeedsTheRightToPost(GroupTherapyCommon):
                     )
 
     def test_no_scheduled_message_on_a_record_closed_to_posting(self):
+        """Refused by Odoo already (it checks ``_mail_post_access`` on the record)."""
         for user, record in self._targets():
             with self.subTest(user=user.name, model=record._name):
                 with self.assertRaises(AccessError), mute_logger(*MUTED):
@@ -210,3 +213,183 @@ class TestPostingWhereOneMayStillWorks(GroupTherapyCommon):
                     partner_ids=self.manager.partner_id.ids, body="Room changed"
                 )
                 self.assertEqual(message.res_id, record.id)
+
+
+@tagged("post_install", "-at_install")
+class TestOdooFieldsNameNoHiddenRecord(GroupTherapyCommon):
+    """Odoo's own fields that name a record by id show its name as superuser: an activity's
+    document (``res_name``), a survey answer's contact, a message's author. Other Olga reads
+    neither Provider Pat's group, its session nor its clients; a colleague without a Group
+    Therapy role (a survey officer) reads no client."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.session = cls._make_session(cls.group, days=2)
+        cls.hidden = cls.clients[0]
+        cls.survey_user = new_test_user(
+            cls.env, "gt_mail_survey", groups="base.group_user,survey.group_survey_user"
+        )
+        cls.survey = cls.env["survey.survey"].create({"title": "Staff satisfaction"})
+        cls.secrets = (cls.hidden.name, cls.group.name, cls.session.sudo().display_name)
+
+    @contextmanager
+    def assertRefusedWithoutName(self):
+        with self.assertRaises(AccessError) as catcher, mute_logger(*MUTED):
+            yield
+        for secret in self.secrets:
+            self.assertNotIn(secret, str(catcher.exception))
+
+    def _hidden_documents(self):
+        return [self.group, self.session, self.hidden]
+
+    def test_activity_form_names_no_hidden_document(self):
+        Activity = self.env["mail.activity"].with_user(self.other_provider)
+        spec = {"res_model_id": {}, "res_model": {}, "res_id": {}, "res_name": {}}
+        for document in self._hidden_documents():
+            values = {
+                "res_model_id": self.env["ir.model"]._get_id(document._name),
+                "res_id": document.id,
+            }
+            with self.subTest(model=document._name, route="onchange"):
+                with self.assertRefusedWithoutName():
+                    Activity.onchange(values, [], spec)
+                with self.assertRefusedWithoutName():
+                    Activity.onchange(values, ["res_id"], spec)
+            with self.subTest(model=document._name, route="default"):
+                with self.assertRefusedWithoutName():
+                    Activity.with_context(
+                        default_res_model=document._name, default_res_id=document.id
+                    ).onchange({}, [], spec)
+
+    def test_no_activity_is_moved_to_a_hidden_document(self):
+        own = (
+            self.env["mail.activity"]
+            .with_user(self.other_provider)
+            .create(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("therapy.group"),
+                    "res_id": self.other_group.id,
+                    "summary": "Call the supervisor",
+                    "user_id": self.other_provider.id,
+                }
+            )
+        )
+        for document in self._hidden_documents():
+            with self.subTest(model=document._name), self.assertRefusedWithoutName():
+                own.write(
+                    {
+                        "res_model_id": self.env["ir.model"]._get_id(document._name),
+                        "res_id": document.id,
+                    }
+                )
+        with self.assertRefusedWithoutName():
+            own.write({"res_id": self.group.id})
+        self.assertEqual(own.sudo().res_id, self.other_group.id)
+        # what she reads is still named
+        own.write({"res_id": self.other_group.id, "summary": "Call the supervisor today"})
+        self.assertEqual(own.res_name, self.other_group.display_name)
+
+    def test_survey_answer_names_no_hidden_contact(self):
+        Answer = self.env["survey.user_input"].with_user(self.survey_user)
+        spec = {"partner_id": {"fields": {"display_name": {}}}, "survey_id": {}}
+        values = {"survey_id": self.survey.id, "partner_id": self.hidden.id}
+        with self.assertRefusedWithoutName():
+            Answer.onchange(values, [], spec)
+        with self.assertRefusedWithoutName():
+            Answer.create(values)
+        own = Answer.create(
+            {"survey_id": self.survey.id, "partner_id": self.survey_user.partner_id.id}
+        )
+        with self.assertRefusedWithoutName():
+            own.write({"partner_id": self.hidden.id})
+        self.assertEqual(own.partner_id, self.survey_user.partner_id)
+
+    def test_message_author_is_a_contact_one_reads(self):
+        """A message's author (and the composer's) is shown by name as superuser."""
+        spec = {"author_id": {"fields": {"display_name": {}}}}
+        for user in (self.other_provider, self.survey_user):
+            for model, values in (
+                ("mail.message", {"body": "Hi"}),
+                ("mail.compose.message", {"composition_mode": "comment", "body": "Hi"}),
+            ):
+                Model = self.env[model].with_user(user)
+                named = {**values, "author_id": self.hidden.id}
+                with self.subTest(user=user.name, model=model):
+                    with self.assertRefusedWithoutName():
+                        Model.onchange(named, [], spec)
+                    with self.assertRefusedWithoutName():
+                        Model.with_context(default_author_id=self.hidden.id).onchange(
+                            values, [], spec
+                        )
+                    with self.assertRefusedWithoutName():
+                        Model.create(named)
+        message = (
+            self.env["mail.message"]
+            .with_user(self.other_provider)
+            .create({"body": "Hi", "author_id": self.clients[4].id})
+        )
+        self.assertEqual(message.author_id, self.clients[4])
+
+    def test_notification_names_no_hidden_contact(self):
+        """A notification about a record shows the record's name (``record_name``, read as
+        superuser) to its author and recipients: only about a record the user reads."""
+        for user in (self.other_provider, self.survey_user):
+            Message = self.env["mail.message"].with_user(user)
+            values = {
+                "model": "res.partner",
+                "message_type": "user_notification",
+                "body": "Hi",
+                "partner_ids": [(4, user.partner_id.id)],
+            }
+            with self.subTest(user=user.name), self.assertRefusedWithoutName():
+                Message.create({**values, "res_id": self.hidden.id})
+            with self.subTest(user=user.name, route="message_notify"):
+                with self.assertRefusedWithoutName():
+                    self.env["mail.thread"].with_user(user).message_notify(
+                        model="res.partner",
+                        res_id=self.hidden.id,
+                        partner_ids=user.partner_id.ids,
+                        body="Hi",
+                    )
+        own = (
+            self.env["mail.message"]
+            .with_user(self.other_provider)
+            .create({**values, "res_id": self.clients[4].id})
+        )
+        self.assertEqual(own.record_name, self.clients[4].name)
+
+    def test_no_hidden_contact_follows_a_record(self):
+        """Odoo lists a record's followers by name and e-mail as superuser (and sends them its
+        messages): a client's id added as follower of one's own meeting named the client."""
+        for user in (self.other_provider, self.survey_user):
+            meeting = (
+                self.env["calendar.event"]
+                .with_user(user)
+                .create(
+                    {
+                        "name": "Budget review",
+                        "start": "2099-01-05 10:00:00",
+                        "stop": "2099-01-05 11:00:00",
+                    }
+                )
+            )
+            with self.subTest(user=user.name):
+                meeting.message_subscribe(
+                    partner_ids=[self.hidden.id, self.front_desk.partner_id.id]
+                )
+                followers = meeting.sudo().message_partner_ids
+                self.assertNotIn(self.hidden, followers)
+                self.assertIn(self.front_desk.partner_id, followers, "colleagues still follow")
+                names = (
+                    self.env["mail.followers"]
+                    .with_user(user)
+                    .search_read(
+                        [("res_model", "=", "calendar.event"), ("res_id", "=", meeting.id)],
+                        ["display_name", "name", "email"],
+                    )
+                )
+                self.assertNotIn(self.hidden.name, str(names))
+        own = self.clients[4].with_user(self.other_provider)
+        own.message_subscribe(partner_ids=[self.other_provider.partner_id.id, own.id])
+        self.assertIn(own, own.sudo().message_partner_ids, "her own client still follows")
