@@ -85,10 +85,9 @@ class TherapyTreatmentGoal(models.Model):
             if goal.date_target and goal.date_start and goal.date_target < goal.date_start:
                 raise ValidationError(
                     self.env._(
-                        "The target date of %(client)s's goal “%(goal)s” (%(target)s) is before "
+                        "The target date of a goal of %(client)s (%(target)s) is before "
                         "its start date (%(start)s): choose a later target date.",
                         client=goal.partner_id.display_name,
-                        goal=goal.name.strip(),
                         target=goal.date_target,
                         start=goal.date_start,
                     )

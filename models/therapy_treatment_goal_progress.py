@@ -70,9 +70,10 @@ class TherapyTreatmentGoalProgress(models.Model):
             if progress.goal_id.partner_id != progress.note_id.partner_id:
                 raise ValidationError(
                     self.env._(
-                        "The goal “%(goal)s” is in another client's treatment plan: progress on "
-                        "it goes into that client's note only.",
-                        goal=progress.goal_id.name,
+                        "A goal of another client's treatment plan cannot be charted in "
+                        "%(client)s's note: progress on a goal goes into its own client's note "
+                        "only.",
+                        client=progress.note_id.partner_id.display_name,
                     )
                 )
 
@@ -90,10 +91,11 @@ class TherapyTreatmentGoalProgress(models.Model):
         if signed:
             raise UserError(
                 self.env._(
-                    "The progress on “%(goal)s” is part of %(client)s's signed chart note and can "
-                    "no longer change. Add an addendum to the note instead.",
-                    goal=signed[0].goal_id.name,
+                    "The goal progress in %(client)s's signed chart note of %(date)s is part "
+                    "of what was signed and can no longer change. Add an addendum to the note "
+                    "instead.",
                     client=signed[0].partner_id.display_name,
+                    date=format_date(self.env, signed[0].session_date),
                 )
             )
 
@@ -128,16 +130,20 @@ class TherapyTreatmentGoalProgress(models.Model):
         goals.check_access("read")
         ratings = dict(self._fields["rating"]._description_selection(self.env))
         checked = {}
+        # A refusal names a goal by its place on the client's line, never by its text: the
+        # text is clinical, and a message is not on the access log.
         for partner, entries in goal_progress.items():
             kept = []
-            for goal, rating, comment in entries:
+            for position, (goal, rating, comment) in enumerate(entries, start=1):
                 comment = (comment or "").strip()
                 if goal.partner_id != partner:
                     raise UserError(
                         self.env._(
-                            "The goal “%(goal)s” is not in %(client)s's treatment plan: progress "
-                            "on a goal goes into its own client's note only.",
-                            goal=goal.name,
+                            "Goal %(position)s of %(count)s on %(client)s's line is not in "
+                            "%(client)s's treatment plan: progress on a goal goes into its own "
+                            "client's note only.",
+                            position=position,
+                            count=len(entries),
                             client=partner.display_name,
                         )
                     )
@@ -146,21 +152,23 @@ class TherapyTreatmentGoalProgress(models.Model):
                 if rating not in ratings:
                     raise UserError(
                         self.env._(
-                            "Rate %(client)s's progress on “%(goal)s” (%(ratings)s), or clear "
-                            "the comment.",
+                            "Rate %(client)s's progress on goal %(position)s of %(count)s "
+                            "(%(ratings)s), or clear its comment.",
                             client=partner.display_name,
-                            goal=goal.name,
+                            position=position,
+                            count=len(entries),
                             ratings=", ".join(ratings.values()),
                         )
                     )
                 if len(comment) > COMMENT_SIZE_LIMIT:
                     raise UserError(
                         self.env._(
-                            "The comment on %(client)s's goal “%(goal)s” is %(size)s characters "
-                            "long, for at most %(limit)s: keep it short, the client's note takes "
-                            "the rest.",
+                            "The comment on goal %(position)s of %(count)s of %(client)s is "
+                            "%(size)s characters long, for at most %(limit)s: keep it short, the "
+                            "client's note takes the rest.",
                             client=partner.display_name,
-                            goal=goal.name,
+                            position=position,
+                            count=len(entries),
                             size=len(comment),
                             limit=COMMENT_SIZE_LIMIT,
                         )

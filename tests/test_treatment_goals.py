@@ -421,3 +421,81 @@ class TestGoalsInCharting(ChartingCommon):
         self._goal_line(wizard, self.coping).comment = "Came late"
         with self.assertRefused(UserError, "Rate Client 01's progress"):
             wizard.action_review()
+
+    def test_refusals_never_quote_a_goals_text(self):
+        """A goal's text is clinical and an error message is not on the access log: a refusal
+        names the goal by its place on the client's line or by its dates, and says what to do."""
+        wizard = self._open_wizard()
+        own_line = wizard.line_ids.filtered(lambda line: line.partner_id == self.clients[0])
+        Progress = self.env["therapy.treatment.goal.progress"].with_user(self.provider)
+        refusals = {
+            "goal of another client on the page": (
+                ValidationError,
+                "chart each goal on its own client's line",
+                lambda: own_line.write(
+                    {"goal_line_ids": [Command.create({"goal_id": self.craving.id})]}
+                ),
+            ),
+            "goal of another client charted": (
+                UserError,
+                "Goal 2 of 2 on Client 01's line is not in Client 01's treatment plan",
+                lambda: Progress._therapy_check_entries(
+                    {self.clients[0]: [(self.coping, "met", ""), (self.craving, "met", "")]}
+                ),
+            ),
+            "comment without a rating": (
+                UserError,
+                "Rate Client 01's progress on goal 2 of 2",
+                lambda: Progress._therapy_check_entries(
+                    {self.clients[0]: [(self.coping, "met", ""), (self.sleep, False, "Late")]}
+                ),
+            ),
+            "comment too long": (
+                UserError,
+                "The comment on goal 1 of 2 of Client 01 is 501 characters long",
+                lambda: Progress._therapy_check_entries(
+                    {self.clients[0]: [(self.coping, "met", "x" * 501), (self.sleep, False, "")]}
+                ),
+            ),
+            "target date before the start": (
+                ValidationError,
+                "choose a later target date",
+                lambda: self.coping.with_user(self.provider).write(
+                    {"date_target": self.coping.date_start - timedelta(days=1)}
+                ),
+            ),
+        }
+        for case, (exception, message, call) in refusals.items():
+            with self.subTest(case=case):
+                with self.assertRefused(exception, message) as catcher:
+                    call()
+                self._assertNoGoalText(str(catcher.exception))
+
+        # Progress signed with the note, and progress put in another client's note (server
+        # paths: nobody writes the rows over RPC).
+        self._rate(wizard, self.coping, "met")
+        wizard.group_note = "<p>Practised grounding.</p>"
+        wizard.action_review()
+        wizard._sign()
+        progress = self._note(self.clients[0]).goal_progress_ids
+        with self.assertRefused(UserError, "Add an addendum to the note instead") as catcher:
+            progress.sudo().write({"comment": "Rewritten"})
+        self._assertNoGoalText(str(catcher.exception))
+        draft = self._chart(session=self._another_session()).note_ids.filtered(
+            lambda note: note.partner_id == self.clients[0]
+        )
+        with self.assertRefused(ValidationError, "cannot be charted in Client 01's note") as c:
+            self.env["therapy.treatment.goal.progress"].sudo().create(
+                {"note_id": draft.id, "goal_id": self.craving.id, "rating": "met"}
+            )
+        self._assertNoGoalText(str(c.exception))
+
+    def _another_session(self):
+        session = self._make_session(self.group, days=-2)
+        session.action_mark_all_attended()
+        return session
+
+    def _assertNoGoalText(self, message):
+        for goal in self.coping | self.sleep | self.craving:
+            self.assertNotIn(goal.name, message)
+            self.assertNotIn(goal.problem, message)

@@ -450,9 +450,8 @@ class TherapyChartingWizardGoal(models.TransientModel):
             if goal_line.goal_id.partner_id != goal_line.line_id.partner_id:
                 raise ValidationError(
                     self.env._(
-                        "The goal “%(goal)s” is not in %(client)s's treatment plan: chart it on "
-                        "its own client's line.",
-                        goal=goal_line.goal_id.name,
+                        "A goal on %(client)s's line is not in %(client)s's treatment plan: "
+                        "chart each goal on its own client's line.",
                         client=goal_line.line_id.partner_id.display_name,
                     )
                 )
