@@ -5,8 +5,11 @@ label, a related field, a group, an export column), the goals whose text was han
 logged, once per call, in one INSERT; routes that hand out only ids log nothing.
 """
 
-from odoo.exceptions import UserError
+import warnings
+
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .test_access_log import AccessLogCommon
 
@@ -166,6 +169,106 @@ class TestAccessLogGoalLabels(AccessLogCommon):
         }.items():
             with self.subTest(route=route):
                 self.assertLogsNothing(call)
+
+    @staticmethod
+    def _grouping_routes(Model, domain, groupby):
+        """Every RPC route that groups records, grouping ``Model`` by ``groupby``."""
+
+        def read_group(lazy=True):
+            # deprecated since 19.0, still served over RPC
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return Model.read_group(domain, [], groupby, lazy=lazy)
+
+        return {
+            "read_group": read_group,
+            "read_group, not lazy": lambda: read_group(lazy=False),
+            "formatted_read_group": lambda: Model.formatted_read_group(
+                domain, groupby, ["__count"]
+            ),
+            "formatted_read_grouping_sets": lambda: Model.formatted_read_grouping_sets(
+                domain, [groupby, []], ["__count"]
+            ),
+            "web_read_group": lambda: Model.web_read_group(domain, groupby, ["__count"]),
+            "web_read_group, unfolded": lambda: Model.web_read_group(
+                domain, groupby, ["__count"], auto_unfold=True
+            ),
+        }
+
+    def _page_goal_lines(self):
+        """The goal lines of a charting page the provider opened (every client's goals)."""
+        session = self._make_session(self.group, days=-3)
+        session.action_mark_all_attended()
+        return self._open_wizard(session=session).line_ids.goal_line_ids
+
+    def test_grouping_by_goal_logs_the_goals_naming_the_groups(self):
+        """A group by goal is named by the goal's text: every grouping route logs the goals
+        whose name it handed out, as the provider, in one INSERT; as a sub-group too."""
+        page_lines = self._page_goal_lines()
+        for Model, records in (
+            (self.Progress, self.progress[:3]),
+            (page_lines.browse(), page_lines[:3]),
+        ):
+            domain = [("id", "in", records.ids)]
+            for groupby in (["goal_id"], ["rating", "goal_id"]):
+                routes = self._grouping_routes(Model, domain, groupby)
+                if groupby[0] != "goal_id":
+                    # A lazy read_group sends only the first level; a web_read_group sends the
+                    # sub-groups of the groups it unfolds.
+                    routes = {
+                        route: call
+                        for route, call in routes.items()
+                        if route in ("read_group, not lazy", "formatted_read_group")
+                        or route.endswith("unfolded")
+                        or route.startswith("formatted_read_grouping")
+                    }
+                for route, call in routes.items():
+                    with self.subTest(model=Model._name, groupby=groupby, route=route):
+                        result = self.assertLogsGoals(call, records.goal_id)
+                        self.assertIn("Coping goal", str(result), "the goal's text was sent")
+
+    def test_grouping_without_the_goals_text_logs_nothing(self):
+        """Groups named by a rating, a day, a note or a client hand out no clinical text; as
+        the provider, and as the front desk (who reads goals, not the progress charted)."""
+        domain = [("id", "in", self.progress[:3].ids)]
+        for groupby in (["rating"], ["session_date:day"], ["note_id"], ["partner_id"]):
+            for route, call in self._grouping_routes(self.Progress, domain, groupby).items():
+                with self.subTest(groupby=groupby, route=route):
+                    self.assertTrue(self.assertLogsNothing(call))
+        Goal = self.env["therapy.treatment.goal"].with_user(self.front_desk)
+        domain = [("id", "in", self.goals.ids)]
+        for groupby in (["partner_id"], ["state"], ["date_target:month"]):
+            for route, call in self._grouping_routes(Goal, domain, groupby).items():
+                with self.subTest(user="front desk", groupby=groupby, route=route):
+                    self.assertTrue(self.assertLogsNothing(call))
+
+    def test_grouping_by_clinical_text_is_refused_and_logs_nothing(self):
+        """Grouping by a goal's text or a progress comment would name each group by it: refused
+        on every route, to the provider and the front desk; the front desk, who has no access
+        to progress rows, gets no group by goal either."""
+        Goal = self.env["therapy.treatment.goal"]
+        cases = [
+            (user, Goal.with_user(user), [("id", "in", self.goals.ids)], [fname])
+            for user in (self.provider, self.front_desk)
+            for fname in ("problem", "name")
+        ] + [
+            (self.provider, self.Progress, [("id", "in", self.progress.ids)], ["comment"]),
+            (
+                self.front_desk,
+                self.Progress.with_user(self.front_desk),
+                [("id", "in", self.progress.ids)],
+                ["goal_id"],
+            ),
+        ]
+        for user, Model, domain, groupby in cases:
+            for route, call in self._grouping_routes(Model, domain, groupby).items():
+                with self.subTest(user=user.name, model=Model._name, groupby=groupby, route=route):
+
+                    def refused(call=call):
+                        with self.assertRaises(AccessError), mute_logger("odoo.models"):
+                            call()
+
+                    self.assertLogsNothing(refused)
 
     def test_the_charting_page_logs_the_goals_it_shows(self):
         session = self._make_session(self.group, days=-3)
