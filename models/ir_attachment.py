@@ -19,6 +19,13 @@ class IrAttachment(models.Model):
             self.browse([values["id"] for values in values_list])._therapy_log_claim_files()
         return values_list
 
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        # Odoo's Export of the file's content (datas, raw), of attachments or of the claims'
+        # Submitted File (export_attachment_id/datas): a download like /web/content
+        if self and CONTENT_FIELDS & {path[0] for path in fields if path}:
+            self._therapy_log_claim_files()
+        return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+
     def copy_data(self, default=None):
         # copy() and, over RPC, copy_data() itself, which answers with the file's content
         self._therapy_check_claim_files_kept()

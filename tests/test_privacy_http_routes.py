@@ -8,6 +8,7 @@ import base64
 import json
 from datetime import datetime, timedelta
 
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
@@ -196,6 +197,20 @@ class TestPrivacyHttpRoutes(HttpCase, Era835Common):
             )
             self.assertEqual(response.status_code, 403)
             self.assertNotIn("grounding", response.text)
+            # the note's own provider reads it, logged as over JSON-RPC (/json/2 serves read on
+            # a read-only cursor: the log line is written all the same)
+            Log = self.env["therapy.access.log"]
+            last_log = Log.search([], limit=1, order="id desc").id or 0
+            response = self._json2(
+                self.provider, "therapy.chart.note", "read", ids=notes[:1].ids, fields=["body"]
+            )
+            self.assertEqual(response.status_code, 200)
+            self.assertIn("grounding", response.json()[0]["body"])
+            logged = Log.search([("id", ">", last_log)])
+            self.assertEqual(
+                (logged.user_id, logged.res_id, logged.access_type),
+                (self.provider, notes[0].id, "read"),
+            )
             # the signing itself is private; the Sign button asks for the password again
             response = self._json2(
                 self.provider, "therapy.charting.wizard", "_sign", ids=wizard.ids
@@ -298,3 +313,28 @@ class TestPrivacyHttpRoutes(HttpCase, Era835Common):
             return self.make_jsonrpc_request(route, params)
         except JsonRpcException as error:
             return error.args[0] if error.args else str(error)
+
+    def test_exporting_a_claim_file_is_downloading_it(self):
+        """Odoo's Export (export_data, /web/export) of an attachment's content, or of the claims
+        with their Submitted File's content, read the file without the download's check or
+        log: the accountant, refused the download, exported the whole 837P."""
+        allow_export = self.env.ref("base.group_allow_export")
+        (self.accountant | self.front_desk).group_ids = [(4, allow_export.id)]
+        blue_file = self.claim_files.filtered(lambda file: "94036" in file.name)
+        claims = self.env["therapy.claim"].search([("export_attachment_id", "=", blue_file.id)])
+        with mute_logger(*REFUSED_LOGGERS):
+            for records, names in (
+                (blue_file, ["datas"]),
+                (blue_file, ["raw"]),
+                (claims, ["name", "export_attachment_id/datas"]),
+            ):
+                with self.subTest(model=records._name, names=names):
+                    with self.assertRaises(AccessError):
+                        records.with_user(self.accountant).export_data(names)
+        Log = self.env["therapy.access.log"]
+        last_log = Log.search([], limit=1, order="id desc").id or 0
+        rows = blue_file.with_user(self.front_desk).export_data(["raw"])["datas"]
+        self.assertIn(b"CLM*", rows[0][0])
+        logged = Log.search([("id", ">", last_log)])
+        self.assertEqual(set(logged.mapped("res_id")), set(claims.ids))
+        self.assertEqual(set(logged.mapped("access_type")), {"export"})
