@@ -456,6 +456,29 @@ class TestAccessLogChartingPage(AccessLogCommon):
         with self.assertRefused(UserError, "set by the application"):
             wizard.line_ids[:1].write({"loaded_note_id": self.note.id})
 
+    def test_text_typed_again_is_logged_under_the_notes_the_page_opened_with(self):
+        """Documented over-logging: the page does not tell the text it was opened with from
+        text typed over it; reading it logs the notes it was opened with, whatever it shows."""
+        wizard = self._open(self.small)
+        wizard.group_note = "<p>Typed again: a new exercise.</p>"
+        for line in wizard.line_ids:
+            line.note = "<p>Typed again for this client.</p>" if line.note else False
+        self.env.invalidate_all()
+        with self._log_inserts() as inserts:
+            values = wizard.web_read(CHARTING_PAGE)
+        self.assertIn("Typed again", values[0]["group_note"])
+        self.assertNotIn("distress tolerance", str(values))
+        self.assertEqual(len(inserts), 1)
+        lines = self._new_lines()
+        self.assertLogged(lines, self.provider, "read", self._drafts(self.small))
+        with_note = self._drafts(self.small, self.members[1:3])
+        for line in lines:
+            with self.subTest(client=line.partner_id.name):
+                expected = (
+                    "group_note, client_note" if line.res_id in with_note.ids else "group_note"
+                )
+                self.assertEqual(line.detail, expected)
+
     def test_one_insert_and_the_same_queries_for_3_or_10_clients(self):
         def open_page(session):
             wizard = self._open_wizard(session=session)
@@ -468,6 +491,100 @@ class TestAccessLogChartingPage(AccessLogCommon):
         many = open_page(self.big)
         self.assertEqual(few, many)
         self.assertEqual(few[1], 1)
+
+
+@tagged("post_install", "-at_install")
+class TestAccessLogLateEntry(AccessLogCommon):
+    """Client 03, a no-show, is found to have attended after the notes were signed: Chart opens
+    the late-entry page, which starts from the signed notes' group notes and shows client 03's
+    goals (see tests/test_late_entry.py)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.late_client = cls.clients[2]
+        cls._answer(cls.session, cls.late_client, "attended", cls.cpt_90853)
+        Goal = cls.env["therapy.treatment.goal"]
+        cls.late_goals = Goal.create(
+            [
+                {"partner_id": cls.late_client.id, "problem": "Anxiety", "name": f"Late goal {n}"}
+                for n in range(2)
+            ]
+        )
+        # a goal of a client whose note is signed: not on the late-entry page
+        cls.signed_goal = Goal.create(
+            {"partner_id": cls.clients[0].id, "problem": "Anxiety", "name": "Signed goal"}
+        )
+
+    def _open(self):
+        wizard = self._open_wizard()
+        self.assertTrue(wizard.late_entry)
+        self.assertEqual(wizard.line_ids.partner_id, self.late_client)
+        self.assertEqual(wizard.loaded_note_ids, self.notes, "opened on the signed notes")
+        self.assertFalse(self._new_lines(), "opening Chart creates the page: nothing read yet")
+        self.env.invalidate_all()
+        return wizard
+
+    def _logged(self, call):
+        """Run call(); return its result and the lines written, by model, after checking
+        that they were written in one INSERT, for the provider, as reads."""
+        self.last_log_id = self.Log.search([], limit=1, order="id desc").id or 0
+        with self._log_inserts() as inserts:
+            result = call()
+        self.assertEqual(len(inserts), 1, "one INSERT per call")
+        lines = self._new_lines()
+        self.assertEqual(set(lines.user_id), {self.provider})
+        self.assertEqual(set(lines.mapped("access_type")), {"read"})
+        return result, {
+            model: lines.filtered(lambda line, model=model: line.res_model == model)
+            for model in ("therapy.chart.note", "therapy.treatment.goal")
+        }
+
+    def test_opening_the_late_entry_logs_the_signed_notes_and_goals_it_shows(self):
+        wizard = self._open()
+        values, lines = self._logged(lambda: wizard.web_read(CHARTING_PAGE))
+        self.assertIn("distress tolerance", values[0]["group_note"])
+        self.assertIn("Late goal 0", str(values))
+        self.assertNotIn("Signed goal", str(values))
+        self.assertLogged(
+            lines["therapy.chart.note"], self.provider, "read", self.notes, "group_note"
+        )
+        self.assertLogged(lines["therapy.treatment.goal"], self.provider, "read", self.late_goals)
+
+    def test_rpc_reads_of_the_late_entry_log_what_they_return(self):
+        wizard = self._open()
+        _values, lines = self._logged(lambda: wizard.read(["group_note"]))
+        self.assertLogged(
+            lines["therapy.chart.note"], self.provider, "read", self.notes, "group_note"
+        )
+        self.assertFalse(lines["therapy.treatment.goal"])
+        GoalLine = self.env["therapy.charting.wizard.goal"].with_user(self.provider)
+        values, lines = self._logged(
+            lambda: GoalLine.search_read([("line_id.wizard_id", "=", wizard.id)], ["goal_id"])
+        )
+        self.assertEqual({value["goal_id"][1] for value in values}, {"Late goal 0", "Late goal 1"})
+        self.assertFalse(lines["therapy.chart.note"])
+        self.assertLogged(
+            lines["therapy.treatment.goal"], self.provider, "read", self.late_goals, "display_name"
+        )
+
+    def test_the_late_entry_reopened_logs_its_own_draft(self):
+        """Reviewed, the late entry is a draft: the page reopens on it, not on the signed
+        notes, and logs it (the group notes and the client's own note it shows)."""
+        wizard = self._open()
+        wizard.line_ids.note = "<p>Arrived after check-in.</p>"
+        wizard.action_review()
+        draft = self._note(self.late_client)
+        self.assertEqual(draft.state, "draft")
+        reopened = self._open_wizard()
+        self.assertEqual(reopened.loaded_note_ids, draft)
+        self.env.invalidate_all()
+        values, lines = self._logged(lambda: reopened.web_read(CHARTING_PAGE))
+        self.assertIn("Arrived after check-in", str(values))
+        self.assertLogged(
+            lines["therapy.chart.note"], self.provider, "read", draft, "group_note, client_note"
+        )
+        self.assertLogged(lines["therapy.treatment.goal"], self.provider, "read", self.late_goals)
 
 
 @tagged("post_install", "-at_install")
