@@ -249,6 +249,23 @@ class TestPrivacyHttpRoutes(HttpCase, Era835Common):
         blue_file = self.claim_files.filtered(lambda file: "94036" in file.name)
         note = self.env["therapy.chart.note"].search([("event_id", "=", self.event.id)], limit=1)
         invoice_action = self.env.ref("group_therapy.calendar_event_action_invoice_attendance")
+        verify_action = self.env.ref("group_therapy.therapy_chart_note_chain_action_verify")
+        consent = (
+            self.env["therapy.part2.consent"]
+            .with_user(self.front_desk)
+            .create(
+                {
+                    "partner_id": self.ann.id,
+                    "recipient_id": self.blue_shield.id,
+                    "purpose": "payment",
+                    "information": "Diagnoses and services billed",
+                    "date_signed": "2026-01-05",
+                    "expiry_event": "Discharge from the program",
+                    "signed_form": base64.b64encode(b"%PDF-1.4 signed consent"),
+                    "signed_form_name": "consent.pdf",
+                }
+            )
+        )
         calendar_model = self.env.ref("calendar.model_calendar_event")
         cron = self.env["ir.cron"].search([], limit=1)
         reports = {
@@ -272,6 +289,16 @@ class TestPrivacyHttpRoutes(HttpCase, Era835Common):
                 for name, attachment in (("837", blue_file), ("era", era_file)):
                     response = self.url_open(f"/web/content/{attachment.id}?download=true")
                     self.assertEqual(response.status_code == 200, name in files, name)
+                response = self.url_open(
+                    f"/web/content?model=therapy.part2.consent&id={consent.id}&field=signed_form"
+                )
+                self.assertEqual(
+                    response.status_code == 200, user in (self.front_desk, self.provider)
+                )
+                self.assertEqual(
+                    self._call_route("/web/action/run", action_id=verify_action.id),
+                    "odoo.exceptions.AccessError",
+                )
                 for name, path in reports.items():
                     response = self.url_open(f"/report/html/{path}")
                     self.assertEqual(response.status_code == 200, name in printed, name)
