@@ -384,41 +384,6 @@ class ResPartner(models.Model):
         for partner in self:
             partner.therapy_chart_note_count = counts.get(partner, 0)
 
-    @api.model
-    def _search(self, domain, *args, **kwargs):
-        """Contacts searched by the ids of their sessions or Group Therapy records
-        (``meeting_ids in [8]``) are found through the records the user may read: Odoo runs
-        such a condition on those records as superuser, which would list a session's roster
-        from its id (on an invoice) or tell a provider which of their clients are in a
-        colleague's group. Also when Odoo skips the contacts' own rules (a user's contact
-        searched through ``res.users``, which delegates to it): the sessions' rules still apply."""
-        if not self.env.su:
-            domain = Domain(domain).map_conditions(self._therapy_condition_through_readable)
-        return super()._search(domain, *args, **kwargs)
-
-    def _therapy_condition_through_readable(self, condition):
-        """``field in ids`` on a session or Group Therapy list of the contact, as ``field any
-        (id in ids)``, which Odoo searches as the user (a search for contacts without any keeps
-        its meaning)."""
-        name, operator, value = condition.field_expr, condition.operator, condition.value
-        field = self._fields.get(name)
-        if not (
-            field
-            and field.type in ("one2many", "many2many")
-            and (name == "meeting_ids" or name.startswith("therapy_"))
-        ):
-            return condition
-        if operator in ("=", "!=") and isinstance(value, int) and not isinstance(value, bool):
-            operator, value = ("in" if operator == "=" else "not in"), [value]
-        if (
-            operator not in ("in", "not in")
-            or not isinstance(value, (list, tuple, set, OrderedSet))
-            or not value
-            or not all(isinstance(id_, int) and not isinstance(id_, bool) for id_ in value)
-        ):
-            return condition
-        return Domain(name, "any" if operator == "in" else "not any", [("id", "in", list(value))])
-
     def _read_format(self, fnames, load="_classic_read"):
         """The client's Group Therapy lists (memberships, diagnoses, coverage, consents, plan,
         notes) name only the records the user may read, whoever read them first in this

@@ -1,6 +1,5 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Domain
 
 from .res_company import TAXONOMY_CODE, is_valid_npi
 
@@ -25,29 +24,6 @@ class ResUsers(models.Model):
         "(clinical social worker). Empty: claims name no taxonomy for the provider; the billing "
         "provider's is the practice's.",
     )
-
-    @api.model
-    def _search(self, domain, *args, **kwargs):
-        """A user's contact searched by the ids of its sessions or Group Therapy records, as
-        on the contact (``res.partner._therapy_condition_through_readable``): Odoo searches a
-        user's contact without the contacts' rules, so the contact's own search is not asked."""
-        if not self.env.su:
-            domain = Domain(domain).map_conditions(self._therapy_contact_condition)
-        return super()._search(domain, *args, **kwargs)
-
-    def _therapy_contact_condition(self, condition):
-        name = condition.field_expr
-        if name.startswith("partner_id."):
-            name = name.removeprefix("partner_id.")
-        elif not getattr(self._fields.get(name), "inherited", False):
-            return condition
-        partner_condition = Domain(name, condition.operator, condition.value)
-        through_readable = self.env["res.partner"]._therapy_condition_through_readable(
-            partner_condition
-        )
-        if through_readable is partner_condition:
-            return condition
-        return Domain("partner_id", "any", through_readable)
 
     # supervision of pre-licensed providers (interns, associates)
     therapy_supervisor_id = fields.Many2one(
