@@ -77,15 +77,23 @@ def _therapy_linked_ids(commands):
     return ids
 
 
+# Checked on the values the client sent (the mixin's own fields: the lines of the form).
+_THERAPY_ORGANIZER = ("user_id",)
+
+
 class CalendarEvent(models.Model):
     _name = "calendar.event"
-    # The readable-target mixin checks the attendees and attendance lines typed in the form.
+    # The readable-target mixin checks the attendees and attendance lines typed in the form,
+    # and the organizer sent by the client (_THERAPY_ORGANIZER), before create puts a group's
+    # session on its provider's calendar: a client's portal login is a user named as the
+    # client.
     _inherit = [
         "calendar.event",
         "therapy.server.owned.mixin",
         "therapy.input.mixin",
         "therapy.readable.target.mixin",
     ]
+    _therapy_own_record_fields = ("user_id",)
     # Odoo's own calendar fields keep their rules; ours are set by the server only.
     _therapy_server_owns_computed = False
     _therapy_server_owned_fields = (
@@ -429,6 +437,7 @@ class CalendarEvent(models.Model):
     def create(self, vals_list):
         # Before the group's id below is read from the values.
         self._therapy_check_input_types(vals_list)
+        self._therapy_check_readable_targets(vals_list, defaults=True, fnames=_THERAPY_ORGANIZER)
         groups = self.env["therapy.group"].browse(
             {vals["therapy_group_id"] for vals in vals_list if vals.get("therapy_group_id")}
         )
@@ -460,8 +469,15 @@ class CalendarEvent(models.Model):
             sessions._therapy_sync_busy_blocks()
         return events
 
+    def onchange(self, values, field_names, fields_spec):
+        self._therapy_check_readable_targets(
+            [values], defaults=not field_names, fnames=_THERAPY_ORGANIZER
+        )
+        return super().onchange(values, field_names, fields_spec)
+
     def write(self, vals):
         self._therapy_check_input_types([vals])
+        self._therapy_check_readable_targets([vals], fnames=_THERAPY_ORGANIZER)
         self._therapy_check_signed_facts(vals)
         if "active" in vals and not vals["active"]:
             self._therapy_check_not_billed(self.env._("archive the session"))

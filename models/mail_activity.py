@@ -11,7 +11,12 @@ class MailActivity(models.Model):
     to that id (``write``; Odoo checks the document on create only). The document named is a
     record the user reads, as the addon's own fields (``therapy.readable.target.mixin``)."""
 
-    _inherit = "mail.activity"
+    _name = "mail.activity"
+    _inherit = ["mail.activity", "therapy.readable.target.mixin"]
+    # The assignee is shown by name as superuser: a client's portal login is a user named as
+    # the client.
+    _therapy_readable_target_fields = ("user_id",)
+    _therapy_own_record_fields = ("user_id",)
 
     @api.model
     def _therapy_named_model(self, vals, defaults):

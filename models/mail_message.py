@@ -9,7 +9,7 @@ class MailMessage(models.Model):
     # Odoo shows a message's author by name as superuser: a message (or a form's onchange)
     # naming a client the user may not read as its author showed the client's name.
     _therapy_readable_target_fields = ("author_id",)
-    _therapy_own_partner_fields = ("author_id",)
+    _therapy_own_record_fields = ("author_id",)
 
     def _get_forbidden_access(self, operation):
         """A message on a Group Therapy record is written by those who may post there.

@@ -20,9 +20,9 @@ class TherapyReadableTargetMixin(models.AbstractModel):
     _description = "Records Named Are Readable"
     # The many2one and many2many fields whose records the user must read to name them.
     _therapy_readable_target_fields = ()
-    # Those of them whose usual value is the user's own contact (a message's author), which
-    # they read: it is not checked, at no query (Odoo has the user's contact at hand there).
-    _therapy_own_partner_fields = ()
+    # Those of them whose usual value is the user's own contact or login (a message's author,
+    # an activity's assignee), which they read: it is not checked, at no query.
+    _therapy_own_record_fields = ()
 
     @api.model
     def _therapy_named_ids(self, field, value):
@@ -46,7 +46,7 @@ class TherapyReadableTargetMixin(models.AbstractModel):
                     ids |= self._therapy_named_ids(field, item[2])
         return ids
 
-    def _therapy_unreadable_targets(self, vals_list, defaults=False):
+    def _therapy_unreadable_targets(self, vals_list, defaults=False, fnames=None):
         """The first field of ``_therapy_readable_target_fields`` whose values in ``vals_list``
         (with ``defaults``, the context's default where a value is missing) name a record the
         user may not read, with those records; ``(None, None)`` when there is none. What these
@@ -54,7 +54,7 @@ class TherapyReadableTargetMixin(models.AbstractModel):
         if self.env.su or self.env.context.get("therapy_server_write") is _SERVER_WRITE:
             # the server's own methods name what they chose, not what a client sent
             return None, None
-        for fname in self._therapy_readable_target_fields:
+        for fname in self._therapy_readable_target_fields if fnames is None else fnames:
             field = self._fields[fname]
             default = defaults and self.env.context.get(f"default_{fname}")
             ids = set()
@@ -63,8 +63,12 @@ class TherapyReadableTargetMixin(models.AbstractModel):
                 if value:
                     ids |= self._therapy_named_ids(field, value)
             ids -= set(self.mapped(fname)._origin.ids) if ids and self else set()
-            if ids and fname in self._therapy_own_partner_fields:
-                ids.discard(self.env.user.partner_id.id)
+            if ids and fname in self._therapy_own_record_fields:
+                ids.discard(
+                    self.env.uid
+                    if field.comodel_name == "res.users"
+                    else self.env.user.partner_id.id
+                )
             if ids:
                 records = self.env[field.comodel_name].browse(ids)
                 hidden = records - records._filtered_access("read")
@@ -72,9 +76,10 @@ class TherapyReadableTargetMixin(models.AbstractModel):
                     return fname, hidden
         return None, None
 
-    def _therapy_check_readable_targets(self, vals_list, defaults=False):
-        """Refuse values naming a record the user may not read, with the model's message."""
-        fname, _hidden = self._therapy_unreadable_targets(vals_list, defaults)
+    def _therapy_check_readable_targets(self, vals_list, defaults=False, fnames=None):
+        """Refuse values naming a record the user may not read, with the model's message
+        (``fnames``: those fields only, instead of ``_therapy_readable_target_fields``)."""
+        fname, _hidden = self._therapy_unreadable_targets(vals_list, defaults, fnames)
         if fname:
             raise AccessError(self._therapy_unreadable_target_message(fname))
 

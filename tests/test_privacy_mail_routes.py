@@ -393,3 +393,47 @@ class TestOdooFieldsNameNoHiddenRecord(GroupTherapyCommon):
         own = self.clients[4].with_user(self.other_provider)
         own.message_subscribe(partner_ids=[self.other_provider.partner_id.id, own.id])
         self.assertIn(own, own.sudo().message_partner_ids, "her own client still follows")
+
+    def test_no_user_field_names_a_hidden_clients_login(self):
+        """A client with a portal login is a user named as the client: an activity's assignee
+        or a meeting's organizer sent with that login's id showed the client's name."""
+        login = (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "login": "client01.portal",
+                    "partner_id": self.hidden.id,
+                    "group_ids": [(6, 0, self.env.ref("base.group_portal").ids)],
+                }
+            )
+        )
+        self.assertEqual(login.name, self.hidden.name)
+        spec = {"user_id": {"fields": {"display_name": {}}}}
+        olga = self.other_provider
+        activity_values = {
+            "res_model_id": self.env["ir.model"]._get_id("therapy.group"),
+            "res_id": self.other_group.id,
+            "summary": "Call back",
+        }
+        meeting_values = {
+            "name": "Budget review",
+            "start": "2099-01-05 10:00:00",
+            "stop": "2099-01-05 11:00:00",
+        }
+        for model, values in (
+            ("mail.activity", activity_values),
+            ("calendar.event", meeting_values),
+        ):
+            Model = self.env[model].with_user(olga)
+            with self.subTest(model=model):
+                with self.assertRefusedWithoutName():
+                    Model.onchange({**values, "user_id": login.id}, [], spec)
+                with self.assertRefusedWithoutName():
+                    Model.with_context(default_user_id=login.id).onchange(values, [], spec)
+                with self.assertRefusedWithoutName():
+                    Model.create({**values, "user_id": login.id})
+                own = Model.create({**values, "user_id": self.front_desk.id})
+                with self.assertRefusedWithoutName():
+                    own.write({"user_id": login.id})
+                self.assertEqual(own.user_id, self.front_desk, "a colleague is still named")

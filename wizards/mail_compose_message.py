@@ -7,7 +7,7 @@ class MailComposeMessage(models.TransientModel):
     _inherit = ["mail.compose.message", "therapy.readable.target.mixin"]
     # the author is shown by name as superuser, as on the message (models/mail_message.py)
     _therapy_readable_target_fields = ("author_id",)
-    _therapy_own_partner_fields = ("author_id",)
+    _therapy_own_record_fields = ("author_id",)
 
     def _action_send_mail_mass_mail(self, res_ids, auto_commit=False):
         """Refuse e-mails written on Group Therapy records the user may not post on.
