@@ -328,6 +328,14 @@ class TestAccessLogReview(AccessLogCommon):
             ._filter_visible_menus(),
         )
 
+    def test_the_list_filters_every_kind_of_access(self):
+        """One filter per kind of access the log records (Searched included)."""
+        Log = self.Log.with_user(self.manager)
+        arch = Log.get_views([(False, "search")])["views"]["search"]["arch"]
+        for access_type, _label in Log._fields["access_type"].selection:
+            with self.subTest(access_type=access_type):
+                self.assertIn(f"[('access_type', '=', '{access_type}')]", arch)
+
     def test_nobody_else_reads_the_log(self):
         for user in (self.provider, self.front_desk, self.accountant, self.portal_user):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
