@@ -416,30 +416,34 @@ class TherapyClaim(models.Model):
         """For each insured line: the claim, its invoice to the insurer, and the client's copay.
 
         The insurer's invoice carries the full charge less the copay, so that the two
-        receivables add up to the charge: no revenue is counted twice.
+        receivables add up to the charge: no revenue is counted twice. The claims, then all
+        their invoices, are created in one batch each (one create per claim and invoice made a
+        session of 50 insured clients cost about 40 queries per claim).
         """
-        claims = self.browse()
-        Move = self.env["account.move"]
-        for line in lines:
-            coverage = line._therapy_primary_coverage()
-            session_day = line.session_date
-            products = line.product_id | line.addon_product_ids
-            charge = sum(prices[line][product] for product in products)
-            copay = min(coverage.copay_amount, charge)
-            claim = self._therapy_server_create(
+        coverages = {line: line._therapy_primary_coverage() for line in lines}
+        products = {line: line.product_id | line.addon_product_ids for line in lines}
+        charges = {line: sum(prices[line][product] for product in products[line]) for line in lines}
+        copays = {line: min(coverages[line].copay_amount, charges[line]) for line in lines}
+        claims = self._therapy_server_create(
+            [
                 {
                     "attendance_id": line.id,
-                    "coverage_id": coverage.id,
-                    "payer_id": coverage.payer_id.id,
+                    "coverage_id": coverages[line].id,
+                    "payer_id": coverages[line].payer_id.id,
                     "company_id": line.company_id.id,
-                    "date_of_service": session_day,
-                    "amount_charge": charge,
-                    "amount_copay": copay,
+                    "date_of_service": line.session_date,
+                    "amount_charge": charges[line],
+                    "amount_copay": copays[line],
                 }
-            )
+                for line in lines
+            ]
+        )
+        move_vals_list, invoice_at, copay_at = [], {}, {}
+        for line, claim in zip(lines, claims, strict=True):
+            coverage, copay = coverages[line], copays[line]
             header = {
                 "move_type": "out_invoice",
-                "invoice_date": session_day,
+                "invoice_date": line.session_date,
                 "company_id": line.company_id.id,
                 # No "Salesperson" on the payer's or the client's copay invoice: the rendering
                 # provider is therapy_provider_id.
@@ -450,7 +454,7 @@ class TherapyClaim(models.Model):
                 "invoice_origin": line._invoice_origin(),
                 "therapy_claim_id": claim.id,
             }
-            day = format_date(self.env, session_day)
+            day = format_date(self.env, line.session_date)
             invoice_lines = [
                 Command.create(
                     {
@@ -469,7 +473,7 @@ class TherapyClaim(models.Model):
                         "therapy_attendance_id": line.id,
                     }
                 )
-                for product in products
+                for product in products[line]
             ]
             if copay:
                 invoice_lines.append(
@@ -482,7 +486,8 @@ class TherapyClaim(models.Model):
                         }
                     )
                 )
-            invoice = Move._therapy_server_create(
+            invoice_at[claim] = len(move_vals_list)
+            move_vals_list.append(
                 {
                     **header,
                     **line._invoice_due_values(coverage.payer_id),
@@ -490,10 +495,10 @@ class TherapyClaim(models.Model):
                     "invoice_line_ids": invoice_lines,
                 }
             )
-            values = {"invoice_id": invoice.id}
             if copay:
                 client = line.partner_id.sudo().therapy_billing_partner_id or line.partner_id
-                values["copay_invoice_id"] = Move._therapy_server_create(
+                copay_at[claim] = len(move_vals_list)
+                move_vals_list.append(
                     {
                         **header,
                         **line._invoice_due_values(client),
@@ -517,9 +522,13 @@ class TherapyClaim(models.Model):
                             )
                         ],
                     }
-                ).id
+                )
+        moves = self.env["account.move"]._therapy_server_create(move_vals_list)
+        for claim in claims:
+            values = {"invoice_id": moves[invoice_at[claim]].id}
+            if claim in copay_at:
+                values["copay_invoice_id"] = moves[copay_at[claim]].id
             claim._therapy_server_write(values)
-            claims |= claim
         (claims.invoice_id | claims.copay_invoice_id).action_post()
         return claims
 

@@ -7,6 +7,7 @@ signing (provider).
 Run alone with `--test-tags group_therapy_perf`.
 """
 
+import base64
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest.mock import patch
@@ -14,7 +15,9 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from ..wizards import x12
 from .common import GroupTherapyCommon
+from .test_insurance_claims import ClaimsCommon
 
 # Query budgets of each path, whatever the group's size: the counts measured on 2026-12-07
 # (scheduling 57 before its members were invited in the create itself, invoicing 42 and signing
@@ -35,6 +38,15 @@ MARK_ALL_BUDGET = 34
 INVOICE_BUDGET = 39
 CHART_BUDGET = 55
 SIGN_BUDGET = 84
+# Insurance: the queries each further claim adds, between 5 and 50 claims (2026-12-07: invoicing
+# 20.2 a claim, 2.0 of them outside Odoo's create and post of the moves, every other claim with
+# a copay invoice as well; 62 and 5 when each claim and its invoices were created and posted
+# alone. Importing the 835 that pays them: 15.0 a claim, Odoo's numbering, posting and
+# reconciliation of each entry).
+CLAIMS_SMALL, CLAIMS_BIG = 5, 50
+CLAIM_INVOICE_PER_CLAIM = 21
+CLAIM_INVOICE_OURS_PER_CLAIM = 2
+ERA_IMPORT_PER_CLAIM = 15
 
 # What the session form reads when it opens (the fields of its header, tabs and attendance list).
 SESSION_FORM = {
@@ -62,6 +74,30 @@ SESSION_FORM = {
         }
     },
 }
+
+
+@contextmanager
+def counting_accounting(env, counter):
+    """Count the queries spent inside Odoo's own account.move create and post."""
+    Move = type(env["account.move"])
+    real_create, real_post = Move.create, Move.action_post
+
+    def counted(real):
+        def wrapper(records, *args, **kwargs):
+            records.env.flush_all()
+            before = records.env.cr.sql_log_count
+            result = real(records, *args, **kwargs)
+            records.env.flush_all()
+            counter[0] += records.env.cr.sql_log_count - before
+            return result
+
+        return wrapper
+
+    with (
+        patch.object(Move, "create", counted(real_create)),
+        patch.object(Move, "action_post", counted(real_post)),
+    ):
+        yield
 
 
 @tagged("post_install", "-at_install", "group_therapy_perf")
@@ -209,28 +245,8 @@ class TestSessionPerformance(GroupTherapyCommon):
         self._assert_same_for_3_and_50(lambda session: wizards[session]._sign(), budget=SIGN_BUDGET)
         self.assertEqual(set(self.big.therapy_chart_note_ids.mapped("state")), {"locked"})
 
-    @contextmanager
     def _counting_accounting(self, counter):
-        """Count the queries spent inside Odoo's own account.move create and post."""
-        Move = type(self.env["account.move"])
-        real_create, real_post = Move.create, Move.action_post
-
-        def counted(real):
-            def wrapper(records, *args, **kwargs):
-                records.env.flush_all()
-                before = records.env.cr.sql_log_count
-                result = real(records, *args, **kwargs)
-                records.env.flush_all()
-                counter[0] += records.env.cr.sql_log_count - before
-                return result
-
-            return wrapper
-
-        with (
-            patch.object(Move, "create", counted(real_create)),
-            patch.object(Move, "action_post", counted(real_post)),
-        ):
-            yield
+        return counting_accounting(self.env, counter)
 
 
 @tagged("post_install", "-at_install", "group_therapy_perf")
@@ -261,3 +277,148 @@ class TestRulesOnLargeTables(GroupTherapyCommon):
         self.assertIn("therapy_chart_note", plan)
         self.assertRegex(plan, r"Index Cond: \(cosigned_by_id = ")
         self.assertNotIn("Seq Scan on therapy_chart_note", plan)
+
+
+@tagged("post_install", "-at_install", "group_therapy_perf")
+class TestClaimPerformance(ClaimsCommon):
+    """Insurance at scale (make bench: 500 claims): invoicing insured clients and importing the
+    insurer's 835 cost queries that grow with the number of claims by a small constant, what
+    Odoo's own create, post and reconcile of the entries spend per entry, not by one create,
+    post and reconcile of ours per claim."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.ref("group_therapy.therapy_payer_rule_90853_head_count").active = False
+        cls.company.therapy_writeoff_account_id = cls.env["account.account"].create(
+            {"name": "Contractual Adjustments", "code": "499100", "account_type": "expense"}
+        )
+        members = cls.env["res.partner"].create(
+            [
+                {"name": f"Insured {index:02d}", "therapy_diagnosis_ids": [(4, cls.diagnosis.id)]}
+                for index in range(CLAIMS_SMALL + CLAIMS_BIG + 2)
+            ]
+        )
+        # Every other client has a copay, billed to them on an invoice of its own.
+        cls.env["therapy.coverage"].create(
+            [
+                {
+                    "partner_id": member.id,
+                    "payer_id": cls.blue_shield.id,
+                    "member_ident": f"M{index:03d}",
+                    "copay_amount": 10.0 if index % 2 else 0.0,
+                }
+                for index, member in enumerate(members)
+            ]
+        )
+        cls.groups = cls.env["therapy.group"].create(
+            [
+                {"name": name, "code": code, "provider_id": cls.provider.id, "capacity": 0}
+                for name, code in (("Warm", "WRM"), ("Small", "SML"), ("Big", "BIG"))
+            ]
+        )
+        sizes = (2, CLAIMS_SMALL, CLAIMS_BIG)
+        cuts = [0, 2, 2 + CLAIMS_SMALL, 2 + CLAIMS_SMALL + CLAIMS_BIG]
+        cls.env["therapy.group.member"].create(
+            [
+                {"group_id": group.id, "partner_id": member.id, "date_start": "2020-01-01"}
+                for group, start, stop in zip(cls.groups, cuts[:-1], cuts[1:], strict=True)
+                for member in members[start:stop]
+            ]
+        )
+        cls.sessions = {}
+        for group, size in zip(cls.groups, sizes, strict=True):
+            session = cls._make_session(group)
+            session.action_mark_all_attended()
+            cls.sessions[size] = session
+
+    def _invoice_queries(self, size):
+        """(all queries, those outside Odoo's own create and post of the moves)."""
+        session, accounting = self.sessions[size], [0]
+        with counting_accounting(self.env, accounting):
+            total = self._queries(
+                lambda: session.with_user(self.front_desk).action_invoice_attendance()
+            )
+        return total, total - accounting[0]
+
+    def _remittance(self, claims):
+        """The insurer's 835 paying each claim 60 and writing off the rest."""
+        entries = [
+            {
+                "ref": claim.name,
+                "status": "1",
+                "charge": claim.amount_charge,
+                "paid": 60.0,
+                "patient": claim.amount_copay,
+                "payer_ref": f"PCN{claim.id}",
+                "adjustments": [
+                    ("CO", "45", claim.amount_charge - 60.0 - claim.amount_copay),
+                    *([("PR", "3", claim.amount_copay)] if claim.amount_copay else []),
+                ],
+                "remarks": [],
+                "client": {"last": "Insured", "first": "Client"},
+                "member_ident": "M1",
+                "services": [("90853", claim.amount_charge, 60.0, claim.date_of_service)],
+            }
+            for claim in claims
+        ]
+        header = {
+            "created": datetime(2026, 12, 7, 9, 0),
+            "control_number": len(claims),
+            "trace": f"EFT-PERF-{len(claims)}",
+            "payer": {"name": self.blue_shield.name, "code": "94036"},
+            "payee": {"name": "Sunrise Counseling", "npi": "1245319599"},
+            "amount": 60.0 * len(claims),
+        }
+        return x12.build_835(header, entries)
+
+    def _import_queries(self, size):
+        claims = self.sessions[size].therapy_attendance_ids.therapy_claim_ids
+        self.assertEqual(len(claims), size)
+        claims._therapy_server_write({"state": "submitted"})
+        wizard = (
+            self.env["therapy.era.import.wizard"]
+            .with_user(self.accountant)
+            .create(
+                {
+                    "data": base64.b64encode(self._remittance(claims).encode()),
+                    "filename": "perf.835",
+                }
+            )
+        )
+        count = self._queries(wizard.action_import)
+        self.assertEqual(set(claims.mapped("state")), {"paid"})
+        self.assertLessEqual(set(claims.invoice_id.mapped("payment_state")), {"paid", "in_payment"})
+        return count
+
+    def _assert_linear(self, counts, per_claim, label):
+        """counts {claims: queries}: a fixed cost plus at most per_claim queries a claim."""
+        small, big = counts[CLAIMS_SMALL], counts[CLAIMS_BIG]
+        self.assertLessEqual(
+            big - small,
+            per_claim * (CLAIMS_BIG - CLAIMS_SMALL),
+            f"{label}: more than {per_claim} queries per claim ({counts})",
+        )
+
+    def test_invoice_insured(self):
+        """Invoicing a session of insured clients: the claims, the insurer's invoices and the
+        copays, created and posted in batches."""
+        counts = {size: self._invoice_queries(size) for size in (2, CLAIMS_SMALL, CLAIMS_BIG)}
+        self._assert_linear(
+            {size: total for size, (total, _ours) in counts.items()},
+            CLAIM_INVOICE_PER_CLAIM,
+            "invoicing insured clients",
+        )
+        self._assert_linear(
+            {size: ours for size, (_total, ours) in counts.items()},
+            CLAIM_INVOICE_OURS_PER_CLAIM,
+            "invoicing insured clients, outside Odoo's create and post",
+        )
+
+    def test_import_835(self):
+        """Importing the 835 that pays the claims: write-offs, copays and the payment posted
+        and reconciled in batches."""
+        for size in (2, CLAIMS_SMALL, CLAIMS_BIG):
+            self.sessions[size].with_user(self.front_desk).action_invoice_attendance()
+        counts = {size: self._import_queries(size) for size in (2, CLAIMS_SMALL, CLAIMS_BIG)}
+        self._assert_linear(counts, ERA_IMPORT_PER_CLAIM, "importing the 835")
