@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models import res_partner
 from .common import GroupTherapyCommon
 
 GROUP_NOTE = "<p>Practised <strong>distress tolerance</strong> skills (TIPP).</p>"
@@ -548,6 +549,37 @@ class TestChartingAccess(ChartingCommon):
         wizard.group_note = GROUP_NOTE
         wizard._sign()
         self.assertEqual(self.notes.signed_by_id, self.shared_provider)
+
+    def test_note_count_is_what_the_user_reads(self):
+        """The client form's Chart Notes count: only the notes the user may read, counted up
+        to a limit ("1000+" beyond it) so that years of history do not make it slow."""
+        client = self.clients[0]
+        self.env["therapy.group.member"].create(
+            {
+                "group_id": self.other_group.id,
+                "partner_id": client.id,
+                "date_start": datetime.now().date() - timedelta(days=30),
+            }
+        )
+        other_session = self._make_session(self.other_group)
+        self._answer(other_session, client, "attended", self.cpt_90849)
+        self._chart(self.other_provider, session=other_session)
+        rows = [(self.provider, 1), (self.other_provider, 1), (self.manager, 2)]
+        for user, expected in rows:
+            with self.subTest(user=user.login):
+                self.env.invalidate_all()
+                record = client.with_user(user)
+                self.assertEqual(
+                    (record.therapy_chart_note_count, record.therapy_chart_note_count_label),
+                    (expected, str(expected)),
+                )
+        self.env.invalidate_all()
+        with patch.object(res_partner, "CHART_NOTE_COUNT_LIMIT", 1):
+            record = client.with_user(self.manager)
+            self.assertEqual(
+                (record.therapy_chart_note_count, record.therapy_chart_note_count_label),
+                (2, "1+"),
+            )
 
     def test_front_desk_does_not_see_clinical_fields(self):
         session = self.session.with_user(self.front_desk)

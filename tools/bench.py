@@ -297,10 +297,13 @@ if wanted("scale"):
         "signed_by_id": {"fields": {"display_name": {}}},
     }
 
+    # What the web client sends for the notes' list: its count_limit (1000) + 1.
+    NOTES_COUNT_LIMIT = 1001
+
     def open_session_and_notes():
         session.with_user(provider).web_read(SESSION_SPEC)
         env["therapy.chart.note"].with_user(provider).web_search_read(
-            [("partner_id", "=", client.id)], NOTES_SPEC, limit=80
+            [("partner_id", "=", client.id)], NOTES_SPEC, limit=80, count_limit=NOTES_COUNT_LIMIT
         )
 
     def open_session():
@@ -308,7 +311,7 @@ if wanted("scale"):
 
     def open_notes():
         env["therapy.chart.note"].with_user(provider).web_search_read(
-            [("partner_id", "=", client.id)], NOTES_SPEC, limit=80
+            [("partner_id", "=", client.id)], NOTES_SPEC, limit=80, count_limit=NOTES_COUNT_LIMIT
         )
 
     def attendance_report():
