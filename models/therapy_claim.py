@@ -58,6 +58,7 @@ class TherapyClaim(models.Model):
         "submitted_on",
         "export_attachment_id",
         "denial_reason",
+        "void_answered_date",
         "primary_claim_id",
         "secondary_claim_ids",
         "primary_adjudication",
@@ -157,6 +158,13 @@ class TherapyClaim(models.Model):
         "ir.attachment", string="Submitted File", readonly=True, copy=False
     )
     denial_reason = fields.Text(readonly=True, copy=False)
+    void_answered_date = fields.Date(
+        string="Void Answered On",
+        readonly=True,
+        copy=False,
+        help="The date of the insurer's remittance (835) that answered the void (its words are "
+        "in the chatter). Empty on a voided claim: the insurer has not answered yet.",
+    )
     # coordination of benefits: a claim to the secondary insurer follows the primary's payment
     primary_claim_id = fields.Many2one(
         "therapy.claim",
@@ -287,6 +295,36 @@ class TherapyClaim(models.Model):
                 )
             claim.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note")
         return True
+
+    def _therapy_record_void_answer(self, era, status, payer_ref, reasons):
+        """Record the insurer's answer to this claim's void from its remittance ``era`` (an
+        835 line with nothing paid; ``status`` its claim status in words, ``payer_ref`` the
+        insurer's number for it, ``reasons`` its adjustments and remarks in words): its date,
+        and in the chatter its words. Nothing is posted: voiding credited the claim's invoices.
+        A void still waiting to be sent is Voided and no longer sent: the insurer has answered
+        it already."""
+        self.ensure_one()
+        waiting = self.state != "voided"
+        self._therapy_server_write({"state": "voided", "void_answered_date": era.payment_date})
+        body = self.env._(
+            "%(payer)s answered the void in its remittance %(era)s of %(date)s: %(status)s, "
+            "nothing paid. Nothing was posted: the claim's invoices were credited when it was "
+            "voided.",
+            payer=self.payer_id.name,
+            era=era.trace_number,
+            date=format_date(self.env, era.payment_date),
+            status=status,
+        )
+        if waiting:
+            body += " " + self.env._(
+                "The void was still waiting to be sent: the insurer has it already, so it is "
+                "not sent again."
+            )
+        if payer_ref and payer_ref != self.payer_claim_ref:
+            body += " " + self.env._("The insurer's number for the void: %(ref)s.", ref=payer_ref)
+        if reasons:
+            body += " " + self.env._("Its reasons: %(reasons)s.", reasons="; ".join(reasons))
+        self.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note")
 
     def _therapy_check_voidable(self):
         """Refuse to void a claim the insurer already answered, or one already withdrawn."""

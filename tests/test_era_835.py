@@ -26,12 +26,14 @@ class Era835Common(X12Common):
     def _835(
         self, payer, trace, entries, amount=None, payee_npi="1245319599", provider_adjustments=()
     ):
-        """An 835 as the insurer sends it; entries: (claim, status, paid, adjustments, remarks)."""
+        """An 835 as the insurer sends it; entries: (claim, status, paid, adjustments, remarks)
+        or (claim, status, paid, adjustments, remarks, {"charge": ..., "frequency": ...})."""
         claims = []
-        for claim, status, paid, adjustments, remarks in entries:
+        for claim, status, paid, adjustments, remarks, *extra in entries:
+            extra = extra[0] if extra else {}
             name = (claim.partner_id.name if claim else "Nobody Known").split()
             # A reversal (status 22) takes the claim back: its amounts are negative.
-            charge = -75.0 if status == "22" else 75.0
+            charge = extra.get("charge", -75.0 if status == "22" else 75.0)
             claims.append(
                 {
                     "ref": claim.name if claim else "GTC9999999",
@@ -44,6 +46,7 @@ class Era835Common(X12Common):
                     "remarks": remarks,
                     "client": {"last": name[-1], "first": name[0]},
                     "member_ident": "M1",
+                    "frequency": extra.get("frequency"),
                     "services": [("90853", charge, paid, self.today)],
                 }
             )

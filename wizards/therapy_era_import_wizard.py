@@ -217,6 +217,11 @@ class TherapyEraImportWizard(models.TransientModel):
                 )
             state = states.get(claim, claim.state)
             state_words = dict(claim._fields["state"]._description_selection(self.env))
+            if self._answers_void(claim, state):
+                # The insurer's answer to the void: checked on its own, posts nothing.
+                problems += self._check_void_answer(entry, claim, state, where)
+                states[claim] = "voided"
+                continue
             if entry["status"] == REVERSAL:
                 problems += self._check_reversal(entry, claim, state, where)
                 states[claim] = "submitted"
@@ -293,6 +298,98 @@ class TherapyEraImportWizard(models.TransientModel):
                 )
             )
         return claims
+
+    @staticmethod
+    def _answers_void(claim, state):
+        """Whether a remittance line for ``claim`` (in ``state`` as the file's earlier lines
+        left it) answers its void: the claim is voided, or its void waits to be sent (the
+        insurer may answer a void the biller also sent through its portal before our 837P
+        export did)."""
+        return state == "voided" or (state == "to_submit" and claim.frequency_code == "8")
+
+    def _check_void_answer(self, entry, claim, state, where):
+        """An insurer answers a void with nothing paid (a reversal, status 22, or the void
+        processed or denied with 0 paid): that only confirms it. Voiding credited the claim's
+        invoices and a claim is voided only with no remittance on its books, so money on the
+        line has nowhere to go: refused, saying what to do."""
+        if entry["status"] not in (*PROCESSED, DENIED, REVERSAL):
+            return [
+                self.env._(
+                    "%(where)s: status %(status)s (%(words)s) is not posted automatically.",
+                    where=where,
+                    status=entry["status"],
+                    words=x12.CLAIM_STATUS.get(entry["status"], "?"),
+                )
+            ]
+        problems = []
+        if entry["charge"] is None or entry["paid"] is None:
+            return [self.env._("%(where)s: the amounts are unreadable.", where=where)]
+        adjusted = sum(money or 0.0 for _group, _code, money in entry["adjustments"])
+        if float_compare(entry["charge"] - entry["paid"], adjusted, precision_digits=2):
+            problems.append(
+                self.env._(
+                    "%(where)s does not balance: charge %(charge)s, paid %(paid)s, "
+                    "adjustments %(adjusted)s.",
+                    where=where,
+                    charge=entry["charge"],
+                    paid=entry["paid"],
+                    adjusted=round(adjusted, 2),
+                )
+            )
+        # The void quotes the claim's charge; a reversal gives it negative, some insurers 0.
+        if not float_is_zero(entry["charge"], precision_digits=2) and float_compare(
+            abs(entry["charge"]), claim.amount_charge, precision_digits=2
+        ):
+            problems.append(
+                self.env._(
+                    "%(where)s: the insurer answers for a charge of %(charge)s, the claim "
+                    "was for %(ours)s.",
+                    where=where,
+                    charge=entry["charge"],
+                    ours=claim.amount_charge,
+                )
+            )
+        waiting = state != "voided"
+        if float_compare(entry["paid"], 0.0, precision_digits=2) > 0:
+            problems.append(
+                self.env._(
+                    "%(where)s: %(payer)s pays %(paid)s on a claim whose void waits to be "
+                    "sent (its invoices were credited when it was voided): the insurer "
+                    "paid the claim before it had the void. Ask %(payer)s for a "
+                    "remittance without this payment, or post this one by hand (the "
+                    "payment as the insurer's credit, to refund once the void is "
+                    "processed); to bill the service after all, send the void, invoice "
+                    "the session again and have the insurer pay the new claim.",
+                    where=where,
+                    payer=claim.payer_id.name,
+                    paid=entry["paid"],
+                )
+                if waiting
+                else self.env._(
+                    "%(where)s: %(payer)s pays %(paid)s on a claim that is Voided (its "
+                    "invoices were credited when it was voided): a voided claim is paid "
+                    "nothing. Ask %(payer)s for a remittance without this payment, or post "
+                    "this one by hand (the payment as the insurer's credit, to refund); "
+                    "to bill the service after all, invoice the session again and have "
+                    "the insurer pay the new claim.",
+                    where=where,
+                    payer=claim.payer_id.name,
+                    paid=entry["paid"],
+                )
+            )
+        elif float_compare(entry["paid"], 0.0, precision_digits=2) < 0:
+            problems.append(
+                self.env._(
+                    "%(where)s: %(payer)s takes back %(taken)s on a voided claim, but nothing "
+                    "was posted as paid on it (a claim is voided only once its payments are "
+                    "reversed). Ask %(payer)s which payment it takes back and for a corrected "
+                    "remittance, or post this one by hand.",
+                    where=where,
+                    payer=claim.payer_id.name,
+                    taken=-entry["paid"],
+                )
+            )
+        return problems
 
     def _check_secondary(self, entry, claim, where):
         """A secondary insurer pays and leaves to the client at most what the primary left."""
@@ -398,6 +495,22 @@ class TherapyEraImportWizard(models.TransientModel):
                 x12.reason_in_words(g, c) + f" ({m:.2f})" for g, c, m in entry["adjustments"]
             ]
             reasons += [x12.remark_in_words(code) for code in entry["remarks"]]
+            status = x12.CLAIM_STATUS.get(entry["status"], entry["status"])
+            if self._answers_void(claim, claim.state):
+                claim._therapy_record_void_answer(era, status, entry["payer_ref"], reasons)
+                line_vals.append(
+                    {
+                        "era_id": era.id,
+                        "claim_id": claim.id,
+                        "status": status,
+                        "amount_charge": entry["charge"],
+                        "amount_paid": 0.0,
+                        "amount_contractual": 0.0,
+                        "amount_patient": 0.0,
+                        "reasons": "\n".join(reasons),
+                    }
+                )
+                continue
             claim_values = {"payer_claim_ref": entry["payer_ref"] or claim.payer_claim_ref}
             if entry["status"] == REVERSAL:
                 if any(posting[0] == claim for posting in postings):

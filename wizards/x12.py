@@ -538,7 +538,8 @@ def parse_835(content):
     Returns {"payment": {amount, method, date, trace}, "payer": {name, code},
     "payee": {name, npi, tin}, "claims": [...], "provider_adjustments": total,
     "provider_adjustment_lines": [(reason, reference, amount)]}, each claim
-    {line, ref, status, charge, paid, patient, payer_ref, adjustments: [(group, code, amount)],
+    {line, ref, status, charge, paid, patient, payer_ref, frequency (CLP09, the claim's
+    frequency code as the insurer answers it), adjustments: [(group, code, amount)],
     remarks: [code], claim_adjustments: the adjustments not given for a service line,
     services: [{code, modifiers, charge, paid, units, adjustments}]}; `line` is the CLP's
     segment number, for reports. `adjustments` holds every adjustment, claim and lines.
@@ -591,6 +592,7 @@ def parse_835(content):
                 "paid": _money(value(4)),
                 "patient": _money(value(5) or 0),
                 "payer_ref": value(7),
+                "frequency": value(9),
                 "adjustments": [],
                 "claim_adjustments": [],
                 "services": [],
@@ -643,7 +645,8 @@ def build_835(header, claims):
 
     header: created, control_number, trace, payer {name, code}, payee {name, npi}, amount;
     claims: ref, status, charge, paid, patient, payer_ref, adjustments [(group, code, amount)],
-    remarks [code], client {last, first}, member_ident, services [(code, charge, paid, date)]
+    remarks [code], client {last, first}, member_ident, frequency (optional, CLP09: 8 for the
+    answer to a void), services [(code, charge, paid, date)]
     or [(code, charge, paid, date, adjustments)] for adjustments given per line (then the
     claim's ``adjustments`` are its claim-level ones only);
     header["provider_adjustments"] (optional): PLB [(reason, reference, amount)].
@@ -703,7 +706,7 @@ def build_835(header, claims):
                 "12",
                 clean(claim["payer_ref"], 50),
                 "11",
-                "1",
+                claim.get("frequency") or "1",
             )
         )
         body += _adjustment_segments(claim["adjustments"])
