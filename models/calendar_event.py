@@ -482,7 +482,12 @@ class CalendarEvent(models.Model):
         if "active" in vals and not vals["active"]:
             self._therapy_check_not_billed(self.env._("archive the session"))
         billed_facts = self._therapy_billed_facts(vals)
-        result = super().write(vals)
+        if vals.get("recurrence_update") in ("all_events", "future_events"):
+            # Odoo rebuilds the series by archiving or deleting its occurrences: a billed one
+            # refuses it (_therapy_check_not_billed), in the words of what the user asked.
+            result = super(CalendarEvent, self.with_context(therapy_series_edit=True)).write(vals)
+        else:
+            result = super().write(vals)
         # Compared once written: the date of service follows from the start, the all-day flag
         # and the stored time zone through Odoo's own date computations.
         self._therapy_check_billed_facts(billed_facts)
@@ -1175,11 +1180,18 @@ class CalendarEvent(models.Model):
     def _therapy_check_not_billed(self, action, signed=True):
         """Refuse ``action`` (archiving, deleting, cancelling these sessions) while one of their
         lines is on a posted invoice or a live claim, or (``signed``) has a signed chart note,
-        saying what to do first. Lines are read as superuser: one hidden from the user bills or
-        documents the session all the same."""
+        saying what to do first; within an edit of a recurring series (``therapy_series_edit``),
+        the edit is what is refused. Lines are read as superuser: one hidden from the user
+        bills or documents the session all the same."""
         sessions = self.filtered(lambda event: isinstance(event.id, int))
         if not sessions:
             return
+        if self.env.context.get("therapy_series_edit"):
+            action = self.env._(
+                "edit the recurring series (Odoo rebuilds its sessions, which archives or "
+                'deletes this one; change the other sessions one at a time with "This event" '
+                "instead)"
+            )
         Attendance = self.env["therapy.attendance"]
         domain = Attendance._therapy_billed_domain()
         if signed:

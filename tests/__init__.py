@@ -57,3 +57,4 @@ from . import test_privacy_named_records
 from . import test_privacy_http_routes
 from . import test_privacy_search_by_ids
 from . import test_era_835_void
+from . import test_billed_series_edit
