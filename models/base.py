@@ -102,6 +102,14 @@ def _condition_through_readable(model, condition):
         return condition if mapped == subdomain else Domain(field_expr, operator, mapped)
     if field.type not in ("one2many", "many2many") or not is_therapy_protected(comodel._name):
         return condition
+    if operator in ("child_of", "parent_of"):
+        # Odoo walks the hierarchy from those ids as superuser, then matches it as for ``in``
+        ids = [value] if is_record_id(value) else value
+        if not isinstance(ids, (list, tuple, set, OrderedSet)) or not ids:
+            return condition
+        if not all(is_record_id(id_) for id_ in ids):
+            return condition  # names are searched as the user
+        return Domain(field_expr, "any", [("id", operator, list(ids))])
     if operator in ("=", "!=") and is_record_id(value):
         operator, value = ("in" if operator == "=" else "not in"), [value]
     if operator not in ("in", "not in") or not isinstance(value, (list, tuple, set, OrderedSet)):

@@ -82,6 +82,22 @@ class TestSearchedByIdsOfHiddenRecords(MeasureCommon):
         self.assertFalse(self._found(self.other_provider, "survey.survey", domain))
         self.assertEqual(self._found(self.provider, "survey.survey", domain), self.phq9)
 
+    def test_provider_learns_no_company_from_a_hidden_clients_id(self):
+        company = self.env["res.partner"].create({"name": "Acme Works", "is_company": True})
+        client = self.env["res.partner"].create({"name": "Client 07", "parent_id": company.id})
+        self.env["therapy.group.member"].create(
+            {"group_id": self.group.id, "partner_id": client.id}
+        )
+        self.assertEqual(
+            self._found(self.other_provider, "res.partner", [("id", "in", (company | client).ids)]),
+            company,
+        )
+        for operator in ("in", "child_of", "parent_of"):
+            domain = [("child_ids", operator, client.ids), ("id", "=", company.id)]
+            with self.subTest(operator=operator):
+                self.assertFalse(self._found(self.other_provider, "res.partner", domain))
+                self.assertEqual(self._found(self.provider, "res.partner", domain), company)
+
     def test_those_who_read_the_records_still_find_by_their_ids(self):
         for user in (self.provider, self.shared_provider, self.front_desk, self.manager):
             with self.subTest(user=user.name):
