@@ -32,11 +32,14 @@ class ResPartner(models.Model):
     _inherit = ["res.partner", "therapy.input.mixin", "therapy.readable.target.mixin"]
     # A contact's company (parent_id) names a contact too: its name shows in the new contact's
     # own name and label, read as superuser.
+    # Its salesperson (user_id) names a user, and a client's portal login is named as the client.
     _therapy_readable_target_fields = (
         "therapy_billing_partner_id",
         "therapy_payer_id",
         "parent_id",
+        "user_id",
     )
+    _therapy_own_record_fields = ("user_id",)
     # Odoo's own partner fields keep Odoo's rules; the therapy fields are checked.
     _therapy_input_prefix = "therapy_"
 

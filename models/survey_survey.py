@@ -13,7 +13,11 @@ class SurveySurvey(models.Model):
     a clinical measure follow the addon's rules instead, like the rest of the clinical record.
     """
 
-    _inherit = "survey.survey"
+    _name = "survey.survey"
+    _inherit = ["survey.survey", "therapy.readable.target.mixin"]
+    # Its responsible (user_id) names a user: a client's portal login is named as the client.
+    _therapy_readable_target_fields = ("user_id",)
+    _therapy_own_record_fields = ("user_id",)
 
     survey_type = fields.Selection(
         selection_add=[("therapy_measure", "Clinical Measure")],

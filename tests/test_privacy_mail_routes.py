@@ -395,8 +395,9 @@ class TestOdooFieldsNameNoHiddenRecord(GroupTherapyCommon):
         self.assertIn(own, own.sudo().message_partner_ids, "her own client still follows")
 
     def test_no_user_field_names_a_hidden_clients_login(self):
-        """A client with a portal login is a user named as the client: an activity's assignee
-        or a meeting's organizer sent with that login's id showed the client's name."""
+        """A client with a portal login is a user named as the client: an activity's assignee,
+        a meeting's organizer, a contact's salesperson or a survey's responsible sent with that
+        login's id showed the client's name."""
         login = (
             self.env["res.users"]
             .with_context(no_reset_password=True)
@@ -421,11 +422,16 @@ class TestOdooFieldsNameNoHiddenRecord(GroupTherapyCommon):
             "start": "2099-01-05 10:00:00",
             "stop": "2099-01-05 11:00:00",
         }
-        for model, values in (
-            ("mail.activity", activity_values),
-            ("calendar.event", meeting_values),
+        survey_colleague = new_test_user(
+            self.env, "gt_mail_survey2", groups="base.group_user,survey.group_survey_user"
+        )
+        for user, model, values, colleague in (
+            (olga, "mail.activity", activity_values, self.front_desk),
+            (olga, "calendar.event", meeting_values, self.front_desk),
+            (olga, "res.partner", {"name": "Dana Referrer"}, self.front_desk),
+            (self.survey_user, "survey.survey", {"title": "Staff survey"}, survey_colleague),
         ):
-            Model = self.env[model].with_user(olga)
+            Model = self.env[model].with_user(user)
             with self.subTest(model=model):
                 with self.assertRefusedWithoutName():
                     Model.onchange({**values, "user_id": login.id}, [], spec)
@@ -433,7 +439,7 @@ class TestOdooFieldsNameNoHiddenRecord(GroupTherapyCommon):
                     Model.with_context(default_user_id=login.id).onchange(values, [], spec)
                 with self.assertRefusedWithoutName():
                     Model.create({**values, "user_id": login.id})
-                own = Model.create({**values, "user_id": self.front_desk.id})
+                own = Model.create({**values, "user_id": colleague.id})
                 with self.assertRefusedWithoutName():
                     own.write({"user_id": login.id})
-                self.assertEqual(own.user_id, self.front_desk, "a colleague is still named")
+                self.assertEqual(own.user_id, colleague, "a colleague is still named")
