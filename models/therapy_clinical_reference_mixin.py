@@ -1,6 +1,8 @@
 from collections import defaultdict
 
 from odoo import api, models
+from odoo.exceptions import AccessError
+from odoo.models import parse_read_group_spec
 
 
 def label_is_clinical(model):
@@ -177,6 +179,20 @@ class TherapyClinicalReferenceMixin(models.AbstractModel):
             groupby = [groupby] if isinstance(groupby, str) else groupby
             self._therapy_log_group_labels(groups, groupby)
         return groups
+
+    def _read_group_groupby(self, alias, groupby_spec, query):
+        # A group is named by its value: text loaded from clinical records (a comment opened
+        # from a draft) would be handed out as group names, unlogged.
+        fname = parse_read_group_spec(groupby_spec)[0]
+        if fname in self._therapy_loaded_text:
+            raise AccessError(
+                self.env._(
+                    "“%(field)s” may hold clinical text: open the records to read it (every "
+                    "reading is on the access log); it cannot be grouped.",
+                    field=self._fields[fname].string,
+                )
+            )
+        return super()._read_group_groupby(alias, groupby_spec, query)
 
     @api.model
     def _therapy_log_group_labels(self, groups, groupby):

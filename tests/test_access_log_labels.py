@@ -307,6 +307,64 @@ class TestAccessLogGoalLabels(AccessLogCommon):
         )
         self.assertEqual(answer["value"]["goal_name"], self.goals[0].name)
 
+    def test_comments_opened_from_a_draft_are_logged_under_its_progress(self):
+        """Reopened on drafts, the page shows each goal's comment as their progress rows
+        record it: reading it is reading those rows; a comment typed on a blank line is not."""
+        session = self._make_session(self.group, days=-4)
+        session.action_mark_all_attended()
+        wizard = self._open_wizard(session=session)
+        wizard.group_note = "<p>Practised grounding.</p>"
+        rated = wizard.line_ids.goal_line_ids[:3]
+        rated[:2].write({"rating": "progressing", "comment": "Tried it twice"})
+        rated[2].rating = "met"
+        wizard.action_review()
+        drafts = session.therapy_chart_note_ids
+        with_comment = drafts.goal_progress_ids.filtered("comment")
+        self.assertEqual(len(with_comment), 2)
+        page = self._open_wizard(session=session)
+        self.assertEqual(page.line_ids.goal_line_ids.loaded_progress_id, with_comment)
+        GoalLine = self.env["therapy.charting.wizard.goal"].with_user(self.provider)
+        domain = [("line_id.wizard_id", "=", page.id)]
+        for route, call in {
+            "search_read": lambda: GoalLine.search_read(domain, ["comment", "rating"]),
+            "read": lambda: page.line_ids.goal_line_ids.read(["comment"]),
+            "web_read": lambda: page.line_ids.goal_line_ids.web_read({"comment": {}}),
+        }.items():
+            with self.subTest(route=route):
+                values = self.assertLogsGoals(call, with_comment, detail="comment")
+                self.assertIn("Tried it twice", str(values))
+        # the whole page: the drafts, the goals and the comments, in one INSERT
+        self.env.invalidate_all()
+        with self._log_inserts() as inserts:
+            page.web_read(
+                {
+                    "group_note": {},
+                    "line_ids": {"fields": {"goal_line_ids": {"fields": {"comment": {}}}}},
+                }
+            )
+        self.assertEqual(len(inserts), 1)
+        self.assertEqual(
+            {(line.res_model, line.res_id) for line in self._new_lines()},
+            {(record._name, record.id) for record in [*drafts, *with_comment]},
+        )
+        # typed on a page opened blank, the comment is the user's own: nothing to log
+        blank_session = self._make_session(self.group, days=-5)
+        blank_session.action_mark_all_attended()
+        blank = self._open_wizard(session=blank_session)
+        blank.line_ids.goal_line_ids[:1].comment = "Typed now"
+        self.assertLogsNothing(lambda: blank.line_ids.goal_line_ids.read(["comment"]))
+        # nor set from outside, nor grouped by
+        with self.assertRefused(UserError, "set by the application"):
+            blank.line_ids.goal_line_ids[:1].write({"loaded_progress_id": with_comment[0].id})
+        for route, call in self._grouping_routes(GoalLine, domain, ["comment"]).items():
+            with self.subTest(route=route):
+
+                def refused(call=call):
+                    with self.assertRaises(AccessError), mute_logger("odoo.models"):
+                        call()
+
+                self.assertLogsNothing(refused)
+
     def test_one_insert_and_the_same_queries_for_3_or_10_rows(self):
         spec = {"goal_id": LABEL, "rating": {}, "session_date": {}}
 

@@ -211,6 +211,9 @@ class TherapyChartingWizard(models.TransientModel):
                         "goal_id": goal.id,
                         "rating": progress.rating if progress else False,
                         "comment": progress.comment if progress else False,
+                        "loaded_progress_id": progress.id
+                        if progress and progress.comment
+                        else False,
                         "last_progress": last[goal]._therapy_summary() if goal in last else False,
                     }
                 )
@@ -416,11 +419,17 @@ class TherapyChartingWizardGoal(models.TransientModel):
     # The goal's text (its problem, the goal itself, its label) is shown on the page: logged.
     _inherit = [
         "therapy.input.mixin",
+        "therapy.server.owned.mixin",
         "therapy.clinical.reference.mixin",
         "therapy.readable.target.mixin",
     ]
     _description = "Group Charting: progress on one goal of a client"
     _order = "id"
+    _therapy_server_owned_fields = ("loaded_progress_id",)
+    _therapy_server_owns_computed = False
+    # Opened on a draft, the comment is the one its progress row records: reading it is reading
+    # that row.
+    _therapy_loaded_text = {"comment": ("loaded_progress_id", "comment")}
     # Only goals the treatment plan's record rules give the user: their text is shown.
     _therapy_readable_target_fields = ("goal_id",)
 
@@ -441,6 +450,12 @@ class TherapyChartingWizardGoal(models.TransientModel):
     comment = fields.Char(help="A short comment on the progress, in this client's note.")
     last_progress = fields.Char(
         readonly=True, help="The progress recorded on this goal in the client's last signed note."
+    )
+    loaded_progress_id = fields.Many2one(
+        "therapy.treatment.goal.progress",
+        string="Progress Opened",
+        readonly=True,
+        help="The draft's progress row whose comment the line was opened with.",
     )
 
     @api.constrains("goal_id", "line_id")
