@@ -58,3 +58,5 @@ from . import test_privacy_http_routes
 from . import test_privacy_search_by_ids
 from . import test_era_835_void
 from . import test_billed_series_edit
+from . import test_claim_void
+from . import test_billed_session_removal

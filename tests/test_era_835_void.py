@@ -162,3 +162,24 @@ class TestEra835VoidAnswer(Era835Common):
         self.assertEqual((self.dan_claim.state, self.bob_claim.state), ("voided", "to_submit"))
         self.assertFalse(self.dan_claim.void_answered_date)
         self.assertFalse(self.env["therapy.era"].search([]))
+
+    def test_cancelled_claim_answered_refused(self):
+        """A claim cancelled before it was sent: the insurer cannot answer it."""
+        self.bob_claim._therapy_server_write(
+            {"state": "to_submit", "submitted_on": False, "export_attachment_id": False}
+        )
+        self.bob_claim.with_user(self.accountant).action_void()
+        self.assertEqual(self.bob_claim.state, "cancelled")
+        with self.assertRefused(UserError, "nothing changed") as catcher:
+            self._import(
+                self._835(
+                    self.aetna, "CHK-888", [(self.bob_claim, "1", 0.0, [("CO", "45", 75.0)], [])]
+                )
+            )
+        self.assertIn(
+            "the claim was cancelled before it was ever sent, so Aetna cannot have it. Check "
+            "the claim ID with the insurer",
+            str(catcher.exception),
+        )
+        self.assertEqual(self.bob_claim.state, "cancelled")
+        self.assertFalse(self.bob_claim.void_answered_date)

@@ -225,6 +225,16 @@ class TherapyEraImportWizard(models.TransientModel):
             if entry["status"] == REVERSAL:
                 problems += self._check_reversal(entry, claim, state, where)
                 states[claim] = "submitted"
+            elif state == "cancelled":
+                problems.append(
+                    self.env._(
+                        "%(where)s: the claim was cancelled before it was ever sent, so "
+                        "%(payer)s cannot have it. Check the claim ID with the insurer (a "
+                        "service invoiced again is on a new claim, with a new ID).",
+                        where=where,
+                        payer=payer.name,
+                    )
+                )
             elif state != "submitted":
                 problems.append(
                     self.env._(
