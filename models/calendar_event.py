@@ -670,7 +670,9 @@ class CalendarEvent(models.Model):
                 )
             )
         lines = sessions.therapy_attendance_ids
-        invoiced = lines.filtered("invoice_id")
+        # A draft invoice bills nobody yet: the session's own are discarded below, as when the
+        # session moves; a posted one is the client's bill, which only a credit note undoes.
+        invoiced = lines.filtered(lambda line: line.invoice_id.state == "posted")
         if invoiced:
             raise UserError(
                 self.env._(
@@ -684,6 +686,13 @@ class CalendarEvent(models.Model):
         # A claim without a copay leaves the line without a client invoice: claimed all the same.
         sessions._therapy_check_not_billed(self.env._("cancel the session"), signed=False)
         sessions._therapy_check_no_chart_notes()
+        drafts = lines.filtered("invoice_id")
+        # named by number only: the session's chatter does not name its clients
+        discarded = {
+            session: ", ".join(session_lines.invoice_id.mapped("display_name"))
+            for session, session_lines in drafts.grouped("event_id").items()
+        }
+        drafts._discard_draft_invoices()
         no_fee = self.env.ref("group_therapy.product_product_no_fee")
         lines.write(
             {"state": "absent", "product_id": no_fee.id, "addon_product_ids": [Command.clear()]}
@@ -704,6 +713,16 @@ class CalendarEvent(models.Model):
                 message_type="comment",
                 subtype_xmlid="mail.mt_note",
             )
+            if session in discarded:
+                session.message_post(
+                    body=self.env._(
+                        "Draft invoices discarded with the session (nobody was billed; "
+                        "deleted, or cancelled where they keep their number): %(invoices)s.",
+                        invoices=discarded[session],
+                    ),
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_note",
+                )
         return True
 
     def action_send_therapy_measures(self):

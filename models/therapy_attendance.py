@@ -843,8 +843,18 @@ class TherapyAttendance(models.Model):
             )
 
     def _discard_draft_invoices(self):
-        """A draft invoice made by the session is ours to discard: the line is invoiced again."""
-        self.invoice_id.filtered(lambda move: move.state == "draft").unlink()
+        """A draft invoice made by the session is ours to discard: the line is invoiced again.
+        One that keeps its number (posted before, and not the last of its sequence, or under the
+        company's restrictive audit trail) is cancelled: Odoo refuses to delete it (a gap)."""
+        drafts = self.invoice_id.filtered(lambda move: move.state == "draft")
+        if not drafts:
+            return
+        numbered = drafts.filtered(
+            lambda move: move.posted_before
+            and (move._is_protected_by_audit_trail() or not move.check_move_sequence_chain())
+        )
+        numbered.button_cancel()
+        (drafts - numbered).unlink()
 
     def _check_not_charted(self, vals):
         """A signed chart note states the client attended, with this code, add-ons and place

@@ -70,6 +70,45 @@ class TestCancelSession(GroupTherapyCommon):
         with self.assertRefused(UserError, "Only group sessions are cancelled here"):
             appointment.with_user(self.front_desk).action_cancel_session()
 
+    def test_cancel_discards_the_sessions_draft_invoices(self):
+        """A draft invoice bills nobody: cancelling used to refuse ("Credit the invoices
+        first"); the session's own drafts are now discarded, and named in its chatter."""
+        session = self._make_session(self.group, days=-1)
+        session.action_mark_all_attended()
+        cara, dan = session.therapy_attendance_ids[:2]
+        draft = cara.action_invoice()
+        draft.button_draft()
+        # the same client's draft invoice of another session is not this session's to discard
+        other = self._make_session(self.group, days=-2)
+        other.action_mark_all_attended()
+        other_line = other.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == cara.partner_id
+        )
+        other_draft = other_line.action_invoice()
+        other_draft.button_draft()
+        # a posted invoice still refuses, and nothing is discarded then
+        posted = dan.action_invoice()
+        with self.assertRefused(UserError, "Credit the invoices first"):
+            session.with_user(self.front_desk).action_cancel_session()
+        self.assertTrue(draft.exists())
+        self.assertFalse(session.therapy_cancelled)
+        posted.button_draft()
+        draft_names = draft.display_name, posted.display_name
+        session.with_user(self.front_desk).action_cancel_session()
+        self.assertTrue(session.therapy_cancelled)
+        # the first draft keeps its number (others follow it in the sequence): cancelled, as
+        # Odoo refuses to delete it; the last one is deleted
+        self.assertEqual(draft.state, "cancel")
+        self.assertFalse(posted.exists())
+        self.assertEqual(set(session.therapy_attendance_ids.mapped("billing_status")), {"nothing"})
+        self.assertEqual(other_line.invoice_id, other_draft, "another session's draft stays")
+        self.env.invalidate_all()
+        note = session.message_ids.filtered(lambda m: "Draft invoices discarded" in (m.body or ""))
+        self.assertEqual(len(note), 1)
+        for name in draft_names:
+            self.assertIn(name, note.body)
+        self.assertNotIn(cara.partner_id.name, note.body, "the chatter names no client")
+
     def test_cancel_refused_while_a_provider_has_draft_notes(self):
         """Cancelling used to delete the provider's drafts silently: now it names who wrote them."""
         session = self._make_session(self.group, days=-1)
