@@ -6,7 +6,8 @@ from odoo.tools import SQL
 CONTENT_FIELDS = {"datas", "raw", "db_datas"}
 # The MIME type of an X12 file (RFC 1767). Odoo indexes the text of a text/* attachment in
 # index_content, which whoever reads the attachment reads and searches: a claim file's would be
-# the file itself, diagnoses and birth dates included, read without the download's check.
+# the file itself, diagnoses and birth dates included, read without the download's check; a
+# remittance's, what the insurer paid for whom.
 X12_MIMETYPE = "application/edi-x12"
 
 
@@ -40,10 +41,35 @@ class IrAttachment(models.Model):
         self._therapy_log_claim_files()
         return super()._to_http_stream()
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_therapy_x12_files(self):
+        """The 837P sent to an insurer and the 835 it answered with are the practice's record
+        of what was billed and paid: deleted by nobody, administrators and the server included
+        (Odoo deletes a claim's or a remittance's files with it, as superuser), so that a claim
+        or remittance deleted by mistake is refused too. Uninstalling the addon still goes."""
+        files_sudo = self._therapy_claim_files_sudo() | self._therapy_era_files_sudo()
+        if files_sudo:
+            raise UserError(
+                self.env._(
+                    "%(files)s is a claim file sent to an insurer or a remittance (835) received "
+                    "from one, kept as the record of what was billed and paid: it cannot be "
+                    "deleted. Download it from its claim or remittance if you need a copy.",
+                    files=", ".join(files_sudo.mapped("name")),
+                )
+            )
+
     def _therapy_claim_files_sudo(self):
         """The 837P files among these (kept on a claim when claims were exported)."""
         return self.sudo().filtered(
             lambda attachment: attachment.res_model == "therapy.claim"
+            and attachment.res_id
+            and not attachment.res_field
+        )
+
+    def _therapy_era_files_sudo(self):
+        """The 835 files among these (kept on their remittance by the 835 import)."""
+        return self.sudo().filtered(
+            lambda attachment: attachment.res_model == "therapy.era"
             and attachment.res_id
             and not attachment.res_field
         )
@@ -65,20 +91,24 @@ class IrAttachment(models.Model):
             )
 
     @api.model
-    def _therapy_unindex_claim_files(self):
-        """Claim files stored before they were typed as X12 lose their text index (run at
-        every install and update; nothing to do once done)."""
-        Claim = self.env["therapy.claim"]
+    def _therapy_unindex_x12_files(self):
+        """Claim (837P) and remittance (835) files stored before they were typed as X12 lose
+        their text index (run at every install and update; nothing to do once done)."""
+        Claim, Era = self.env["therapy.claim"], self.env["therapy.era"]
         self.flush_model(["mimetype", "index_content"])
         Claim.flush_model(["export_attachment_id"])
+        Era.flush_model(["attachment_id"])
         self.env.cr.execute(
             SQL(
                 "UPDATE %(table)s SET mimetype = %(mimetype)s, index_content = NULL"
-                " WHERE id IN (SELECT %(file)s FROM %(claims)s) AND mimetype = 'text/plain'",
+                " WHERE (id IN (SELECT %(claim_file)s FROM %(claims)s)"
+                " OR id IN (SELECT %(era_file)s FROM %(eras)s)) AND mimetype = 'text/plain'",
                 table=SQL.identifier(self._table),
                 mimetype=X12_MIMETYPE,
-                file=SQL.identifier("export_attachment_id"),
+                claim_file=SQL.identifier("export_attachment_id"),
                 claims=SQL.identifier(Claim._table),
+                era_file=SQL.identifier("attachment_id"),
+                eras=SQL.identifier(Era._table),
             )
         )
         self.invalidate_model(["mimetype", "index_content"])

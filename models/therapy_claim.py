@@ -219,6 +219,21 @@ class TherapyClaim(models.Model):
         self.check_access("write")
         return super().write(vals)
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_sent(self):
+        """A claim sent to the insurer is what the insurer was told: it is voided, never
+        deleted (which would also delete the 837P file kept on it)."""
+        sent = self.filtered("submitted_on")
+        if sent:
+            raise UserError(
+                self.env._(
+                    "Claim %(claim)s was sent to %(payer)s: it cannot be deleted. Void it "
+                    "instead (Void), which tells the insurer.",
+                    claim=sent[0].name,
+                    payer=sent[0].payer_id.name,
+                )
+            )
+
     def action_open_invoice(self):
         self.ensure_one()
         return {

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class TherapyEra(models.Model):
@@ -45,6 +46,21 @@ class TherapyEra(models.Model):
         """How many claims the remittance answers."""
         for era in self:
             era.claim_count = len(era.line_ids)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_posted(self):
+        """A remittance is posted when imported: its payment and entries are in the books and
+        its claims settled by it, and its 835 file is the insurer's own word for it."""
+        if self:
+            raise UserError(
+                self.env._(
+                    "Remittance %(era)s is posted: what %(payer)s paid is in the books, and "
+                    "its claims were settled by it. It cannot be deleted: a correction comes "
+                    "from the insurer as another 835 (a reversal), imported like this one.",
+                    era=self[0].name,
+                    payer=self[0].payer_id.name,
+                )
+            )
 
 
 class TherapyEraLine(models.Model):

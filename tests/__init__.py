@@ -25,6 +25,7 @@ from . import test_insurance_claims
 from . import test_x12_837p
 from . import test_era_835
 from . import test_era_835_secondary
+from . import test_claim_files_kept
 from . import test_integrity
 from . import test_session_date
 from . import test_payer_rules_per_payer

@@ -160,7 +160,7 @@ class TestPrivacyHttpRoutes(HttpCase, Era835Common):
         index emptied at the update."""
         blue_file = self.claim_files.sudo()[:1]
         blue_file.write({"mimetype": "text/plain", "index_content": "CLM*GTC0000001"})
-        self.env["ir.attachment"]._therapy_unindex_claim_files()
+        self.env["ir.attachment"]._therapy_unindex_x12_files()
         self.assertEqual(blue_file.mimetype, "application/edi-x12")
         self.assertFalse(blue_file.index_content)
         self.assertIn(b"CLM*", blue_file.raw)

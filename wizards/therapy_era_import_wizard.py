@@ -7,6 +7,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
+from ..models.ir_attachment import X12_MIMETYPE
 from . import x12
 
 # Adjustment groups written off to the contractual adjustment account; PR moves to the client.
@@ -484,7 +485,8 @@ class TherapyEraImportWizard(models.TransientModel):
             {
                 "name": self.filename or f"835_{era.trace_number}.x12",
                 "raw": content.encode(),
-                "mimetype": "text/plain",
+                # not text/plain: Odoo would keep the file's text in index_content
+                "mimetype": X12_MIMETYPE,
                 "res_model": "therapy.era",
                 "res_id": era.id,
             }
