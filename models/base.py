@@ -110,8 +110,10 @@ def _condition_through_readable(model, condition):
         if not all(is_record_id(id_) for id_ in ids):
             return condition  # names are searched as the user
         return Domain(field_expr, "any", [("id", operator, list(ids))])
-    if operator in ("=", "!=") and is_record_id(value):
-        operator, value = ("in" if operator == "=" else "not in"), [value]
+    if operator in ("=", "!="):  # Odoo reads ``= [8]`` as ``in [8]``
+        operator = "in" if operator == "=" else "not in"
+    if is_record_id(value):
+        value = [value]
     if operator not in ("in", "not in") or not isinstance(value, (list, tuple, set, OrderedSet)):
         return condition
     ids = [id_ for id_ in value if id_ is not False]

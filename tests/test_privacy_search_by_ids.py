@@ -41,6 +41,8 @@ class TestSearchedByIdsOfHiddenRecords(MeasureCommon):
         for domain in (
             [("session_ids", "in", self.session.ids)],
             [("session_ids", "=", self.session.id)],
+            [("session_ids", "=", self.session.ids)],
+            [("session_ids", "in", self.session.id)],
             [("session_ids", "in", [False, self.session.id])],
             [("member_ids", "in", self.membership.ids)],
             [("waitlist_ids", "in", self.waitlisted.ids)],
