@@ -1,5 +1,6 @@
 """What follows a group (its sessions, their attendees and busy blocks, attendance lines,
-memberships, waitlist, chart notes, addenda, charting wizards) is for those who serve the group,
+memberships, waitlist, chart notes, addenda) is for those who serve the group, and a charting
+page moreover only for the one who opened it,
 whatever is already in the ORM's cache. Odoo shares one cache per transaction between every user
 and superuser, and checks a record rule on given records (read of cached fields, write, unlink,
 create) in Python, walking the rule's path through that cache, while a search puts the rule in
@@ -169,6 +170,11 @@ class TestSessionRulesSharedCache(SessionRulesCommon):
         records = self._records(self.group)
         blocks = records.pop("calendar.event busy")
         self.assertTrue(blocks)
+        # A charting page is its opener's (Pat's), however the group is shared.
+        wizards = records.pop("therapy.charting.wizard")
+        self.assertTrue(wizards)
+        self.assertFalse(wizards.with_user(user)._filtered_access("read"))
+        self.assertFalse(wizards.with_user(user).search([("id", "in", wizards.ids)]))
         for label, expected in records.items():
             with self.subTest(model=label):
                 self.assertTrue(expected)
@@ -215,9 +221,13 @@ class TestSessionRulesSharedCache(SessionRulesCommon):
                     for operation in OPERATIONS:
                         self.assertFalse(Model._filtered_access(operation), operation)
                     self.assertFalse(Model.search([("id", "in", group_records.ids)]))
+                # Pat's charting page stays Pat's: Olga opens her own.
+                expected = (
+                    group_records.browse() if label == "therapy.charting.wizard" else group_records
+                )
                 served = group_records.with_user(self.other_provider)
-                self.assertEqual(served._filtered_access("read"), group_records)
-                self.assertEqual(served.search([("id", "in", group_records.ids)]), group_records)
+                self.assertEqual(served._filtered_access("read"), expected)
+                self.assertEqual(served.search([("id", "in", group_records.ids)]), expected)
         self._assert_checks_agree(self.users)
 
     def test_an_archived_group_is_still_served(self):
