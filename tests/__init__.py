@@ -61,3 +61,6 @@ from . import test_era_835_void
 from . import test_billed_series_edit
 from . import test_claim_void
 from . import test_billed_session_removal
+from . import test_access_log_labels
+from . import test_billed_session_facts
+from . import test_privacy_mail_routes
