@@ -29,6 +29,8 @@ NOTE_LINK_FIELDS = ("partner_id", "event_id", "attendance_id")
 # waits for its co-signature; its text is frozen meanwhile.
 COSIGN_FIELDS = (
     "state",
+    "return_comment",
+    "returned_by_id",
     "signed_by_id",
     "signed_by_name",
     "signed_by_credentials",
@@ -90,10 +92,18 @@ class TherapyChartNote(models.Model):
         "cosigned_by_name",
         "cosigned_by_credentials",
         "cosigned_on",
+        "return_comment",
+        "returned_by_id",
         *INTEGRITY_FIELDS,
     )
     # Reading or exporting these is on the clinical access log.
-    _therapy_clinical_fields = ("body", "group_note", "client_note", "section_contents")
+    _therapy_clinical_fields = (
+        "body",
+        "group_note",
+        "client_note",
+        "section_contents",
+        "return_comment",
+    )
 
     # whose note, of which session
     partner_id = fields.Many2one(
@@ -222,6 +232,15 @@ class TherapyChartNote(models.Model):
         help="The co-signer's credentials when they co-signed, e.g. LCSW.",
     )
     cosigned_on = fields.Datetime(string="Co-signed On", readonly=True, copy=False)
+    # The supervisor's last Return: what to change may quote the client's care, so it is kept
+    # on the note (read under the note's rules and on the access log), not in its chatter.
+    return_comment = fields.Text(
+        string="Supervisor's Comment",
+        readonly=True,
+        copy=False,
+        help="What the co-signer asked to change when returning the note to its signer.",
+    )
+    returned_by_id = fields.Many2one("res.users", string="Returned By", readonly=True, copy=False)
     cosign_supervisor_id = fields.Many2one(
         related="signed_by_id.therapy_supervisor_id",
         string="Co-signer Due",
@@ -541,6 +560,8 @@ class TherapyChartNote(models.Model):
         notes_sudo._therapy_server_write(
             {
                 "state": "draft",
+                "return_comment": comment.strip(),
+                "returned_by_id": user.id,
                 "signed_by_id": False,
                 "signed_by_name": False,
                 "signed_by_credentials": False,
@@ -552,9 +573,8 @@ class TherapyChartNote(models.Model):
         for note_sudo in notes_sudo:
             note_sudo.message_post(
                 body=self.env._(
-                    "Returned for changes by %(supervisor)s: %(comment)s",
+                    "Returned for changes by %(supervisor)s: their comment is on the note.",
                     supervisor=user.name,
-                    comment=comment,
                 ),
                 author_id=user.partner_id.id,
                 message_type="comment",
@@ -575,9 +595,8 @@ class TherapyChartNote(models.Model):
                     date=format_date(self.env, event.therapy_session_date),
                 ),
                 note=self.env._(
-                    "%(supervisor)s returned these notes: %(comment)s",
+                    "%(supervisor)s returned these notes: their comment is on each note.",
                     supervisor=user.name,
-                    comment=comment,
                 ),
             )
         return notes

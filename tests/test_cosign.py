@@ -243,15 +243,31 @@ class TestCosign(ChartingCommon):
         self.assertFalse(any(notes.attendance_id.mapped("note_signed")), "facts free again")
         self.assertEqual(self.session.therapy_chart_state, "draft")
         self.assertFalse(self._cosign_activities())
-        # The comment reaches the intern: on each note (internal) and as an activity.
-        message = notes[0].message_ids.filtered(lambda msg: "treatment goals" in str(msg.body))
+        # The comment reaches the intern on each note; the chatter (internal) and the activity
+        # point to it without quoting it, since reading chatter is not on the access log.
+        message = notes[0].message_ids.filtered(lambda msg: "Returned for changes" in str(msg.body))
         self.assertTrue(message)
         self.assertTrue(message.subtype_id.internal)
         self.assertEqual(message.author_id, self.supervisor.partner_id)
+        self.assertNotIn("treatment goals", str(message.body))
         [todo] = self.env["mail.activity"].search(
             [("res_model", "=", "therapy.chart.note"), ("user_id", "=", self.provider.id)]
         )
         self.assertIn("Revise and sign again 3 notes of Adult Anxiety Group", todo.summary)
+        self.assertNotIn("treatment goals", str(todo.note))
+        Log = self.env["therapy.access.log"]
+        last_log_id = Log.search([], limit=1, order="id desc").id or 0
+        [values] = notes[0].with_user(self.provider).read(["return_comment", "returned_by_id"])
+        self.assertEqual(
+            values["return_comment"], "Tie each client's progress to their treatment goals."
+        )
+        self.assertEqual(values["returned_by_id"][0], self.supervisor.id)
+        [logged] = Log.search([("id", ">", last_log_id)])
+        self.assertEqual(
+            (logged.user_id, logged.res_model, logged.res_id, logged.access_type),
+            (self.provider, "therapy.chart.note", notes[0].id, "read"),
+        )
+        self.assertEqual(logged.partner_id, notes[0].partner_id)
         # The supervisor no longer reads them; the intern edits and signs again.
         self.assertFalse(self.Note.with_user(self.supervisor).search([("id", "in", notes.ids)]))
         wizard = self._open_wizard(self.provider)
@@ -287,6 +303,9 @@ class TestCosign(ChartingCommon):
             "write cosigned_on": lambda records: records.write(
                 {"cosigned_on": fields.Datetime.now()}
             ),
+            "write return_comment": lambda records: records.write(
+                {"return_comment": "Forged.", "returned_by_id": self.supervisor.id}
+            ),
         }
         users = {
             "the intern": self.provider,
@@ -304,7 +323,12 @@ class TestCosign(ChartingCommon):
                 ):
                     call(note.with_user(user))
         # The supervisor can co-sign, but not forge: no direct write, no co-sign outside HTTP.
-        for call_name in ("action_cosign", "write state", "write cosigned_by_id"):
+        for call_name in (
+            "action_cosign",
+            "write state",
+            "write cosigned_by_id",
+            "write return_comment",
+        ):
             with (
                 self.subTest(who="the supervisor", call=call_name),
                 self.assertRaises(UserError),
@@ -314,6 +338,7 @@ class TestCosign(ChartingCommon):
         self.env.invalidate_all()
         self.assertEqual(set(notes.mapped("state")), {"to_cosign"})
         self.assertFalse(any(notes.mapped("cosigned_by_id")))
+        self.assertFalse(any(notes.mapped("return_comment")))
         # Nobody creates a note already co-signed.
         with self.assertRaises(UserError):
             self.Note.with_user(self.provider).create(

@@ -15,8 +15,8 @@ class TherapyCosignReturnWizard(models.TransientModel):
     note_count = fields.Integer(compute="_compute_note_count")
     comment = fields.Text(
         required=True,
-        help="What the signer should change. Posted on each note for its signer (internal, "
-        "never sent to a client).",
+        help="What the signer should change. Kept on each note for its signer (internal, "
+        "never sent to a client; reading it is on the access log).",
     )
 
     def _compute_note_count(self):
