@@ -240,7 +240,7 @@ class TherapyChartNote(models.Model):
         copy=False,
         help="What the co-signer asked to change when returning the note to its signer.",
     )
-    returned_by_id = fields.Many2one("res.users", string="Returned By", readonly=True, copy=False)
+    returned_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     cosign_supervisor_id = fields.Many2one(
         related="signed_by_id.therapy_supervisor_id",
         string="Co-signer Due",
