@@ -98,17 +98,22 @@ class IrAttachment(models.Model):
         self.flush_model(["mimetype", "index_content"])
         Claim.flush_model(["export_attachment_id"])
         Era.flush_model(["attachment_id"])
+        # An earlier submission of a claim sent again is no claim's file any more, but is
+        # still kept on the claim under the name every export gives its file.
         self.env.cr.execute(
             SQL(
                 "UPDATE %(table)s SET mimetype = %(mimetype)s, index_content = NULL"
                 " WHERE (id IN (SELECT %(claim_file)s FROM %(claims)s)"
-                " OR id IN (SELECT %(era_file)s FROM %(eras)s)) AND mimetype = 'text/plain'",
+                " OR id IN (SELECT %(era_file)s FROM %(eras)s)"
+                " OR (res_model = 'therapy.claim' AND res_field IS NULL"
+                " AND name LIKE %(claim_file_name)s)) AND mimetype = 'text/plain'",
                 table=SQL.identifier(self._table),
                 mimetype=X12_MIMETYPE,
                 claim_file=SQL.identifier("export_attachment_id"),
                 claims=SQL.identifier(Claim._table),
                 era_file=SQL.identifier("attachment_id"),
                 eras=SQL.identifier(Era._table),
+                claim_file_name="837P\\_%.x12",
             )
         )
         self.invalidate_model(["mimetype", "index_content"])

@@ -50,6 +50,35 @@ class TestClaimFilesKept(Era835Common):
         self.assertTrue(self.ann_claim.exists() and self.era.exists())
         self.assertTrue(self.claim_file.exists() and self.era_file.exists())
 
+    def test_earlier_submissions_stored_before_lose_their_text_index(self):
+        """An 837P sent before a claim was sent again is no claim's file any more, but still
+        kept on the claim: stored as text/plain before, it loses its index at the update too;
+        a file someone attached in the claim's chatter keeps its type."""
+        Attachment = self.env["ir.attachment"].sudo()
+        earlier, chatter_file = Attachment.create(
+            [
+                {
+                    "name": "837P_BSC_000000001.x12",
+                    "raw": b"ISA*00*CLM*GTC0000001~",
+                    "res_model": "therapy.claim",
+                    "res_id": self.ann_claim.id,
+                },
+                {
+                    "name": "insurer_letter.txt",
+                    "raw": b"Claim GTC0000001 received.",
+                    "res_model": "therapy.claim",
+                    "res_id": self.ann_claim.id,
+                },
+            ]
+        )
+        (earlier | chatter_file).write({"mimetype": "text/plain", "index_content": "CLM*"})
+        self.env["ir.attachment"]._therapy_unindex_x12_files()
+        self.assertEqual(earlier.mimetype, "application/edi-x12")
+        self.assertFalse(earlier.index_content)
+        self.assertIn(b"CLM*", earlier.raw)
+        self.assertEqual(chatter_file.mimetype, "text/plain")
+        self.assertEqual(chatter_file.index_content, "CLM*")
+
     def test_uninstalling_the_addon_still_deletes(self):
         """The guards are not run when the addon is uninstalled (tools/check_uninstall.py)."""
         files = (self.claim_file | self.era_file).sudo()
