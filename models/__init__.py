@@ -9,6 +9,7 @@ from . import therapy_clinical_reference_mixin
 from . import base
 from . import mail_message
 from . import mail_activity
+from . import discuss_channel
 from . import mail_thread
 from . import therapy_signing_mixin
 from . import product_template

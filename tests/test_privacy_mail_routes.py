@@ -443,3 +443,25 @@ class TestOdooFieldsNameNoHiddenRecord(GroupTherapyCommon):
                 with self.assertRefusedWithoutName():
                     own.write({"user_id": login.id})
                 self.assertEqual(own.user_id, colleague, "a colleague is still named")
+
+    def test_no_hidden_client_is_invited_into_a_channel(self):
+        """A colleague inviting a client's contact by id into a Discuss channel read the
+        member's name back (``discuss.channel.member.partner_id``, shown as superuser): the
+        invitation, the member created over RPC and a sub-channel's members (created as
+        superuser by Odoo) take only a contact the user reads; a colleague is still invited."""
+        Channel = self.env["discuss.channel"].with_user(self.survey_user)
+        channel = Channel._create_channel(name="Staff room", group_id=None)
+        Member = self.env["discuss.channel.member"].with_user(self.survey_user)
+        with self.assertRefusedWithoutName():
+            channel.add_members(partner_ids=[self.hidden.id])
+        with self.assertRefusedWithoutName():
+            Member.create({"channel_id": channel.id, "partner_id": self.hidden.id})
+        spec = {"partner_id": {"fields": {"display_name": {}}}}
+        with self.assertRefusedWithoutName():
+            Member.onchange({"channel_id": channel.id, "partner_id": self.hidden.id}, [], spec)
+        sub_channel = channel._create_sub_channel(name="Rota")
+        with self.assertRefusedWithoutName():
+            sub_channel.add_members(partner_ids=[self.hidden.id])
+        self.assertNotIn(self.hidden, (channel | sub_channel).sudo().channel_member_ids.partner_id)
+        channel.add_members(partner_ids=[self.front_desk.partner_id.id])
+        self.assertIn(self.front_desk.partner_id, channel.sudo().channel_member_ids.partner_id)
