@@ -247,43 +247,17 @@ class TherapyEraImportWizard(models.TransientModel):
             else:
                 states[claim] = "denied" if entry["status"] == DENIED else "paid"
             if entry["status"] not in (*PROCESSED, DENIED, REVERSAL):
-                problems.append(
-                    self.env._(
-                        "%(where)s: status %(status)s (%(words)s) is not posted automatically.",
-                        where=where,
-                        status=entry["status"],
-                        words=x12.CLAIM_STATUS.get(entry["status"], "?"),
-                    )
-                )
+                problems.append(self._status_problem(entry, where))
+            amount_problems = self._amount_problems(entry, where)
+            problems += amount_problems
             if entry["charge"] is None or entry["paid"] is None:
-                problems.append(self.env._("%(where)s: the amounts are unreadable.", where=where))
                 continue
-            adjusted = sum(money or 0.0 for _group, _code, money in entry["adjustments"])
-            if float_compare(entry["charge"] - entry["paid"], adjusted, precision_digits=2):
-                problems.append(
-                    self.env._(
-                        "%(where)s does not balance: charge %(charge)s, paid %(paid)s, "
-                        "adjustments %(adjusted)s.",
-                        where=where,
-                        charge=entry["charge"],
-                        paid=entry["paid"],
-                        adjusted=round(adjusted, 2),
-                    )
-                )
-            elif float_compare(
+            if not amount_problems and float_compare(
                 -entry["charge"] if entry["status"] == REVERSAL else entry["charge"],
                 claim.amount_charge,
                 precision_digits=2,
             ):
-                problems.append(
-                    self.env._(
-                        "%(where)s: the insurer answers for a charge of %(charge)s, the claim "
-                        "was for %(ours)s.",
-                        where=where,
-                        charge=entry["charge"],
-                        ours=claim.amount_charge,
-                    )
-                )
+                problems.append(self._charge_problem(entry, claim, where))
             if claim.primary_claim_id and entry["status"] not in (DENIED, REVERSAL):
                 problems += self._check_secondary(entry, claim, where)
             writes_off = any(group in WRITE_OFF_GROUPS for group, *_ in entry["adjustments"])
@@ -310,6 +284,43 @@ class TherapyEraImportWizard(models.TransientModel):
             )
         return claims
 
+    def _status_problem(self, entry, where):
+        """A remittance line whose claim status is not one the import posts."""
+        return self.env._(
+            "%(where)s: status %(status)s (%(words)s) is not posted automatically.",
+            where=where,
+            status=entry["status"],
+            words=x12.CLAIM_STATUS.get(entry["status"], "?"),
+        )
+
+    def _amount_problems(self, entry, where):
+        """A remittance line's amounts unreadable, or not balancing with its adjustments."""
+        if entry["charge"] is None or entry["paid"] is None:
+            return [self.env._("%(where)s: the amounts are unreadable.", where=where)]
+        adjusted = sum(money or 0.0 for _group, _code, money in entry["adjustments"])
+        if float_compare(entry["charge"] - entry["paid"], adjusted, precision_digits=2):
+            return [
+                self.env._(
+                    "%(where)s does not balance: charge %(charge)s, paid %(paid)s, "
+                    "adjustments %(adjusted)s.",
+                    where=where,
+                    charge=entry["charge"],
+                    paid=entry["paid"],
+                    adjusted=round(adjusted, 2),
+                )
+            ]
+        return []
+
+    def _charge_problem(self, entry, claim, where):
+        """A remittance line answering for another charge than the claim's."""
+        return self.env._(
+            "%(where)s: the insurer answers for a charge of %(charge)s, the claim was for "
+            "%(ours)s.",
+            where=where,
+            charge=entry["charge"],
+            ours=claim.amount_charge,
+        )
+
     @staticmethod
     def _answers_void(claim, state):
         """Whether a remittance line for ``claim`` (in ``state`` as the file's earlier lines
@@ -324,42 +335,15 @@ class TherapyEraImportWizard(models.TransientModel):
         invoices and a claim is voided only with no remittance on its books, so money on the
         line has nowhere to go: refused, saying what to do."""
         if entry["status"] not in (*PROCESSED, DENIED, REVERSAL):
-            return [
-                self.env._(
-                    "%(where)s: status %(status)s (%(words)s) is not posted automatically.",
-                    where=where,
-                    status=entry["status"],
-                    words=x12.CLAIM_STATUS.get(entry["status"], "?"),
-                )
-            ]
-        problems = []
+            return [self._status_problem(entry, where)]
+        problems = self._amount_problems(entry, where)
         if entry["charge"] is None or entry["paid"] is None:
-            return [self.env._("%(where)s: the amounts are unreadable.", where=where)]
-        adjusted = sum(money or 0.0 for _group, _code, money in entry["adjustments"])
-        if float_compare(entry["charge"] - entry["paid"], adjusted, precision_digits=2):
-            problems.append(
-                self.env._(
-                    "%(where)s does not balance: charge %(charge)s, paid %(paid)s, "
-                    "adjustments %(adjusted)s.",
-                    where=where,
-                    charge=entry["charge"],
-                    paid=entry["paid"],
-                    adjusted=round(adjusted, 2),
-                )
-            )
+            return problems
         # The void quotes the claim's charge; a reversal gives it negative, some insurers 0.
         if not float_is_zero(entry["charge"], precision_digits=2) and float_compare(
             abs(entry["charge"]), claim.amount_charge, precision_digits=2
         ):
-            problems.append(
-                self.env._(
-                    "%(where)s: the insurer answers for a charge of %(charge)s, the claim "
-                    "was for %(ours)s.",
-                    where=where,
-                    charge=entry["charge"],
-                    ours=claim.amount_charge,
-                )
-            )
+            problems.append(self._charge_problem(entry, claim, where))
         waiting = state != "voided"
         if float_compare(entry["paid"], 0.0, precision_digits=2) > 0:
             problems.append(
