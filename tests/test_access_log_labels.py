@@ -450,6 +450,11 @@ class TestAccessLogChartingPage(AccessLogCommon):
         drafts = self._drafts(self.small)
         self.assertEqual(len(drafts), 3)
         self.assertLogged(lines, self.provider, "read", drafts)
+        self._assert_client_notes_logged(lines)
+
+    def _assert_client_notes_logged(self, lines):
+        """Each draft logged for the group notes, and for its own note where the client has
+        one (clients 2 and 3 of the small session)."""
         with_note = self._drafts(self.small, self.members[1:3])
         for line in lines:
             with self.subTest(client=line.partner_id.name):
@@ -529,13 +534,7 @@ class TestAccessLogChartingPage(AccessLogCommon):
         self.assertEqual(len(inserts), 1)
         lines = self._new_lines()
         self.assertLogged(lines, self.provider, "read", self._drafts(self.small))
-        with_note = self._drafts(self.small, self.members[1:3])
-        for line in lines:
-            with self.subTest(client=line.partner_id.name):
-                expected = (
-                    "group_note, client_note" if line.res_id in with_note.ids else "group_note"
-                )
-                self.assertEqual(line.detail, expected)
+        self._assert_client_notes_logged(lines)
 
     def test_one_insert_and_the_same_queries_for_3_or_10_clients(self):
         def open_page(session):

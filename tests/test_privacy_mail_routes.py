@@ -18,6 +18,24 @@ from .common import GroupTherapyCommon
 MUTED = ("odoo.models", "odoo.addons.base.models.ir_rule", "odoo.addons.base.models.ir_model")
 
 
+def open_composer(test, user, record, mode, body="<p>Hello</p>"):
+    """Odoo's composer as ``user`` opens it on ``record`` (to a client in comment mode)."""
+    return (
+        test.env["mail.compose.message"]
+        .with_user(user)
+        .create(
+            {
+                "composition_mode": mode,
+                "model": record._name,
+                "res_ids": [record.id],
+                "subject": "Hello",
+                "body": body,
+                "partner_ids": [(4, test.clients[5].id)] if mode == "comment" else [],
+            }
+        )
+    )
+
+
 @tagged("post_install", "-at_install")
 class TestPostingNeedsTheRightToPost(GroupTherapyCommon):
     """The accountant reads groups (to invoice) but may not post on them; Other Olga reads
@@ -47,22 +65,6 @@ class TestPostingNeedsTheRightToPost(GroupTherapyCommon):
         self.assertEqual(self._messages_on(record), before, "nothing is written there")
         self.assertNotIn(record.sudo().display_name, str(catcher.exception))
 
-    def _composer(self, user, record, mode):
-        return (
-            self.env["mail.compose.message"]
-            .with_user(user)
-            .create(
-                {
-                    "composition_mode": mode,
-                    "model": record._name,
-                    "res_ids": [record.id],
-                    "subject": "Hello",
-                    "body": "<p>Hello</p>",
-                    "partner_ids": [(4, self.clients[5].id)] if mode == "comment" else [],
-                }
-            )
-        )
-
     def _targets(self):
         """(user, record) pairs: the user may not post on the record."""
         return [
@@ -76,7 +78,7 @@ class TestPostingNeedsTheRightToPost(GroupTherapyCommon):
         for user, record in self._targets():
             with self.subTest(user=user.name, model=record._name):
                 with self.assertNothingPosted(record):
-                    self._composer(user, record, "mass_mail").action_send_mail()
+                    open_composer(self, user, record, "mass_mail").action_send_mail()
 
     def test_comment_composer_posts_nothing_on_a_record_closed_to_posting(self):
         """Refused by Odoo already (``message_post`` as the user): kept as the other routes'
@@ -84,7 +86,7 @@ class TestPostingNeedsTheRightToPost(GroupTherapyCommon):
         for user, record in self._targets():
             with self.subTest(user=user.name, model=record._name):
                 with self.assertNothingPosted(record):
-                    self._composer(user, record, "comment").action_send_mail()
+                    open_composer(self, user, record, "comment").action_send_mail()
 
     def test_reading_a_group_is_not_following_its_chatter(self):
         """A follower receives what is posted: the accountant reads the group, not its
@@ -169,21 +171,7 @@ class TestPostingWhereOneMayStillWorks(GroupTherapyCommon):
         )
 
     def _send(self, user, record, mode):
-        composer = (
-            self.env["mail.compose.message"]
-            .with_user(user)
-            .create(
-                {
-                    "composition_mode": mode,
-                    "model": record._name,
-                    "res_ids": [record.id],
-                    "subject": "Hello",
-                    "body": "<p>Hello from the practice</p>",
-                    "partner_ids": [(4, self.clients[5].id)] if mode == "comment" else [],
-                }
-            )
-        )
-        composer.action_send_mail()
+        open_composer(self, user, record, mode, "<p>Hello from the practice</p>").action_send_mail()
         return self.env["mail.message"].sudo().search(
             [("model", "=", record._name), ("res_id", "=", record.id),
              ("body", "ilike", "Hello from the practice")]
