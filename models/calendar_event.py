@@ -14,6 +14,7 @@ from odoo.fields import Domain
 from odoo.tools import clean_context, format_datetime, is_html_empty, split_every
 
 from .therapy_attendance import PLACES_OF_SERVICE
+from .therapy_group_member import MEMBERSHIP_DAY_FIELDS
 
 # What a signed chart note states about its session: frozen once any note of it is signed.
 SIGNED_SESSION_FACTS = (
@@ -454,7 +455,9 @@ class CalendarEvent(models.Model):
                 vals["user_id"] = group.provider_id.id
         memberships = self.env["therapy.group.member"]
         if groups:
-            memberships = memberships.search([("group_id", "in", groups.ids)])
+            memberships = memberships.search_fetch(
+                [("group_id", "in", groups.ids)], MEMBERSHIP_DAY_FIELDS
+            )
             self._therapy_invite_members(vals_list, memberships)
         # Odoo copies the first attendee's name, e-mail and phone into the description
         # ("Contact Details"), which every member's invitation and .ics would then carry.
@@ -1367,8 +1370,8 @@ class CalendarEvent(models.Model):
         if not sessions:
             return
         if memberships is None:
-            memberships = self.env["therapy.group.member"].search(
-                [("group_id", "in", sessions.therapy_group_id.ids)]
+            memberships = self.env["therapy.group.member"].search_fetch(
+                [("group_id", "in", sessions.therapy_group_id.ids)], MEMBERSHIP_DAY_FIELDS
             )
         memberships_by_group = defaultdict(list)
         for membership in memberships:

@@ -8,6 +8,7 @@ from odoo.tools import format_date
 
 from .therapy_claim import CLAIM_CLOSED_STATES
 from .therapy_client_diagnosis import POINTER_LETTERS
+from .therapy_group_member import MEMBERSHIP_DAY_FIELDS
 
 # What a signed chart note states about its client's line: frozen once the note is signed.
 SIGNED_LINE_FACTS = (
@@ -360,21 +361,26 @@ class TherapyAttendance(models.Model):
         memberships_sudo = (
             self.env["therapy.group.member"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
                     ("group_id", "in", lines.event_id.therapy_group_id.ids),
                     ("partner_id", "in", lines.partner_id.ids),
-                ]
+                ],
+                MEMBERSHIP_DAY_FIELDS,
             )
         )
+        # each line looks at its client's memberships of its group only (not every membership)
+        memberships_by_client = defaultdict(list)
+        for membership in memberships_sudo:
+            memberships_by_client[membership.group_id.id, membership.partner_id.id].append(
+                membership
+            )
         for line in lines:
             group = line.event_id.therapy_group_id
             day = line.event_id.therapy_session_date
             if day and not any(
-                membership.group_id == group
-                and membership.partner_id == line.partner_id
-                and membership._is_member_on(day)
-                for membership in memberships_sudo
+                membership._is_member_on(day)
+                for membership in memberships_by_client[group.id, line.partner_id.id]
             ):
                 raise ValidationError(
                     self.env._(

@@ -2,6 +2,10 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import format_date
 
+# What tells whether a membership makes its client a member of its group on a day: fetched
+# with the memberships by the searches that ask it of many clients at once.
+MEMBERSHIP_DAY_FIELDS = ("group_id", "partner_id", "date_start", "date_end")
+
 
 class TherapyGroupMember(models.Model):
     _name = "therapy.group.member"
