@@ -53,6 +53,15 @@ class CalendarAttendee(models.Model):
                     )
                 )
 
+    def _send_invitation_emails(self):
+        """Nobody to invite: Odoo's create asks it of the attendees of the new events still to
+        come, none when a session and its busy blocks are entered after it took place. Nothing
+        is sent either way; this only skips Odoo's look-up of the template, its attachments
+        and mail servers, and the empty batch it queues for after the commit."""
+        if not self:
+            return None
+        return super()._send_invitation_emails()
+
     def _notify_attendees(self, mail_template, notify_author=False, force_send=False):
         """Clients of a group session are told one by one, with the addon's template.
 

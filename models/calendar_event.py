@@ -1477,12 +1477,16 @@ class CalendarEvent(models.Model):
         self.ensure_one()
         session_sudo = self.sudo()
         group_sudo = session_sudo.therapy_group_id
-        clients = session_sudo.therapy_attendance_ids.partner_id | group_sudo.member_ids.partner_id
-        staff = (session_sudo.partner_ids - clients).user_ids.filtered(lambda user: not user.share)
-        users = (
-            session_sudo.user_id | group_sudo.provider_id | group_sudo.shared_provider_ids | staff
-        )
-        return users.filtered("active")
+        runners = session_sudo.user_id | group_sudo.provider_id | group_sudo.shared_provider_ids
+        staff = (
+            (session_sudo.partner_ids - session_sudo.therapy_attendance_ids.partner_id).user_ids
+            - runners
+        ).filtered(lambda user: not user.share)
+        if staff:
+            # the group's memberships are read only when someone else is invited
+            members = group_sudo.member_ids.partner_id
+            staff = staff.filtered(lambda user: user.partner_id not in members)
+        return (runners | staff).filtered("active")
 
     def _therapy_sync_busy_blocks(self):
         """Keep one busy block per group session and person it keeps busy
@@ -1543,6 +1547,12 @@ class CalendarEvent(models.Model):
                             "allday": session.allday,
                             "user_id": user.id,
                             "partner_ids": [Command.set(user.partner_id.ids)],
+                            # accepted from the start (see below), instead of written after
+                            "attendee_ids": [
+                                Command.create(
+                                    {"partner_id": user.partner_id.id, "state": "accepted"}
+                                )
+                            ],
                             "therapy_busy_for_id": session.id,
                             "privacy": "private",
                             "show_as": "busy",
@@ -1559,7 +1569,7 @@ class CalendarEvent(models.Model):
         for (start, stop, allday), moved in moves.items():
             moved.write({"start": start, "stop": stop, "allday": allday})
             to_accept |= moved
-        to_accept |= Event.create(to_create)
+        Event.create(to_create)
         # their person is busy: accepted, as Odoo's free/busy and the attendee list show it
         to_accept.attendee_ids.filtered(lambda attendee: attendee.state != "accepted").write(
             {"state": "accepted"}

@@ -285,6 +285,35 @@ class TestBusyBlocksInStep(BusyBlocksCommon, MockEmail):
         )
         self.assertFalse(events)
 
+    def test_a_former_member_invited_is_not_shown_busy(self):
+        """An employee who was a client of the group (no line in this session) and is invited
+        to it is still one of its clients: no block, as for a current member."""
+        employee = new_test_user(
+            self.env, "gt_busy_former_client", groups="base.group_user", name="Employee Fay"
+        )
+        self.env["therapy.group.member"].create(
+            {
+                "group_id": self.group.id,
+                "partner_id": employee.partner_id.id,
+                "date_start": "2020-01-01",
+                "date_end": "2021-01-01",
+            }
+        )
+        session = self._make_session(self.group, days=4)
+        session.with_user(self.front_desk).write(
+            {
+                "partner_ids": [
+                    Command.link(employee.partner_id.id),
+                    Command.link(self.staff.partner_id.id),
+                ]
+            }
+        )
+        self.assertIn(employee.partner_id, session.partner_ids)
+        self.assertNotIn(employee.partner_id, session.therapy_attendance_ids.partner_id)
+        self.assertEqual(
+            self._busy_users(session), self.provider | self.shared_provider | self.staff
+        )
+
     def test_cancel_and_delete(self):
         cancelled, deleted = (
             self._make_session(self.group, days=4),
