@@ -48,6 +48,42 @@ HASHED_COSIGN_FIELDS = (
     "cosigned_by_credentials",
     "cosigned_on",
 )
+# What html_sanitize makes of a text it cannot parse: logged each time, so never remembered.
+_SANITIZE_FAILURES = (
+    "<p>ParserError when sanitizing</p>",
+    "<p>Unknown error when sanitizing</p>",
+)
+# How many sanitized texts a transaction remembers (a few KB each) before starting over.
+_SANITIZED_MEMO_SIZE = 1000
+
+
+class _SanitizedOnceHtml(fields.Html):
+    """An Html field that sanitizes a given text once per transaction.
+
+    Charting writes the same group notes into every attending client's note, and signing
+    writes each note's text again as it was reviewed: Odoo sanitizes every value written,
+    record by record. What ``html_sanitize`` returns depends only on the text and the field's
+    options, so the result is remembered, in the cursor's cache (emptied with the cursor),
+    by field and text; what is stored is what the field would store anyway.
+    """
+
+    def _convert(self, value, record, validate):
+        if not (value and validate and self.sanitize and isinstance(value, str)):
+            return super()._convert(value, record, validate)
+        if self.sanitize_overridable:
+            # depends on the user and on the value stored before
+            return super()._convert(value, record, validate)
+        memo = record.env.cr.cache.setdefault("group_therapy_sanitized_html", {})
+        # Markup and str are sanitized apart: some of Markup's string methods escape.
+        key = (self.model_name, self.name, type(value), value)
+        sanitized = memo.get(key)
+        if sanitized is None:
+            sanitized = super()._convert(value, record, validate)
+            if sanitized not in _SANITIZE_FAILURES:
+                if len(memo) >= _SANITIZED_MEMO_SIZE:
+                    memo.clear()
+                memo[key] = sanitized
+        return sanitized
 
 
 class TherapyChartNote(models.Model):
@@ -147,19 +183,19 @@ class TherapyChartNote(models.Model):
         ondelete="restrict",
         readonly=True,
     )
-    group_note = fields.Html(
+    group_note = _SanitizedOnceHtml(
         string="Group Notes",
         readonly=True,
         help="Written once for the session; part of the note of every client who attended.",
     )
-    client_note = fields.Html(
+    client_note = _SanitizedOnceHtml(
         readonly=True,
         help="Written for this client only.",
     )
     section_contents = fields.Json(
         readonly=True, help="What the provider wrote in each template section, by section."
     )
-    body = fields.Html(
+    body = _SanitizedOnceHtml(
         string="Note",
         readonly=True,
         help="The whole chart note as it is signed: session facts, template, group and client "
@@ -449,18 +485,23 @@ class TherapyChartNote(models.Model):
         now = fields.Datetime.now()
         # A late entry is dated when it is signed, in its text too.
         notes.filtered("late_entry")._therapy_server_write({"late_entry_on": now})
+        # The facts as they are now, under the lock, are what the signature vouches for: each
+        # note's text is rendered again, and written where it no longer reads as stored (as
+        # the ORM would skip it); the signature, the same on every note, in one write.
+        body_field = self._fields["body"]
         for note in notes:
-            note._therapy_server_write(
-                {
-                    # The facts as they are now, under the lock, are what the signature vouches for.
-                    "body": note._render_from_parts(),
-                    "state": "to_cosign" if supervisor else "locked",
-                    "signed_by_id": user.id,
-                    "signed_by_name": user.name,
-                    "signed_by_credentials": user.therapy_credentials or False,
-                    "signed_on": now,
-                }
-            )
+            body = note._render_from_parts()
+            if (body_field.convert_to_cache(body, note) or False) != (note.body or False):
+                note._therapy_server_write({"body": body})
+        notes._therapy_server_write(
+            {
+                "state": "to_cosign" if supervisor else "locked",
+                "signed_by_id": user.id,
+                "signed_by_name": user.name,
+                "signed_by_credentials": user.therapy_credentials or False,
+                "signed_on": now,
+            }
+        )
         notes.attendance_id._therapy_server_write({"note_signed": True})
         if supervisor:
             # Final, and chained, when co-signed.

@@ -193,6 +193,25 @@ class TestChartingWizard(ChartingCommon):
         self.assertEqual(len(set(notes.mapped("content_hash"))), 3, "one hash per note")
         self.assertEqual(self.session.with_user(self.provider).therapy_chart_state, "locked")
 
+    def test_sign_states_the_facts_at_signing(self):
+        """A fact changed between review and signature is in the signed text; the other notes
+        sign the text reviewed."""
+        wizard = self._chart()
+        reviewed = {note: note.body for note in self.session.therapy_chart_note_ids}
+        self.assertIn("11 - Office", reviewed[self._note(self.clients[0])])
+        self.session.therapy_attendance_ids.filtered(
+            lambda line: line.partner_id == self.clients[0]
+        ).place_of_service = "10"
+        wizard._sign()
+        moved = self._note(self.clients[0])
+        self.assertIn("10 - Telehealth at home", moved.body)
+        self.assertNotIn("11 - Office", moved.body)
+        for note, body in reviewed.items():
+            if note != moved:
+                self.assertEqual(note.body, body)
+            self.assertEqual(note.state, "locked")
+            self.assertTrue(note.hash_verified)
+
     def test_sign_without_review_writes_the_notes_first(self):
         wizard = self._open_wizard()
         wizard.group_note = GROUP_NOTE
@@ -275,7 +294,18 @@ class TestChartingWizard(ChartingCommon):
             self.assertNotIn("<script", note.body)
             self.assertNotIn("onclick", note.body)
             self.assertNotIn("onerror", note.body)
-        self.assertIn("Fine", self._note(wizard.line_ids[0].partner_id).body)
+            self.assertNotIn("<script", note.group_note, "in every note's group notes")
+            self.assertNotIn("onclick", note.group_note)
+        client_note = self._note(wizard.line_ids[0].partner_id)
+        self.assertIn("Fine", client_note.body)
+        self.assertNotIn("onerror", client_note.client_note)
+        # Signing writes the text again: still without them.
+        wizard._sign()
+        for note in self.session.therapy_chart_note_ids:
+            self.assertEqual(note.state, "locked")
+            self.assertNotIn("<script", note.body)
+            self.assertNotIn("onclick", note.body)
+            self.assertNotIn("onerror", note.body)
 
     def test_attendance_of_a_signed_note_cannot_change(self):
         self._chart()._sign()
