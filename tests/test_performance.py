@@ -39,7 +39,8 @@ from .test_insurance_claims import ClaimsCommon
 SCHEDULE_BUDGET = 35
 OPEN_SESSION_BUDGET = 16
 MARK_ALL_BUDGET = 34
-INVOICE_BUDGET = 39
+# (invoicing: 39 before the invoice list it opens was built without reading Odoo's action)
+INVOICE_BUDGET = 31
 CHART_BUDGET = 55
 SIGN_BUDGET = 84
 # Insurance: the queries each further claim adds, between 5 and 50 claims (2026-12-07: invoicing
