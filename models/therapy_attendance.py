@@ -265,6 +265,9 @@ class TherapyAttendance(models.Model):
 
     @api.depends("product_id.lst_price", "addon_product_ids.lst_price")
     def _compute_amount(self):
+        # The currency that rounds each amount, for every line at once: storing the amounts,
+        # Odoo reads it line by line otherwise (a related field computed once per new line).
+        self.mapped("currency_id")
         for line in self:
             line.amount = line.product_id.lst_price + sum(
                 line.addon_product_ids.mapped("lst_price")
@@ -786,8 +789,8 @@ class TherapyAttendance(models.Model):
         )
 
     def _therapy_live_claims_sudo(self):
-        """The line's claims that still bill its service (not voided or cancelled), as
-        superuser: a claim hidden from the user bills the service all the same."""
+        """The claims of these lines that still bill their service (not voided or cancelled),
+        as superuser: a claim hidden from the user bills the service all the same."""
         return self.sudo().therapy_claim_ids.filtered(
             lambda claim: claim.state not in CLAIM_CLOSED_STATES
         )
@@ -827,8 +830,11 @@ class TherapyAttendance(models.Model):
 
     def _check_not_invoiced(self):
         """An invoiced code changes only after the invoice is credited."""
-        claimed = self.filtered(lambda line: line._therapy_live_claims_sudo())
-        if claimed:
+        # the claims of every line at once, then the lines they bill
+        live_claims_sudo = self._therapy_live_claims_sudo()
+        if live_claims_sudo:
+            claimed_ids = set(live_claims_sudo.attendance_id.ids)
+            claimed = self.filtered(lambda line: line.id in claimed_ids)
             raise UserError(
                 self.env._(
                     "%(client)s's service is on the insurance claim %(claim)s. The code no "
