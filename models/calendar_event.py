@@ -998,9 +998,8 @@ class CalendarEvent(models.Model):
         signed = self.therapy_chart_note_ids.filtered(lambda note: note.state != "draft")
         if not signed:
             return self.env["therapy.attendance"]
-        return self._therapy_attended_lines().filtered(
-            lambda line: line.partner_id not in self.therapy_chart_note_ids.partner_id
-        )
+        charted = self.therapy_chart_note_ids.partner_id
+        return self._therapy_attended_lines().filtered(lambda line: line.partner_id not in charted)
 
     def _therapy_check_chartable(self):
         """Refuse, with what to do, a session that cannot be charted (or charted again)."""
@@ -1013,8 +1012,9 @@ class CalendarEvent(models.Model):
         self.therapy_group_id.check_access("write")
         self._therapy_check_started("chart")
         signed = self.therapy_chart_note_ids.filtered(lambda note: note.state != "draft")
+        signed_partners = signed.partner_id
         if signed and not self._therapy_attended_lines().filtered(
-            lambda line: line.partner_id not in signed.partner_id
+            lambda line: line.partner_id not in signed_partners
         ):
             waiting = signed.filtered(lambda note: note.state == "to_cosign")
             if waiting:

@@ -53,6 +53,8 @@ _SANITIZE_FAILURES = (
     "<p>ParserError when sanitizing</p>",
     "<p>Unknown error when sanitizing</p>",
 )
+# One row of a note's facts table.
+_FACT_ROW = Markup("<tr><th>%s</th><td>%s</td></tr>")
 # How many sanitized texts a transaction remembers (a few KB each) before starting over.
 _SANITIZED_MEMO_SIZE = 1000
 
@@ -489,8 +491,11 @@ class TherapyChartNote(models.Model):
         # note's text is rendered again, and written where it no longer reads as stored (as
         # the ORM would skip it); the signature, the same on every note, in one write.
         body_field = self._fields["body"]
+        session_rows = {}
         for note in notes:
-            body = note._render_from_parts()
+            if note.event_id not in session_rows:
+                session_rows[note.event_id] = note._render_session_rows(note.event_id)
+            body = note._render_from_parts(session_rows[note.event_id])
             if (body_field.convert_to_cache(body, note) or False) != (note.body or False):
                 note._therapy_server_write({"body": body})
         notes._therapy_server_write(
@@ -861,8 +866,9 @@ class TherapyChartNote(models.Model):
         # a serialization failure, and Odoo runs the request again); a locked row is as this
         # transaction read it. Reading everything again cost the signing 7 queries.
 
-    def _render_from_parts(self):
-        """The note's text again from its parts, with the session facts as they are now."""
+    def _render_from_parts(self, session_rows=None):
+        """The note's text again from its parts, with the session facts as they are now
+        (``session_rows`` as for ``_render_body``)."""
         self.ensure_one()
         contents = self.section_contents or {}
         sections = [
@@ -877,6 +883,7 @@ class TherapyChartNote(models.Model):
             sections,
             late_entry_on=self.late_entry_on,
             goal_progress=self.goal_progress_ids._therapy_entries(),
+            session_rows=session_rows,
         )
 
     def _message_waiting(self):
@@ -936,8 +943,9 @@ class TherapyChartNote(models.Model):
         notes = event.therapy_chart_note_ids
         # Waiting for a co-signature counts as signed: their text is frozen too.
         signed = notes.filtered(lambda note: note.state != "draft")
+        signed_partners = signed.partner_id
         attended = event._therapy_attended_lines().filtered(
-            lambda line: line.partner_id not in signed.partner_id
+            lambda line: line.partner_id not in signed_partners
         )
         section_contents = {
             key: value
@@ -963,9 +971,12 @@ class TherapyChartNote(models.Model):
             goal_progress = {
                 note.partner_id: note.goal_progress_ids._therapy_entries() for note in drafts_sudo
             }
-        stale_sudo = drafts_sudo.filtered(lambda note: note.partner_id not in attended.partner_id)
+        attended_partners = attended.partner_id
+        stale_sudo = drafts_sudo.filtered(lambda note: note.partner_id not in attended_partners)
         provider = event.user_id or event.therapy_group_id.provider_id
         create_vals = []
+        # the session's facts, rendered once for all its notes
+        session_rows = None
         for line in attended:
             client_note = client_notes.get(line.partner_id) or False
             draft = by_partner.get(line.partner_id)
@@ -981,6 +992,8 @@ class TherapyChartNote(models.Model):
                 "late_entry_on": late_entry_on,
             }
             if render_body or not draft:
+                if session_rows is None:
+                    session_rows = self._render_session_rows(event)
                 vals["body"] = self._render_body(
                     line,
                     template,
@@ -989,6 +1002,7 @@ class TherapyChartNote(models.Model):
                     sections,
                     late_entry_on=late_entry_on,
                     goal_progress=goal_progress.get(line.partner_id, ()),
+                    session_rows=session_rows,
                 )
             if draft:
                 # What the draft already says is not written again (each HTML value written
@@ -1043,31 +1057,14 @@ class TherapyChartNote(models.Model):
                 )
 
     @api.model
-    def _render_body(
-        self,
-        attendance,
-        template,
-        group_note,
-        client_note,
-        sections=(),
-        late_entry_on=False,
-        goal_progress=(),
-    ):
-        """The note of one client: the session facts, the template's sections the provider
-        filled, the group notes, the client's own note and the progress on the client's
-        treatment-plan goals; never the template's guidance.
-        A late entry starts by saying so, with when it was written."""
-        event = attendance.event_id
+    def _render_session_rows(self, event):
+        """The rows of a note's facts table that are the same for every client of the session:
+        its date and time, duration, group, provider and head count."""
         group = event.therapy_group_id
         # The session's time as the practice lives it, whoever signs: the note's date is the
         # date of service on the client's invoice and claim.
         practice_tz = event._therapy_practice_tz()
-        codes = attendance.product_id | attendance.addon_product_ids
-        place_of_service = dict(
-            attendance._fields["place_of_service"]._description_selection(self.env)
-        ).get(attendance.place_of_service, "")
         facts = [
-            (self.env._("Client"), attendance.partner_id.display_name),
             (
                 self.env._("Date"),
                 self.env._(
@@ -1085,17 +1082,48 @@ class TherapyChartNote(models.Model):
             (self.env._("Group"), group.display_name),
             (self.env._("Provider"), (event.user_id or group.provider_id).name),
             (self.env._("Clients attending"), str(event.therapy_attended_count)),
-            (
-                self.env._("Service"),
-                ", ".join(
-                    f"{code.therapy_code} {code.name}" if code.therapy_code else code.name
-                    for code in codes
-                ),
-            ),
-            (self.env._("Place of service"), place_of_service),
         ]
+        return Markup("").join(_FACT_ROW % (label, value) for label, value in facts)
+
+    @api.model
+    def _render_body(
+        self,
+        attendance,
+        template,
+        group_note,
+        client_note,
+        sections=(),
+        late_entry_on=False,
+        goal_progress=(),
+        session_rows=None,
+    ):
+        """The note of one client: the session facts, the template's sections the provider
+        filled, the group notes, the client's own note and the progress on the client's
+        treatment-plan goals; never the template's guidance.
+        A late entry starts by saying so, with when it was written. ``session_rows``: the
+        session's rows of the facts table (``_render_session_rows``), when already rendered
+        for another client of the session."""
+        event = attendance.event_id
+        if session_rows is None:
+            session_rows = self._render_session_rows(event)
+        codes = attendance.product_id | attendance.addon_product_ids
+        place_of_service = dict(
+            attendance._fields["place_of_service"]._description_selection(self.env)
+        ).get(attendance.place_of_service, "")
         rows = Markup("").join(
-            Markup("<tr><th>%s</th><td>%s</td></tr>") % (label, value) for label, value in facts
+            [
+                _FACT_ROW % (self.env._("Client"), attendance.partner_id.display_name),
+                session_rows,
+                _FACT_ROW
+                % (
+                    self.env._("Service"),
+                    ", ".join(
+                        f"{code.therapy_code} {code.name}" if code.therapy_code else code.name
+                        for code in codes
+                    ),
+                ),
+                _FACT_ROW % (self.env._("Place of service"), place_of_service),
+            ]
         )
         sections_html = [
             Markup('<table class="table table-sm o_therapy_chart_facts"><tbody>%s</tbody></table>')

@@ -212,6 +212,25 @@ class TestChartingWizard(ChartingCommon):
             self.assertEqual(note.state, "locked")
             self.assertTrue(note.hash_verified)
 
+    def test_notes_of_two_sessions_signed_together_state_their_own_session(self):
+        self._chart()
+        other = self._make_session(self.group, days=-2, hours=1.0)
+        self._answer(other, self.clients[0], "attended", self.cpt_90853)
+        for client in self.clients[1:4]:
+            self._answer(other, client, "absent", self.no_show)
+        self._chart(session=other)
+        notes = (self.session | other).therapy_chart_note_ids
+        self.assertEqual(len(notes), 4)
+        notes.with_user(self.provider)._sign()
+        self.assertEqual(set(notes.mapped("state")), {"locked"})
+        first = self._note(self.clients[0])
+        self.assertIn("90 minutes", first.body)
+        self.assertRegex(str(first.body), r"Clients attending</th><td>3<")
+        second = self._note(self.clients[0], session=other)
+        self.assertIn("60 minutes", second.body)
+        self.assertRegex(str(second.body), r"Clients attending</th><td>1<")
+        self.assertTrue(all(notes.mapped("hash_verified")))
+
     def test_sign_without_review_writes_the_notes_first(self):
         wizard = self._open_wizard()
         wizard.group_note = GROUP_NOTE

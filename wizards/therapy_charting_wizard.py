@@ -133,8 +133,9 @@ class TherapyChartingWizard(models.TransientModel):
         signed = notes.filtered(lambda note: note.state != "draft")
         drafts = notes - signed
         notes_by_partner = {note.partner_id: note for note in drafts}
+        signed_partners = signed.partner_id
         attended = event._therapy_attended_lines().filtered(
-            lambda line: line.partner_id not in signed.partner_id
+            lambda line: line.partner_id not in signed_partners
         )
         goal_lines = self._goal_line_commands(attended.partner_id, drafts)
         written = drafts[:1] or signed[:1]
