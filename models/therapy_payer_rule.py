@@ -108,13 +108,30 @@ class TherapyPayerRule(models.Model):
         lines = lines.filtered("state")
         if not lines:
             return []
-        rules = self.sudo().search(
+        # The rules found and read in one query; each client's payer read once for all rules.
+        rules = self.sudo().search_fetch(
             [("company_id", "in", [*lines.company_id.ids, False])], order="sequence, id"
         )
+        payers = {partner: partner.sudo().therapy_payer_id for partner in lines.partner_id}
+        # The two same-day checks share one search of the clients' attended lines.
+        same_day = {"lines": lines}
         problems = []
         for rule in rules:
-            concerned = lines.filtered(rule._applies_to)
-            problems += getattr(rule, f"_check_{rule.rule_type}")(concerned)
+            if rule.payer_ids or rule.payer_type:
+                concerned = lines.filtered(
+                    lambda line, rule=rule: rule._applies_to_payer(
+                        payers[line.partner_id]
+                        if line.partner_id in payers
+                        else line.partner_id.sudo().therapy_payer_id
+                    )
+                )
+            else:
+                concerned = lines
+            check = getattr(rule, f"_check_{rule.rule_type}")
+            if rule.rule_type in ("once_per_day", "same_day_individual"):
+                problems += check(concerned, same_day=same_day)
+            else:
+                problems += check(concerned)
         return problems
 
     @api.model
@@ -165,9 +182,33 @@ class TherapyPayerRule(models.Model):
 
     def _applies_to(self, line):
         """Whether the rule concerns this client's payer (by name, and by payer type)."""
-        payer = line.partner_id.sudo().therapy_payer_id
+        return self._applies_to_payer(line.partner_id.sudo().therapy_payer_id)
+
+    def _applies_to_payer(self, payer):
+        """Whether the rule concerns clients of this payer (by name, and by payer type)."""
         return (not self.payer_ids or payer in self.payer_ids) and (
             not self.payer_type or payer.therapy_payer_type == self.payer_type
+        )
+
+    @api.model
+    def _attended_on_days(self, lines, same_day=None):
+        """The attended lines of the clients of ``lines`` on their days, as superuser: what the
+        same-day checks compare a line with. With ``same_day`` ({"lines": the lines checked}),
+        those of all the lines checked, searched once for both checks: a superset."""
+        if same_day is not None:
+            if "attended_sudo" not in same_day:
+                same_day["attended_sudo"] = self._attended_on_days(same_day["lines"])
+            return same_day["attended_sudo"]
+        return (
+            self.env["therapy.attendance"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", lines.partner_id.ids),
+                    ("state", "=", "attended"),
+                    ("session_date", "in", list(set(lines.mapped("session_date")))),
+                ]
+            )
         )
 
     def _is_billed_code(self, line):
@@ -206,22 +247,17 @@ class TherapyPayerRule(models.Model):
                 )
         return problems
 
-    def _check_once_per_day(self, lines):
-        """The rule's code billed twice on the same day to the same client."""
+    def _check_once_per_day(self, lines, same_day=None):
+        """The rule's code billed twice on the same day to the same client (``same_day``: see
+        :meth:`_attended_on_days`)."""
         coded = lines.filtered(self._is_billed_code)
         if not coded:
             return []
-        same_codes = (
-            self.env["therapy.attendance"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "in", coded.partner_id.ids),
-                    ("state", "=", "attended"),
-                    ("product_id", "in", coded.product_id.ids),
-                    ("session_date", "in", list(set(coded.mapped("session_date")))),
-                ]
-            )
+        days = set(coded.mapped("session_date"))
+        same_codes = self._attended_on_days(coded, same_day).filtered(
+            lambda other: other.partner_id in coded.partner_id
+            and other.product_id in coded.product_id
+            and other.session_date in days
         )
         per_day = defaultdict(set)
         for other in same_codes:
@@ -240,12 +276,13 @@ class TherapyPayerRule(models.Model):
             if len(per_day[line.partner_id.id, line.product_id.id, line.session_date]) > 1
         ]
 
-    def _check_same_day_individual(self, lines):
+    def _check_same_day_individual(self, lines, same_day=None):
         """The group code the same day as individual psychotherapy without modifier 59/XE.
 
         Individual codes are found on the client's other attendance lines of that day (as the
         code or an add-on, with that line's modifiers) and on customer invoice lines not made by
         a session (dated by the invoice date, with the invoice line's modifiers).
+        ``same_day``: see :meth:`_attended_on_days`.
         """
         group_lines = lines.filtered(self._is_billed_code)
         individual_codes = split_codes(self.conflict_codes)
@@ -255,16 +292,8 @@ class TherapyPayerRule(models.Model):
         days = list(set(group_lines.mapped("session_date")))
         clients = group_lines.partner_id
         found = defaultdict(list)  # (client id, day) -> [(code, where, attendance line id)]
-        others_sudo = (
-            self.env["therapy.attendance"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "in", clients.ids),
-                    ("state", "=", "attended"),
-                    ("session_date", "in", days),
-                ]
-            )
+        others_sudo = self._attended_on_days(group_lines, same_day).filtered(
+            lambda other: other.partner_id in clients and other.session_date in days
         )
         for other in others_sudo:
             if distinct & split_codes(other.modifiers):
