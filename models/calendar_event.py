@@ -13,7 +13,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import clean_context, format_datetime, is_html_empty, split_every
 
-from .therapy_attendance import PLACES_OF_SERVICE
+from .therapy_attendance import PLACES_OF_SERVICE, KnownMemberships
 from .therapy_group_member import MEMBERSHIP_DAY_FIELDS
 
 # What a signed chart note states about its session: frozen once any note of it is signed.
@@ -1419,7 +1419,10 @@ class CalendarEvent(models.Model):
             if missing_attendees:
                 session.partner_ids = [Command.link(p.id) for p in missing_attendees]
         stale_lines.unlink()
-        self.env["therapy.attendance"].create(new_lines)
+        # the memberships that make the new lines: their check needs no search of its own
+        self.env["therapy.attendance"].with_context(
+            therapy_known_memberships=KnownMemberships(memberships.ids)
+        ).create(new_lines)
 
     def _therapy_share_with_providers(self):
         """A group scheduled on another provider's calendar is shared with that provider."""

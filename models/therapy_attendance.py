@@ -32,6 +32,11 @@ KINDS_BY_STATE = {
 }
 
 
+class KnownMemberships(tuple):
+    """The ids of the memberships the server made new attendance lines from (context key
+    ``therapy_known_memberships``): a type of its own, which no client can send in a context."""
+
+
 class TherapyAttendance(models.Model):
     _name = "therapy.attendance"
     _description = "Group Session Attendance"
@@ -358,9 +363,16 @@ class TherapyAttendance(models.Model):
     def _check_member_on_session_day(self):
         """A line is for a client who is a member of the session's group on the session's day."""
         lines = self.filtered(lambda line: line.event_id.therapy_group_id)
+        # Memberships decide, whatever the caller may read of them. Those the server made the
+        # lines from (KnownMemberships) prove the lines they cover without a search; the
+        # others are searched as superuser.
+        known = self.env.context.get("therapy_known_memberships")
+        if lines and isinstance(known, KnownMemberships):
+            lines = lines._therapy_not_members(
+                self.env["therapy.group.member"].sudo().browse(known)
+            )
         if not lines:
             return
-        # Memberships decide, whatever the caller may read of them.
         memberships_sudo = (
             self.env["therapy.group.member"]
             .sudo()
@@ -372,29 +384,21 @@ class TherapyAttendance(models.Model):
                 MEMBERSHIP_DAY_FIELDS,
             )
         )
-        # each line looks at its client's memberships of its group only (not every membership)
-        memberships_by_client = defaultdict(list)
-        for membership in memberships_sudo:
-            memberships_by_client[membership.group_id.id, membership.partner_id.id].append(
-                membership
-            )
-        for line in lines:
+        not_members = lines._therapy_not_members(memberships_sudo)
+        if not_members:
+            line = not_members[0]
             group = line.event_id.therapy_group_id
             day = line.event_id.therapy_session_date
-            if day and not any(
-                membership._is_member_on(day)
-                for membership in memberships_by_client[group.id, line.partner_id.id]
-            ):
-                raise ValidationError(
-                    self.env._(
-                        "%(client)s is not a member of %(group)s on %(date)s, so has no "
-                        "attendance in its session. Add the client to the group from that day "
-                        "first.",
-                        client=line.partner_id.display_name,
-                        group=group.sudo().display_name,
-                        date=format_date(self.env, day),
-                    )
+            raise ValidationError(
+                self.env._(
+                    "%(client)s is not a member of %(group)s on %(date)s, so has no "
+                    "attendance in its session. Add the client to the group from that day "
+                    "first.",
+                    client=line.partner_id.display_name,
+                    group=group.sudo().display_name,
+                    date=format_date(self.env, day),
                 )
+            )
 
     @api.constrains("units")
     def _check_units(self):
@@ -729,6 +733,24 @@ class TherapyAttendance(models.Model):
             group=self.group_id.name,
             date=format_date(self.env, self.session_date),
         )
+
+    def _therapy_not_members(self, memberships):
+        """Those of these lines (of group sessions) whose client none of ``memberships`` makes
+        a member of the session's group on the session's day; a session without a day has
+        none. Each line looks at its client's memberships of its group only."""
+        by_client = defaultdict(list)
+        for membership in memberships:
+            by_client[membership.group_id.id, membership.partner_id.id].append(membership)
+        not_members = []
+        for line in self:
+            session = line.event_id
+            day = session.therapy_session_date
+            if day and not any(
+                membership._is_member_on(day)
+                for membership in by_client[session.therapy_group_id.id, line.partner_id.id]
+            ):
+                not_members.append(line)
+        return self.browse().concat(*not_members)
 
     def _therapy_answered_after_start(self):
         """The lines that say what happened at the session (attended, no-show): recorded only

@@ -4,6 +4,7 @@ from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from ..models.therapy_attendance import KnownMemberships
 from .common import GroupTherapyCommon
 
 
@@ -57,6 +58,20 @@ class TestBadInputs(GroupTherapyCommon):
             line.write({"event_id": self.other_session.id})
         self.assertEqual((line.partner_id, line.event_id), (self.clients[0], self.session))
         self.assertEqual(len(self.session.therapy_attendance_ids), 4)
+        # The memberships the server made lines from prove only the lines they cover: ids sent
+        # in the context by a client prove nothing, other memberships leave the search to decide.
+        other_membership = self.other_group.member_ids.filtered(
+            lambda membership: membership.partner_id == self.clients[4]
+        )
+        for known in (
+            other_membership.ids,
+            KnownMemberships(other_membership.ids),
+            KnownMemberships(self.group.member_ids.ids),
+        ):
+            with self.subTest(known=known), self.assertRefused(ValidationError, message):
+                Attendance.with_context(therapy_known_memberships=known).create(
+                    {"event_id": self.session.id, "partner_id": self.clients[4].id}
+                )
 
     def test_a_client_who_left_or_joined_later_has_no_line_that_day(self):
         membership = self.group.member_ids.filtered(lambda m: m.partner_id == self.clients[1])
