@@ -252,11 +252,9 @@ class TherapyChartNoteChain(models.Model):
             return
         records.env.flush_all()
         for company, company_records in records.sudo().grouped("company_id").items():
-            chain = self._therapy_lock_for(company)
-            key = chain._therapy_signing_key()
+            chain, sequence, previous_hash, last_scheme = self._therapy_lock_for(company)
+            key = chain._therapy_signing_key(last_scheme)
             scheme = integrity_scheme(key)
-            sequence = chain.last_sequence
-            previous_hash = chain.last_hash or ""
             # What the database holds (written above, or committed by others before the lock).
             for model_name in HASHED_MODELS:
                 self.env[model_name].invalidate_model()
@@ -295,23 +293,23 @@ class TherapyChartNoteChain(models.Model):
 
     @api.model
     def _therapy_lock_for(self, company):
-        """The company's chain row, locked until the transaction ends."""
-        # Found and locked in one query; the other cases (no row yet, or locked by another
+        """The company's chain row, locked until the transaction ends, and the end of the chain
+        as the locked row records it: (chain, last number, last hash, last scheme), "" for no
+        hash or scheme."""
+        # Found, locked and read in one query; the other cases (no row yet, or locked by another
         # signing) go the long way below, which tells them apart.
-        locked_ids = [
-            row[0]
-            for row in self.env.execute_query(
-                SQL(
-                    "SELECT id FROM therapy_chart_note_chain WHERE company_id = %s "
-                    "FOR NO KEY UPDATE SKIP LOCKED",
-                    company.id,
-                )
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id, last_sequence, last_hash, last_scheme FROM therapy_chart_note_chain "
+                "WHERE company_id = %s FOR NO KEY UPDATE SKIP LOCKED",
+                company.id,
             )
-        ]
-        if locked_ids:
-            chain = self.sudo().browse(locked_ids)
+        )
+        if rows:
+            chain_id, last_sequence, last_hash, last_scheme = rows[0]
+            chain = self.sudo().browse(chain_id)
             chain.invalidate_recordset()
-            return chain
+            return chain, last_sequence or 0, last_hash or "", last_scheme or ""
         chain = self.sudo().search([("company_id", "=", company.id)])
         if not chain:
             # A company made behind the ORM: the first signings may race to create its row,
@@ -339,10 +337,11 @@ class TherapyChartNoteChain(models.Model):
                 )
             ) from None
         chain.invalidate_recordset()
-        return chain
+        return chain, chain.last_sequence, chain.last_hash or "", chain.last_scheme or ""
 
-    def _therapy_signing_key(self):
-        """The key the chain's next entries are hashed with (None: no key configured).
+    def _therapy_signing_key(self, last_scheme):
+        """The key the chain's next entries are hashed with (None: no key configured), after
+        entries hashed with ``last_scheme``.
 
         Once entries were hashed with a key, signing without one is refused: those entries
         would be weaker than the ones before them, and the verification would report them.
@@ -358,7 +357,7 @@ class TherapyChartNoteChain(models.Model):
                     length=INTEGRITY_KEY_MIN_LENGTH,
                 )
             )
-        if not key and (self.last_scheme or "").startswith(KEYED_SCHEME):
+        if not key and last_scheme.startswith(KEYED_SCHEME):
             raise UserError(
                 self.env._(
                     "The chart notes of %(company)s are signed with the server's integrity key, "

@@ -4,7 +4,7 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from ..models import res_partner
 from .common import GroupTherapyCommon
@@ -230,6 +230,22 @@ class TestChartingWizard(ChartingCommon):
         self.assertIn("60 minutes", second.body)
         self.assertRegex(str(second.body), r"Clients attending</th><td>1<")
         self.assertTrue(all(notes.mapped("hash_verified")))
+
+    def test_signing_makes_the_chain_row_of_a_company_made_behind_the_orm(self):
+        company = self.session.therapy_group_id.company_id
+        chain = self.env["therapy.chart.note.chain"].search([("company_id", "=", company.id)])
+        self.assertEqual(chain.last_sequence, 0, "nothing signed in the company yet")
+        self.env.cr.execute(
+            SQL("DELETE FROM therapy_chart_note_chain WHERE company_id = %s", company.id)
+        )
+        self.env.invalidate_all()
+        self._chart()._sign()
+        notes = self.session.therapy_chart_note_ids.sorted("id")
+        self.assertEqual(notes.mapped("integrity_sequence"), [1, 2, 3])
+        self.assertFalse(notes[0].integrity_previous_hash)
+        self.assertTrue(all(notes.mapped("hash_verified")))
+        chain = self.env["therapy.chart.note.chain"].search([("company_id", "=", company.id)])
+        self.assertEqual((chain.last_sequence, chain.last_hash), (3, notes[-1].content_hash))
 
     def test_sign_without_review_writes_the_notes_first(self):
         wizard = self._open_wizard()
