@@ -55,8 +55,9 @@ _SANITIZE_FAILURES = (
 )
 # One row of a note's facts table.
 _FACT_ROW = Markup("<tr><th>%s</th><td>%s</td></tr>")
-# How many sanitized texts a transaction remembers (a few KB each) before starting over.
-_SANITIZED_MEMO_SIZE = 1000
+# How much text (characters, given and sanitized) a transaction remembers before starting
+# over: notes are a few thousand characters, and may be 50,000 (NOTE_SIZE_LIMIT).
+_SANITIZED_MEMO_SIZE = 5_000_000
 
 
 class _SanitizedOnceHtml(fields.Html):
@@ -75,16 +76,21 @@ class _SanitizedOnceHtml(fields.Html):
         if self.sanitize_overridable:
             # depends on the user and on the value stored before
             return super()._convert(value, record, validate)
-        memo = record.env.cr.cache.setdefault("group_therapy_sanitized_html", {})
+        cache = record.env.cr.cache
+        memo = cache.setdefault("group_therapy_sanitized_html", {})
         # Markup and str are sanitized apart: some of Markup's string methods escape.
         key = (self.model_name, self.name, type(value), value)
         sanitized = memo.get(key)
         if sanitized is None:
             sanitized = super()._convert(value, record, validate)
             if sanitized not in _SANITIZE_FAILURES:
-                if len(memo) >= _SANITIZED_MEMO_SIZE:
+                size = cache.get("group_therapy_sanitized_html_size", 0)
+                size += len(value) + len(sanitized)
+                if size > _SANITIZED_MEMO_SIZE:
                     memo.clear()
+                    size = len(value) + len(sanitized)
                 memo[key] = sanitized
+                cache["group_therapy_sanitized_html_size"] = size
         return sanitized
 
 

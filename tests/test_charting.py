@@ -4,9 +4,9 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL, html_sanitize, mute_logger
 
-from ..models import res_partner
+from ..models import res_partner, therapy_chart_note
 from .common import GroupTherapyCommon
 
 GROUP_NOTE = "<p>Practised <strong>distress tolerance</strong> skills (TIPP).</p>"
@@ -341,6 +341,32 @@ class TestChartingWizard(ChartingCommon):
             self.assertNotIn("<script", note.body)
             self.assertNotIn("onclick", note.body)
             self.assertNotIn("onerror", note.body)
+
+    def test_notes_are_sanitized_once_the_transaction_has_sanitized_much(self):
+        """Past its size, what the transaction remembers of sanitized texts starts over: every
+        note still stores its text as the field sanitizes it, at review and at signing."""
+        group_note = '<p onclick="steal()">Group<script>alert("x")</script></p>'
+        wizard = self._open_wizard()
+        wizard.group_note = group_note
+        for line in wizard.line_ids:
+            line.note = f'<p onmouseover="x()">For {line.partner_id.name}</p><script>y()</script>'
+        with patch.object(therapy_chart_note, "_SANITIZED_MEMO_SIZE", 300):
+            wizard.action_review()
+            wizard.action_back()
+            wizard.action_review()
+            wizard._sign()
+        for line in wizard.line_ids:
+            note = self._note(line.partner_id)
+            self.assertEqual(note.state, "locked")
+            self.assertEqual(
+                note.group_note, html_sanitize(wizard.group_note, sanitize_attributes=True)
+            )
+            self.assertEqual(note.client_note, html_sanitize(line.note, sanitize_attributes=True))
+            self.assertIn(f"For {line.partner_id.name}", note.body)
+            for removed in ("onclick", "onmouseover", "<script"):
+                self.assertNotIn(removed, note.group_note)
+                self.assertNotIn(removed, note.client_note)
+                self.assertNotIn(removed, note.body)
 
     def test_attendance_of_a_signed_note_cannot_change(self):
         self._chart()._sign()
