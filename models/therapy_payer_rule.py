@@ -253,10 +253,11 @@ class TherapyPayerRule(models.Model):
         coded = lines.filtered(self._is_billed_code)
         if not coded:
             return []
+        client_ids, product_ids = set(coded.partner_id.ids), set(coded.product_id.ids)
         days = set(coded.mapped("session_date"))
         same_codes = self._attended_on_days(coded, same_day).filtered(
-            lambda other: other.partner_id in coded.partner_id
-            and other.product_id in coded.product_id
+            lambda other: other.partner_id.id in client_ids
+            and other.product_id.id in product_ids
             and other.session_date in days
         )
         per_day = defaultdict(set)
@@ -292,8 +293,9 @@ class TherapyPayerRule(models.Model):
         days = list(set(group_lines.mapped("session_date")))
         clients = group_lines.partner_id
         found = defaultdict(list)  # (client id, day) -> [(code, where, attendance line id)]
+        client_ids, day_set = set(clients.ids), set(days)
         others_sudo = self._attended_on_days(group_lines, same_day).filtered(
-            lambda other: other.partner_id in clients and other.session_date in days
+            lambda other: other.partner_id.id in client_ids and other.session_date in day_set
         )
         for other in others_sudo:
             if distinct & split_codes(other.modifiers):
