@@ -626,6 +626,15 @@ class CalendarEvent(models.Model):
             )
         return messages
 
+    def _setup_alarms(self):
+        """Events without reminders have nothing to schedule: Odoo's loop finds no alarm on
+        them, after looking its reminder cron up (a query), at every session created (and its
+        busy blocks) or moved. Those with reminders are scheduled by Odoo as ever."""
+        with_alarms = self.filtered("alarm_ids")
+        if not with_alarms:
+            return {}
+        return super(CalendarEvent, with_alarms)._setup_alarms()
+
     def _get_ics_file(self):
         """A client's .ics names that client alone (Odoo's lists every attendee)."""
         result = super()._get_ics_file()

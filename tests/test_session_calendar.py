@@ -153,3 +153,41 @@ class TestDoubleBooking(GroupTherapyCommon):
         self.assertIn("Also booked at that time: Client 05", warning)
         self.assertNotIn("Supervision", warning)
         self.assertNotIn("Family Recovery", warning)
+
+    def test_reminders_are_scheduled_for_sessions_that_have_them(self):
+        """A session with a reminder gets Odoo's trigger for it, created and moved; one
+        without (and a busy block, which has none) schedules nothing."""
+        cron = self.env.ref("calendar.ir_cron_scheduler_alarm")
+        alarm = self.env["calendar.alarm"].create(
+            {
+                "name": "Mail 1 hour before",
+                "alarm_type": "email",
+                "interval": "hours",
+                "duration": 1,
+            }
+        )
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search([("cron_id", "=", cron.id)])
+        start = datetime.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=5)
+        Event = self.env["calendar.event"].with_user(self.front_desk)
+        plain = Event.create(
+            {"therapy_group_id": self.group.id, "start": start, "stop": start + timedelta(hours=1)}
+        )
+        self.assertFalse(Trigger.search([("cron_id", "=", cron.id)]) - before)
+        reminded = Event.create(
+            {
+                "therapy_group_id": self.other_group.id,
+                "start": start,
+                "stop": start + timedelta(hours=1),
+                "alarm_ids": [(4, alarm.id)],
+            }
+        )
+        triggers = Trigger.search([("cron_id", "=", cron.id)]) - before
+        self.assertEqual(triggers.mapped("call_at"), [start - timedelta(hours=1)])
+        reminded.write({"start": start + timedelta(hours=2), "stop": start + timedelta(hours=3)})
+        plain.write({"start": start + timedelta(hours=2), "stop": start + timedelta(hours=3)})
+        triggers = Trigger.search([("cron_id", "=", cron.id)]) - before
+        self.assertEqual(
+            sorted(triggers.mapped("call_at")),
+            [start - timedelta(hours=1), start + timedelta(hours=1)],
+        )
