@@ -118,12 +118,12 @@ class TherapyPayerRule(models.Model):
         problems = []
         for rule in rules:
             if rule.payer_ids or rule.payer_type:
+                # asked once per payer, not once per line
+                applies = {payer: rule._applies_to_payer(payer) for payer in set(payers.values())}
                 concerned = lines.filtered(
-                    lambda line, rule=rule: rule._applies_to_payer(
-                        payers[line.partner_id]
-                        if line.partner_id in payers
-                        else line.partner_id.sudo().therapy_payer_id
-                    )
+                    lambda line, rule=rule, applies=applies: applies[payers[line.partner_id]]
+                    if line.partner_id in payers
+                    else rule._applies_to(line)
                 )
             else:
                 concerned = lines
@@ -211,12 +211,14 @@ class TherapyPayerRule(models.Model):
             )
         )
 
-    def _is_billed_code(self, line):
-        """The line bills one of the rule's codes (any CPT code when the rule names none)."""
-        return (
-            line.state == "attended"
+    def _billed_code_lines(self, lines):
+        """The lines that bill one of the rule's codes (any CPT code when the rule names none),
+        the rule's codes read once for all the lines."""
+        codes = self.product_ids
+        return lines.filtered(
+            lambda line: line.state == "attended"
             and line.product_id.therapy_code_kind == "cpt"
-            and (not self.product_ids or line.product_id in self.product_ids)
+            and (not codes or line.product_id in codes)
         )
 
     def _check_head_count(self, lines):
@@ -226,7 +228,7 @@ class TherapyPayerRule(models.Model):
         """
         problems = []
         for session, session_lines in lines.grouped("event_id").items():
-            billed = session_lines.filtered(self._is_billed_code)
+            billed = self._billed_code_lines(session_lines)
             present = session.therapy_attendance_ids.filtered(lambda line: line.state == "attended")
             if not billed or len(present) <= self.max_count:
                 continue
@@ -250,7 +252,7 @@ class TherapyPayerRule(models.Model):
     def _check_once_per_day(self, lines, same_day=None):
         """The rule's code billed twice on the same day to the same client (``same_day``: see
         :meth:`_attended_on_days`)."""
-        coded = lines.filtered(self._is_billed_code)
+        coded = self._billed_code_lines(lines)
         if not coded:
             return []
         client_ids, product_ids = set(coded.partner_id.ids), set(coded.product_id.ids)
@@ -285,7 +287,7 @@ class TherapyPayerRule(models.Model):
         a session (dated by the invoice date, with the invoice line's modifiers).
         ``same_day``: see :meth:`_attended_on_days`.
         """
-        group_lines = lines.filtered(self._is_billed_code)
+        group_lines = self._billed_code_lines(lines)
         individual_codes = split_codes(self.conflict_codes)
         if not group_lines or not individual_codes:
             return []
