@@ -113,8 +113,18 @@ def run_session(client):
         "create",
         {"name": "Smoke Group", "code": "SMK", "provider_id": client.uid},
     )
-    client.call("therapy.group.member", "create", {"group_id": group_id, "partner_id": partner_id})
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    # A member since last month: two hours ago may still be yesterday in the practice's time
+    # zone, and a client who joins today has no line in yesterday's session.
+    client.call(
+        "therapy.group.member",
+        "create",
+        {
+            "group_id": group_id,
+            "partner_id": partner_id,
+            "date_start": (start - timedelta(days=30)).strftime("%Y-%m-%d"),
+        },
+    )
     session_id = client.call(
         "calendar.event",
         "create",
