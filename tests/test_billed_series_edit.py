@@ -145,12 +145,7 @@ class TestBilledSeriesEdit(ClaimsCommon):
         claims = self.env["therapy.claim"].search([("event_id", "=", self.billed.id)])
         claims.with_user(self.accountant).action_void()
         self.assertEqual(set(claims.mapped("state")), {"cancelled"})
-        self.env["account.move.reversal"].with_context(
-            active_model="account.move", active_ids=self.invoice.ids
-        ).create({"journal_id": self.invoice.journal_id.id, "reason": "billed in error"}).with_user(
-            self.accountant
-        ).refund_moves()
-        self.invoice.reversal_move_ids.action_post()
+        self._credit_invoice(self.invoice, self.accountant)
         self.series[1].with_user(self.front_desk).write(
             {"name": "Renamed", "recurrence_update": "future_events"}
         )

@@ -47,10 +47,7 @@ class TestBilledSessionFacts(ClaimsCommon):
 
     def _credit(self, invoice):
         """Add Credit Note on the whole invoice, posted."""
-        self.env["account.move.reversal"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({"journal_id": invoice.journal_id.id, "reason": "wrong day"}).refund_moves()
-        invoice.reversal_move_ids.action_post()
+        self._credit_invoice(invoice, reason="wrong day")
         self.assertEqual(invoice.payment_state, "reversed")
 
     def test_posted_invoice_refuses_what_it_states(self):

@@ -37,12 +37,7 @@ class TestBilledSessionRemoval(ClaimsCommon):
         self.assertEqual(self.claim.state, "to_submit")
 
     def _credit_and_void(self):
-        self.env["account.move.reversal"].with_context(
-            active_model="account.move", active_ids=self.invoice.ids
-        ).create({"journal_id": self.invoice.journal_id.id, "reason": "billed in error"}).with_user(
-            self.accountant
-        ).refund_moves()
-        self.invoice.reversal_move_ids.action_post()
+        self._credit_invoice(self.invoice, self.accountant)
         self.claim.with_user(self.accountant).action_void()
 
     def test_archive_refused(self):

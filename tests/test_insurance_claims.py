@@ -104,6 +104,17 @@ class ClaimsCommon(GroupTherapyCommon):
             [("event_id", "=", session.id), ("partner_id", "=", client.id)]
         )
 
+    def _credit_invoice(self, invoice, user=None, reason="billed in error"):
+        """Add Credit Note on the whole invoice (by ``user``, else as the test's environment),
+        and the credit note posted."""
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": reason})
+        )
+        (wizard.with_user(user) if user else wizard).refund_moves()
+        invoice.reversal_move_ids.action_post()
+
     @staticmethod
     def _receivable(partner):
         """What the partner owes, from Odoo's own receivable journal items."""
